@@ -1,0 +1,30 @@
+package dev.jgvt.spi;
+
+import java.util.Optional;
+
+/**
+ * One vGPU attached to one guest: the services the core uses for that guest. Obtained from
+ * {@link Hypervisor#attach}; closing it detaches (the plugin stops forwarding accesses, drops its
+ * tracking and releases every pin still held). {@link #close()} is idempotent and never throws.
+ *
+ * <p>After close, every service method throws {@link GvtException} with {@link ErrorCode#ILLEGAL_STATE}.
+ */
+public interface GuestBinding extends AutoCloseable {
+    /** Read/write access to guest RAM by guest physical address. */
+    GuestMemory memory();
+
+    /** Pinning of guest frames for device access. */
+    GuestPages pages();
+
+    /**
+     * Write tracking of guest frames, or empty when this binding cannot trap guest writes (the plugin
+     * lacks {@link Capability#PAGE_TRACKING}, or this particular VMM did not negotiate it).
+     */
+    Optional<PageTracker> tracker();
+
+    /** Interrupt delivery to the guest. */
+    InterruptSink interrupts();
+
+    @Override
+    void close();
+}
