@@ -25,6 +25,14 @@ public interface GuestBinding extends AutoCloseable {
     /** Interrupt delivery to the guest. */
     InterruptSink interrupts();
 
+    /**
+     * For guests that live in the engine's process, their guest side (used by the guest driver simulator
+     * and by tests); empty for real guests. The default is empty.
+     */
+    default java.util.Optional<InProcessGuest> inProcessGuest() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close();
 }
