@@ -1,0 +1,36 @@
+package dev.jgvt.plugin.kvm;
+
+import dev.jgvt.spi.Capability;
+import dev.jgvt.spi.ErrorCode;
+import dev.jgvt.spi.GvtException;
+import dev.jgvt.spi.HostContext;
+import dev.jgvt.spi.Hypervisor;
+import dev.jgvt.spi.HypervisorPlugin;
+import java.util.Set;
+import org.pf4j.Extension;
+
+/** Honest skeleton: the plugin loads and reports itself, but cannot attach guests yet. */
+@Extension
+public final class KvmVfioPlugin implements HypervisorPlugin {
+    static final String NOT_BUILT = "the VFIO software IOMMU and vfio-user server are not built yet (issue: kvm-vfio plugin)";
+
+    @Override
+    public String id() {
+        return "kvm-vfio";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return Set.of();
+    }
+
+    @Override
+    public Availability availability() {
+        return Availability.unavailable(NOT_BUILT);
+    }
+
+    @Override
+    public Hypervisor open(HostContext context) {
+        throw new GvtException(ErrorCode.UNSUPPORTED, NOT_BUILT);
+    }
+}
