@@ -259,7 +259,7 @@ final class GvtPluginManager extends DefaultPluginManager {
         return parts.stream().distinct().collect(Collectors.joining("; caused by "));
     }
 
-    private static String firstLine(String text) {
+    static String firstLine(String text) {
         String trimmed = text.strip();
         int end = trimmed.indexOf('\n');
         return end < 0 ? trimmed : trimmed.substring(0, end).strip();

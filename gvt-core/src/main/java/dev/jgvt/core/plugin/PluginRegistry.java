@@ -186,6 +186,12 @@ public final class PluginRegistry implements AutoCloseable {
     private Entry start(Path jar, PluginWrapper wrapper) {
         String id = wrapper.getPluginId();
         Optional<String> version = Optional.of(wrapper.getDescriptor().getVersion());
+        Optional<String> badPluginClass = checkPluginClass(wrapper);
+        if (badPluginClass.isPresent()) {
+            manager.discard(id);
+            return new Entry.Done(PluginStatus.failed(jar, Optional.of(id), version, ErrorCode.INVALID_ARGUMENT,
+                    badPluginClass.get()));
+        }
         try {
             manager.startPlugin(id);
         } catch (RuntimeException | LinkageError e) {
@@ -216,6 +222,26 @@ public final class PluginRegistry implements AutoCloseable {
         }
     }
 
+    /**
+     * PF4J's plugin factory logs and returns null for a Plugin-Class it cannot load or instantiate, and
+     * starting then fails with a NullPointerException: check the class first, to say what is wrong.
+     */
+    private static Optional<String> checkPluginClass(PluginWrapper wrapper) {
+        String name = wrapper.getDescriptor().getPluginClass();
+        if (name == null || name.isBlank() || name.equals(org.pf4j.Plugin.class.getName())) {
+            return Optional.empty();
+        }
+        try {
+            Class<?> type = Class.forName(name.trim(), false, wrapper.getPluginClassLoader());
+            if (!org.pf4j.Plugin.class.isAssignableFrom(type)) {
+                return Optional.of("Plugin-Class " + name + " does not extend org.pf4j.Plugin");
+            }
+            return Optional.empty();
+        } catch (ClassNotFoundException | LinkageError e) {
+            return Optional.of("Plugin-Class " + name + " cannot be loaded (" + GvtPluginManager.describe(e) + ")");
+        }
+    }
+
     private HypervisorPlugin createExtension(String id, ClassLoader loader) throws Refusal {
         List<Class<? extends HypervisorPlugin>> classes = manager.getExtensionClasses(HypervisorPlugin.class, id);
         if (classes.isEmpty()) {
@@ -232,8 +258,7 @@ public final class PluginRegistry implements AutoCloseable {
         try {
             plugin = withContextLoader(loader, () -> manager.getExtensionFactory().create(type));
         } catch (RuntimeException | LinkageError e) {
-            throw new Refusal(ErrorCode.INTERNAL, "creating " + type.getName() + " failed ("
-                    + GvtPluginManager.describe(rootOf(e)) + ")");
+            throw new Refusal(ErrorCode.INTERNAL, "creating " + type.getName() + " failed (" + failureOf(e) + ")");
         }
         String reported = withContextLoader(loader, plugin::id);
         if (!id.equals(reported)) {
@@ -243,14 +268,21 @@ public final class PluginRegistry implements AutoCloseable {
         return plugin;
     }
 
-    /** Guice wraps what a constructor throws; the plugin's own exception is what the user needs to see. */
-    private static Throwable rootOf(Throwable e) {
+    /**
+     * Guice wraps what a constructor throws, and reports binding errors in a multi-line message: the
+     * plugin's own exception, or Guice's first error, is what the user needs to see.
+     */
+    private static String failureOf(Throwable e) {
+        if (e instanceof com.google.inject.CreationException creation && creation.getCause() == null
+                && !creation.getErrorMessages().isEmpty()) {
+            return "Guice: " + GvtPluginManager.firstLine(creation.getErrorMessages().iterator().next().getMessage());
+        }
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root
                 && root.getClass().getName().startsWith("com.google.inject.")) {
             root = root.getCause();
         }
-        return root;
+        return GvtPluginManager.describe(root);
     }
 
     private static Availability availabilityOf(Entry.Live live) {

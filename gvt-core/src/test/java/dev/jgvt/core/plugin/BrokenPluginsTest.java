@@ -65,12 +65,14 @@ final class BrokenPluginsTest {
                     """.formatted(builder.pkg()));
             builder.manifest("Plugin-Class", builder.pkg() + ".Lifecycle").writeTo(dir, BROKEN_JAR);
         }),
-        PLUGIN_CLASS_MISSING(ErrorCode.INTERNAL, "test.broken.Missing failed to start",
+        PLUGIN_CLASS_MISSING(ErrorCode.INVALID_ARGUMENT, "Plugin-Class test.broken.Missing cannot be loaded (ClassNotFoundException: test.broken.Missing)",
                 dir -> plugin("broken").standardExtension().manifest("Plugin-Class", "test.broken.Missing").writeTo(dir, BROKEN_JAR)),
         EXTENSION_CONSTRUCTOR_THROWS(ErrorCode.INTERNAL, "creating test.broken.TestHypervisor failed (IllegalStateException: boom in constructor)",
                 dir -> plugin("broken").extension("TestHypervisor", hypervisorPluginSource("test.broken", "TestHypervisor", "broken",
                         "public NAME() { throw new IllegalStateException(\"boom in constructor\"); }")).writeTo(dir, BROKEN_JAR)),
-        EXTENSION_NOT_INJECTABLE(ErrorCode.INTERNAL, "creating test.broken.TestHypervisor failed",
+        PLUGIN_CLASS_NOT_A_PLUGIN(ErrorCode.INVALID_ARGUMENT, "Plugin-Class test.broken.TestHypervisor does not extend org.pf4j.Plugin",
+                dir -> plugin("broken").standardExtension().manifest("Plugin-Class", "test.broken.TestHypervisor").writeTo(dir, BROKEN_JAR)),
+        EXTENSION_NOT_INJECTABLE(ErrorCode.INTERNAL, "creating test.broken.TestHypervisor failed (Guice: No injectable constructor",
                 dir -> plugin("broken").extension("TestHypervisor", hypervisorPluginSource("test.broken", "TestHypervisor", "broken",
                         "public NAME(String notInjectable) {}")).writeTo(dir, BROKEN_JAR)),
         NO_EXTENSION(ErrorCode.INVALID_ARGUMENT, "plugin 'broken' has no HypervisorPlugin extension", dir -> {
