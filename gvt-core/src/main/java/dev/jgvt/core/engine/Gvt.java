@@ -6,12 +6,15 @@ import com.google.inject.CreationException;
 import com.google.inject.Guice;
 import com.google.inject.ProvisionException;
 import com.google.inject.Stage;
+import com.google.inject.spi.Message;
 import dev.jgvt.core.plugin.PluginRegistry;
 import dev.jgvt.core.plugin.PluginStatus;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
 import dev.jgvt.spi.HypervisorPlugin;
 import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -37,14 +40,26 @@ public final class Gvt implements AutoCloseable {
         requireNonNull(config, "config is null");
         try {
             return Guice.createInjector(Stage.PRODUCTION, new EngineModule(config)).getInstance(Gvt.class);
-        } catch (CreationException | ProvisionException e) {
-            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-                if (cause instanceof GvtException gvt) {
-                    throw gvt;
+        } catch (CreationException e) {
+            throw unwrap(e, e.getErrorMessages());
+        } catch (ProvisionException e) {
+            throw unwrap(e, e.getErrorMessages());
+        }
+    }
+
+    /** What failed while wiring, as the typed exception it was (Guice wraps what providers throw). */
+    private static GvtException unwrap(RuntimeException wiring, Collection<Message> messages) {
+        List<Throwable> causes = new ArrayList<>();
+        causes.add(wiring);
+        messages.forEach(message -> causes.add(message.getCause()));
+        for (Throwable cause : causes) {
+            for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof GvtException gvt) {
+                    return gvt;
                 }
             }
-            throw new GvtException(ErrorCode.INTERNAL, "the engine could not be wired: " + e.getMessage(), e);
         }
+        return new GvtException(ErrorCode.INTERNAL, "the engine could not be wired: " + wiring.getMessage(), wiring);
     }
 
     /** Every plugin jar found, with its state, capabilities, availability or failure. */
