@@ -186,12 +186,32 @@ final class PluginRegistryTest {
     }
 
     @Test
-    void closingReleasesThePluginClassLoader(@TempDir Path dir) throws InterruptedException {
+    void closingReleasesThePluginClassLoaderWhileTheEngineObjectLives(@TempDir Path dir) throws InterruptedException {
         plugin("leaky").standardExtension().writeTo(dir, "leaky.jar");
+        PluginRegistry registry = PluginRegistry.load(dir, id -> PLAIN);
+        WeakReference<ClassLoader> loader = useThenForget(registry, "leaky");
 
-        WeakReference<ClassLoader> loader = loadUseAndClose(dir);
+        registry.close();
 
+        // the registry stays reachable: nothing it (or PF4J, or Guice) keeps may pin the loader
         assertThat(collected(loader)).as("the plugin class loader is unreachable after close()").isTrue();
+        assertThat(registry.statuses()).extracting(PluginStatus::state).containsExactly(State.STOPPED);
+    }
+
+    @Test
+    void unloadingOnePluginReleasesItsLoaderWhileTheOthersRun(@TempDir Path dir) throws InterruptedException {
+        plugin("leaky").standardExtension().writeTo(dir, "a-leaky.jar");
+        plugin("stays").standardExtension().writeTo(dir, "b-stays.jar");
+        try (PluginRegistry registry = PluginRegistry.load(dir, id -> PLAIN)) {
+            WeakReference<ClassLoader> loader = useThenForget(registry, "leaky");
+
+            registry.manager().stopPlugin("leaky");
+            registry.manager().unloadPlugin("leaky");
+
+            assertThat(collected(loader)).as("the unloaded plugin's class loader is unreachable").isTrue();
+            assertThat(registry.plugin("stays").capabilities()).containsExactly(Capability.PAGE_TRACKING);
+            assertThat(registry.manager().injectors().hasInjector("stays")).isTrue();
+        }
     }
 
     @Test
@@ -221,14 +241,13 @@ final class PluginRegistryTest {
         }
     }
 
-    private static WeakReference<ClassLoader> loadUseAndClose(Path dir) {
-        PluginRegistry registry = PluginRegistry.load(dir, id -> PLAIN);
-        HypervisorPlugin plugin = registry.plugin("leaky");
+    /** Uses the plugin the way the engine does and returns a weak reference to its loader, holding nothing else. */
+    private static WeakReference<ClassLoader> useThenForget(PluginRegistry registry, String id) {
+        HypervisorPlugin plugin = registry.plugin(id);
         assertThat(plugin.capabilities()).containsExactly(Capability.PAGE_TRACKING);
-        assertThat(registry.statuses()).hasSize(1);
-        WeakReference<ClassLoader> loader = new WeakReference<>(plugin.getClass().getClassLoader());
-        registry.close();
-        return loader;
+        assertThat(plugin.availability().available()).isFalse();
+        assertThat(registry.statuses()).isNotEmpty();
+        return new WeakReference<>(plugin.getClass().getClassLoader());
     }
 
     private static boolean collected(WeakReference<ClassLoader> loader) throws InterruptedException {
