@@ -207,11 +207,8 @@ public final class PluginRegistry implements AutoCloseable {
         }
         try {
             HypervisorPlugin plugin = createExtension(id, wrapper.getPluginClassLoader());
-            Set<Capability> capabilities = withContextLoader(wrapper.getPluginClassLoader(), plugin::capabilities);
-            if (capabilities == null) {
-                throw new Refusal(ErrorCode.INVALID_ARGUMENT, "capabilities() returned null");
-            }
-            return new Entry.Live(jar, id, version.get(), plugin, Set.copyOf(capabilities), wrapper.getPluginClassLoader());
+            Set<Capability> capabilities = capabilitiesOf(plugin, wrapper.getPluginClassLoader());
+            return new Entry.Live(jar, id, version.get(), plugin, capabilities, wrapper.getPluginClassLoader());
         } catch (Refusal e) {
             manager.discard(id);
             return new Entry.Done(PluginStatus.failed(jar, Optional.of(id), version, e.code, e.getMessage()));
@@ -266,6 +263,21 @@ public final class PluginRegistry implements AutoCloseable {
                     + "' but the descriptor's Plugin-Id is '" + id + "'");
         }
         return plugin;
+    }
+
+    /** Capabilities must not change over a plugin's life: asked once, at start. */
+    private static Set<Capability> capabilitiesOf(HypervisorPlugin plugin, ClassLoader loader) throws Refusal {
+        String name = plugin.getClass().getName() + ".capabilities()";
+        Set<Capability> capabilities;
+        try {
+            capabilities = withContextLoader(loader, plugin::capabilities);
+        } catch (RuntimeException | LinkageError e) {
+            throw new Refusal(ErrorCode.INTERNAL, name + " failed (" + GvtPluginManager.describe(e) + ")");
+        }
+        if (capabilities == null || capabilities.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new Refusal(ErrorCode.INVALID_ARGUMENT, name + " returned null or a set containing null");
+        }
+        return Set.copyOf(capabilities);
     }
 
     /**

@@ -93,6 +93,15 @@ final class BrokenPluginsTest {
                         .extension("First", hypervisorPluginSource("test.broken", "First", "broken", NO_ARG_CONSTRUCTOR))
                         .extension("Second", hypervisorPluginSource("test.broken", "Second", "broken", NO_ARG_CONSTRUCTOR))
                         .writeTo(dir, BROKEN_JAR)),
+        CAPABILITIES_THROW(ErrorCode.INTERNAL, "test.broken.TestHypervisor.capabilities() failed (UnsupportedOperationException: no caps)",
+                dir -> plugin("broken").extension("TestHypervisor", hypervisorPluginSource("test.broken", "TestHypervisor", "broken",
+                                NO_ARG_CONSTRUCTOR).replace("return Set.of(Capability.PAGE_TRACKING);",
+                                "throw new UnsupportedOperationException(\"no caps\");"))
+                        .writeTo(dir, BROKEN_JAR)),
+        CAPABILITIES_NULL(ErrorCode.INVALID_ARGUMENT, "test.broken.TestHypervisor.capabilities() returned null or a set containing null",
+                dir -> plugin("broken").extension("TestHypervisor", hypervisorPluginSource("test.broken", "TestHypervisor", "broken",
+                                NO_ARG_CONSTRUCTOR).replace("return Set.of(Capability.PAGE_TRACKING);", "return null;"))
+                        .writeTo(dir, BROKEN_JAR)),
         ID_MISMATCH(ErrorCode.INVALID_ARGUMENT,
                 "test.broken.TestHypervisor.id() returns 'something-else' but the descriptor's Plugin-Id is 'broken'",
                 dir -> plugin("broken").extension("TestHypervisor",

@@ -45,6 +45,23 @@ final class PluginRegistryTest {
     }
 
     @Test
+    void anAvailabilityThatThrowsReadsAsUnavailableWithTheReason(@TempDir Path dir) {
+        TestPluginJars.Builder builder = plugin("moody");
+        builder.extension("TestHypervisor", hypervisorPluginSource(builder.pkg(), "TestHypervisor", "moody",
+                        TestPluginJars.NO_ARG_CONSTRUCTOR)
+                        .replace("return Availability.unavailable(\"test platform absent\");",
+                                "throw new IllegalStateException(\"probe crashed\");"))
+                .writeTo(dir, "moody.jar");
+
+        try (PluginRegistry registry = PluginRegistry.load(dir, id -> PLAIN)) {
+            PluginStatus status = registry.statuses().getFirst();
+            assertThat(status.state()).isEqualTo(State.STARTED);
+            assertThat(status.availability()).contains(
+                    Availability.unavailable("availability() failed: IllegalStateException: probe crashed"));
+        }
+    }
+
+    @Test
     void onlyJarsDirectlyInTheDirectoryCount(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("README.txt"), "not a plugin");
         Files.createDirectories(dir.resolve("sub"));

@@ -184,7 +184,21 @@ public final class TestPluginJars {
         }
     }
 
+    /** Compiled classes by sources: many tests build the same good plugins, javac runs once for each. */
+    private static final Map<Map<String, String>, Map<String, byte[]>> COMPILED = new java.util.concurrent.ConcurrentHashMap<>();
+
     private static Map<String, byte[]> compile(Map<String, String> sources) throws IOException {
+        Map<String, String> key = Map.copyOf(sources);
+        Map<String, byte[]> cached = COMPILED.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        Map<String, byte[]> classes = javac(sources);
+        COMPILED.put(key, classes);
+        return classes;
+    }
+
+    private static Map<String, byte[]> javac(Map<String, String> sources) throws IOException {
         Map<String, byte[]> classes = new LinkedHashMap<>();
         if (sources.isEmpty()) {
             return classes;
