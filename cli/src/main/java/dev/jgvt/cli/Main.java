@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
         description = "jgvt: mediated GPU virtualization with hypervisor plugins.",
-        subcommands = {VersionCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {VersionCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the operation failed", "2:bad usage or rejected input"})
 public final class Main implements Runnable {
@@ -25,9 +25,14 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (tests call this). */
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The configured command line (tests redirect its output streams). */
+    static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setExecutionExceptionHandler(new ErrorHandler());
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     @Override

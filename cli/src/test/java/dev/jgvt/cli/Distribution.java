@@ -1,0 +1,48 @@
+package dev.jgvt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The assembled distribution (failsafe passes its directory as {@code jgvt.dist}) and a way to run it. */
+final class Distribution {
+    private Distribution() {}
+
+    static Path home() {
+        String dist = System.getProperty("jgvt.dist");
+        assertThat(dist).as("system property jgvt.dist (set by failsafe)").isNotBlank();
+        Path home = Path.of(dist);
+        assertThat(home.resolve("bin/gvt")).as("the distribution's launcher").isExecutable();
+        return home;
+    }
+
+    record Result(int exitCode, String out, String err) {}
+
+    /** Runs {@code bin/gvt args...} as a separate process, like a user would. */
+    static Result gvt(String... args) throws IOException, InterruptedException {
+        Path home = home();
+        List<String> command = new ArrayList<>();
+        command.add(home.resolve("bin/gvt").toString());
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile("gvt-out", ".txt");
+        Path err = Files.createTempFile("gvt-err", ".txt");
+        try {
+            Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!process.waitFor(120, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("gvt " + String.join(" ", args) + " did not finish within 120 s");
+            }
+            return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.jgvt.core.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import dev.jgvt.core.plugin.PluginRegistry;
+import dev.jgvt.spi.HostContext;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The engine's wiring. Explicit bindings only; plugins never see this injector (each gets an isolated
+ * injector of its own from the plugin registry).
+ */
+public final class EngineModule extends AbstractModule {
+    private final GvtConfig config;
+
+    public EngineModule(GvtConfig config) {
+        this.config = requireNonNull(config, "config is null");
+    }
+
+    @Override
+    protected void configure() {
+        binder().requireExplicitBindings();
+        binder().disableCircularProxies();
+        bind(GvtConfig.class).toInstance(config);
+        bind(Gvt.class).in(Singleton.class);
+    }
+
+    @Provides
+    @Singleton
+    PluginRegistry pluginRegistry(GvtConfig config) {
+        Function<String, HostContext> contexts = id -> new EngineHostContext(config.pluginSettings(id), Optional.empty());
+        return PluginRegistry.load(config.pluginsDirectory(), contexts);
+    }
+}
