@@ -45,7 +45,6 @@ final class IoreqLoop implements Runnable {
     private final PageTracker tracker;
     private final BarClaims bars;
     private final MsiGate msi;
-    private final Arena arena = Arena.ofConfined();
     private MemorySegment scratch;
     private MemorySegment[] bySize;
     private volatile boolean running = true;
@@ -91,6 +90,7 @@ final class IoreqLoop implements Runnable {
 
     @Override
     public void run() {
+        Arena arena = Arena.ofConfined(); // owned by this thread
         scratch = arena.allocate(MAX_REP_BYTES, 8);
         bySize = new MemorySegment[9];
         for (int size : new int[] {1, 2, 4, 8}) {

@@ -139,6 +139,67 @@ public final class EmulatedDomain {
         }
     }
 
+    // ---------------------------------------------------------------- inspection (tests, diagnostics)
+
+    /** Ids of the ioreq servers that exist. */
+    public java.util.List<Integer> serverIds() {
+        lock.lock();
+        try {
+            java.util.List<Integer> ids = new java.util.ArrayList<>();
+            for (EmulatedIoreqServer server : servers) {
+                if (server != null) {
+                    ids.add(server.id);
+                }
+            }
+            return ids;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean serverEnabled(int id) {
+        lock.lock();
+        try {
+            return servers[id] != null && servers[id].enabled;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The inclusive ranges of {@code type} ({@code XenConst.IO_RANGE_*}) server {@code id} claims, as [start, end] pairs. */
+    public java.util.List<long[]> ranges(int id, int type) {
+        lock.lock();
+        try {
+            java.util.List<long[]> list = new java.util.ArrayList<>();
+            if (servers[id] != null) {
+                servers[id].ranges[type].forEach((start, end) -> list.add(new long[] {start, end}));
+            }
+            return list;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The server holding the ioreq_server memory-type claim, or -1. */
+    public int memTypeClaimOwner() {
+        lock.lock();
+        try {
+            return claimOwner;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The ioreq page of server {@code id} (Xen's copy; tests read slots from it). */
+    public MemorySegment ioreqPage(int id) {
+        lock.lock();
+        try {
+            return servers[id] == null ? null : servers[id].ioreqPage;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- MSI
 
     void deliverMsi(long address, int data) {
