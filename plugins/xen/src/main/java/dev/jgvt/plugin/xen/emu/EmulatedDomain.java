@@ -445,6 +445,8 @@ public final class EmulatedDomain {
         final int index;
         final Semaphore wake = new Semaphore(0);
         final ReentrantLock lock = new ReentrantLock();
+        /** The state this vCPU last read from its slot while waiting (tests synchronise on it). */
+        volatile int lastSeen = -1;
 
         Vcpu(int index) {
             this.index = index;
@@ -484,6 +486,7 @@ public final class EmulatedDomain {
             long deadline = System.nanoTime() + ioreqTimeout.toNanos();
             while (true) {
                 int state = Ioreq.stateAcquire(page, index);
+                lastSeen = state;
                 if (state < previous && state != Ioreq.STATE_NONE) {
                     crash("Weird HVM ioreq state transition " + Ioreq.stateName(previous) + " -> " + Ioreq.stateName(state));
                 }
