@@ -387,6 +387,12 @@ public abstract class BasePluginConformanceTest {
                 } else {
                     expectError(expected, what, () -> memory.read(gpa, MemorySegment.ofArray(data)));
                 }
+            } else if (length == 0) {
+                if (write) {
+                    memory.write(gpa, MemorySegment.ofArray(data));
+                } else {
+                    memory.read(gpa, MemorySegment.ofArray(data));
+                }
             } else if (write) {
                 memory.write(gpa, MemorySegment.ofArray(data));
                 System.arraycopy(data, 0, model, (int) (gpa - base), length);
