@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 final class MapCache implements GuestMemory {
     static final int BUCKET_SHIFT = 20;
     static final int PAGES_PER_BUCKET = 1 << (BUCKET_SHIFT - 12);
+    /** x86-64 guest physical addresses have at most 52 bits: larger frames are never mapped. */
+    static final long MAX_GFN = (1L << 40) - 1;
 
     private static final Logger log = LoggerFactory.getLogger(MapCache.class);
 
@@ -103,9 +105,11 @@ final class MapCache implements GuestMemory {
         }
     }
 
+    /** Addresses are unsigned; a range is OUT_OF_RANGE only when its last byte wraps past 2^64. */
     private static void checkRange(long gpa, long length) {
-        if (gpa < 0 || length < 0 || gpa + length < gpa) {
-            throw new GvtException(ErrorCode.OUT_OF_RANGE, "guest range [0x" + Long.toHexString(gpa) + ", +" + length + ") wraps");
+        if (length > 0 && Long.compareUnsigned(gpa + length - 1, gpa) < 0) {
+            throw new GvtException(ErrorCode.OUT_OF_RANGE, "guest range [0x" + Long.toHexString(gpa) + ", +" + length
+                    + ") wraps past 2^64");
         }
     }
 
@@ -116,6 +120,9 @@ final class MapCache implements GuestMemory {
     /** The bucket's segment for the page holding {@code gpa}, after checking the page is backed. */
     private MemorySegment page(long gpa) {
         long gfn = gpa >>> 12;
+        if (gfn > MAX_GFN) {
+            throw notMapped(gfn);
+        }
         Bucket bucket = bucket(gpa >>> BUCKET_SHIFT);
         int page = (int) (gfn & (PAGES_PER_BUCKET - 1));
         if (!bucket.backed(page)) {
@@ -161,7 +168,7 @@ final class MapCache implements GuestMemory {
 
     @Override
     public synchronized boolean isBacked(long gfn) {
-        if (closed || gfn < 0 || gfn > (Long.MAX_VALUE >>> 12)) {
+        if (closed || gfn < 0 || gfn > MAX_GFN) {
             return false;
         }
         try {

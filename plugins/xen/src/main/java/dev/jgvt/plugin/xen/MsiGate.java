@@ -3,6 +3,8 @@ package dev.jgvt.plugin.xen;
 import dev.jgvt.plugin.xen.lib.XenDeviceModelOps;
 import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.DeviceModel;
+import dev.jgvt.spi.ErrorCode;
+import dev.jgvt.spi.GvtException;
 import dev.jgvt.spi.InterruptSink;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -84,8 +86,11 @@ final class MsiGate implements InterruptSink {
 
     @Override
     public void signalMsi() {
+        if (closed) {
+            throw new GvtException(ErrorCode.ILLEGAL_STATE, "interrupts of dom" + domid + " are detached");
+        }
         Msi snapshot = msi;
-        if (closed || !snapshot.enabled()) {
+        if (!snapshot.enabled()) {
             dropped.incrementAndGet();
             return;
         }

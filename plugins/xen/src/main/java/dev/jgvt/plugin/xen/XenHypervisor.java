@@ -19,7 +19,8 @@ import java.util.Optional;
 /**
  * An opened Xen backend. Attaches one vGPU per domain ({@link AttachRequest.XenDomain}); on the emulated
  * backend a domain that does not exist yet is created with the configured RAM and vCPUs, and an
- * {@link AttachRequest.InProcess} target creates a fresh domain of the requested RAM size.
+ * {@link AttachRequest.InProcess} target names a guest: its first attach creates a domain of the requested RAM
+ * size, later attaches of the same guest name find that domain.
  */
 final class XenHypervisor implements Hypervisor {
     private final XenBackend backend;
@@ -27,6 +28,7 @@ final class XenHypervisor implements Hypervisor {
     private final XenSettings settings;
     private final Map<Integer, XenGuestBinding> byDomain = new HashMap<>();
     private final Map<String, XenGuestBinding> byName = new HashMap<>();
+    private final Map<String, Integer> emulatedGuests = new HashMap<>();
     private int nextEmulatedDomid = 1;
     private boolean closed;
 
@@ -66,11 +68,16 @@ final class XenHypervisor implements Hypervisor {
                     yield xen.domid();
                 }
                 case AttachRequest.InProcess inProcess when emulation.isPresent() -> {
+                    Integer known = emulatedGuests.get(inProcess.guestName());
+                    if (known != null) {
+                        yield known;
+                    }
                     EmulatedXen e = emulation.get();
                     while (e.domain(nextEmulatedDomid) != null) {
                         nextEmulatedDomid++;
                     }
                     e.createDomain(nextEmulatedDomid, inProcess.ramBytes(), settings.emulatedVcpus());
+                    emulatedGuests.put(inProcess.guestName(), nextEmulatedDomid);
                     yield nextEmulatedDomid++;
                 }
                 default -> throw new GvtException(ErrorCode.INVALID_ARGUMENT, "the Xen plugin attaches to a Xen domain"

@@ -256,14 +256,21 @@ public final class EmulatedBackend implements XenBackend {
                     }
                     return new Mapping(d.specialPages.get(gfns[0]).address(), XenConst.PAGE_SIZE);
                 }
-                int firstError = 0;
                 for (int i = 0; i < gfns.length; i++) {
                     if (gfns[i] != gfns[0] + i) {
-                        // Real privcmd maps any gfn list; this emulation aliases RAM and needs consecutive frames.
+                        // Real privcmd maps any gfn list; this emulation aliases memory and needs consecutive frames.
                         throw new XenCallException(name, Errno.EINVAL, "emulated foreign maps need consecutive gfns");
                     }
+                }
+                long first = gfns[0];
+                boolean special = first >= EmulatedDomain.SPECIAL_REGION_GFN && first + gfns.length <= EmulatedDomain.SPECIAL_REGION_GFN + 256;
+                int firstError = 0;
+                for (int i = 0; i < gfns.length; i++) {
                     long gfn = gfns[i];
-                    int e = gfn < 0 || gfn > d.maxGpfn || !d.populated.get((int) gfn) ? -Errno.EINVAL : 0;
+                    boolean backed = special
+                            ? gfn >= EmulatedDomain.BOUNCE_GFN && gfn < EmulatedDomain.BOUNCE_GFN + EmulatedDomain.BOUNCE_PAGES
+                            : gfn >= 0 && gfn <= d.maxGpfn && d.populated.get((int) gfn);
+                    int e = backed ? 0 : -Errno.EINVAL;
                     if (err != null) {
                         err[i] = e;
                     }
@@ -274,10 +281,15 @@ public final class EmulatedBackend implements XenBackend {
                 if (err == null && firstError != 0) {
                     throw new XenCallException(name, firstError);
                 }
-                long first = Math.min(Math.max(gfns[0], 0), d.maxGpfn);
-                long available = (d.maxGpfn + 1 - first) * XenConst.PAGE_SIZE;
-                long bytes = Math.min((long) gfns.length * XenConst.PAGE_SIZE, available);
-                return new Mapping(d.ram.address() + first * XenConst.PAGE_SIZE, bytes);
+                if (special) {
+                    long offset = (first - EmulatedDomain.SPECIAL_REGION_GFN) * XenConst.PAGE_SIZE;
+                    return new Mapping(d.specialRegion.address() + offset, (long) gfns.length * XenConst.PAGE_SIZE);
+                }
+                // Frames past the end of RAM are not backed here: the alias covers RAM only (they are holes).
+                long start = Math.min(Math.max(first, 0), d.maxGpfn);
+                long bytes = Math.max(XenConst.PAGE_SIZE,
+                        Math.min((long) gfns.length, d.maxGpfn + 1 - start) * XenConst.PAGE_SIZE);
+                return new Mapping(d.ram.address() + start * XenConst.PAGE_SIZE, bytes);
             } finally {
                 d.lock.unlock();
             }

@@ -22,13 +22,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * domain-wide {@code ioreq_server} memory-type claim, and vCPUs that issue ioreqs exactly as Xen does
  * (slot must be NONE and {@code vp_eport} right; fill; READY; notify; wait for IORESP_READY; NONE).
  *
- * <p>RAM spans {@code [0, ramBytes)} plus {@link #BOUNCE_PAGES} pages after it: the emulated guest CPU's
- * own buffer for string instructions (a {@code rep movs} into a tracked page is forwarded with
- * {@code data_is_ptr} pointing at it, as Xen forwards one whose source is guest RAM).
+ * <p>RAM spans {@code [0, ramBytes)}. The 1 MiB of special frames below 4 GiB ({@link #SPECIAL_REGION_GFN},
+ * where HVM guests keep their ioreq-server page pool at {@link #SPECIAL_PFN_BASE}) also holds
+ * {@link #BOUNCE_PAGES} pages at {@link #BOUNCE_GFN}: the emulated guest CPU's own source buffer for string
+ * instructions (a {@code rep movs} into a tracked page is forwarded with {@code data_is_ptr} pointing at
+ * it, as Xen forwards one whose source is guest memory). Foreign maps of that region see only those pages.
  */
 public final class EmulatedDomain {
     /** Pages after guest RAM that hold the source of emulated string writes. */
     public static final int BOUNCE_PAGES = 2;
+    /** First gfn of the special 1 MiB region (one map-cache bucket). */
+    public static final long SPECIAL_REGION_GFN = 0xFEF00L;
+    /** Where the bounce pages sit. */
+    public static final long BOUNCE_GFN = 0xFEFEEL;
     /** First gfn of the pool Xen takes ioreq pages from when a server asks for gfns. */
     public static final long SPECIAL_PFN_BASE = 0xFEFF0L;
     /** Pages in that pool ({@code HVM_PARAM_NR_IOREQ_SERVER_PAGES}). */
@@ -41,6 +47,8 @@ public final class EmulatedDomain {
     final EmulatedXen xen;
     final Arena arena = Arena.ofShared();
     final MemorySegment ram;
+    /** Backing of the special region (256 frames from {@link #SPECIAL_REGION_GFN}). */
+    final MemorySegment specialRegion;
     final byte[] p2m;
     final BitSet populated;
     final long maxGpfn;
@@ -64,8 +72,9 @@ public final class EmulatedDomain {
         this.xen = xen;
         this.domid = domid;
         this.ramBytes = ramBytes;
-        long total = ramBytes + (long) BOUNCE_PAGES * XenConst.PAGE_SIZE;
+        long total = ramBytes;
         this.ram = arena.allocate(total, XenConst.PAGE_SIZE);
+        this.specialRegion = arena.allocate(1 << 20, XenConst.PAGE_SIZE);
         int frames = Math.toIntExact(total >>> XenConst.PAGE_SHIFT);
         this.p2m = new byte[frames];
         this.populated = new BitSet(frames);
@@ -81,7 +90,7 @@ public final class EmulatedDomain {
         return domid;
     }
 
-    /** Guest RAM size without the bounce pages. */
+    /** Guest RAM size. */
     public long ramBytes() {
         return ramBytes;
     }
@@ -399,9 +408,10 @@ public final class EmulatedDomain {
                 Vcpu cpu = vcpus[vcpu];
                 cpu.lock.lock();
                 try {
-                    long bounce = ramBytes;
-                    MemorySegment.copy(src, done, ram, bounce, chunk);
-                    cpu.issue(claimant, Ioreq.TYPE_COPY, at, bounce, chunk, 1, Ioreq.DIR_WRITE, true, false);
+                    long bounce = (BOUNCE_GFN - SPECIAL_REGION_GFN) << XenConst.PAGE_SHIFT;
+                    MemorySegment.copy(src, done, specialRegion, bounce, chunk);
+                    cpu.issue(claimant, Ioreq.TYPE_COPY, at, BOUNCE_GFN << XenConst.PAGE_SHIFT, chunk, 1, Ioreq.DIR_WRITE,
+                            true, false);
                 } finally {
                     cpu.lock.unlock();
                 }

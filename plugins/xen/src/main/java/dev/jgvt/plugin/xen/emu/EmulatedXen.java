@@ -36,7 +36,7 @@ public final class EmulatedXen implements AutoCloseable {
         if (domid <= 0 || domid >= 0x7FF0) {
             throw new IllegalArgumentException("not a guest domain id: " + domid);
         }
-        if (ramBytes <= 0 || (ramBytes & 0xFFF) != 0 || ramBytes > (EmulatedDomain.SPECIAL_PFN_BASE << 12) - 0x10_0000) {
+        if (ramBytes <= 0 || (ramBytes & 0xFFF) != 0 || ramBytes > EmulatedDomain.SPECIAL_REGION_GFN << 12) {
             throw new IllegalArgumentException("RAM must be a positive multiple of 4096 below the special pages: " + ramBytes);
         }
         if (vcpus < 1 || vcpus > Ioreq.SLOTS_PER_PAGE) {
