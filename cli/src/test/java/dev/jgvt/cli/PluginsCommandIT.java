@@ -32,11 +32,13 @@ final class PluginsCommandIT {
             assertThat(plugin.get("capabilities").isArray()).isTrue();
         }
         assertThat(byId.get("fake").get("available").asBoolean()).isTrue();
-        // kvm-vfio and xen are honest skeletons: loaded and started, but they say they cannot be used yet
-        for (String skeleton : List.of("kvm-vfio", "xen")) {
-            assertThat(byId.get(skeleton).get("available").asBoolean()).isFalse();
-            assertThat(byId.get(skeleton).get("reason").asText()).contains("not built yet");
-        }
+        // kvm-vfio cannot attach guests yet; xen (native backend by default) is not on a dom0 here
+        assertThat(byId.get("kvm-vfio").get("available").asBoolean()).isFalse();
+        assertThat(byId.get("kvm-vfio").get("reason").asText()).contains("not built yet");
+        assertThat(byId.get("xen").get("available").asBoolean()).isFalse();
+        // a machine without Debian's Xen libraries says that instead
+        assertThat(byId.get("xen").get("reason").asText()).satisfiesAnyOf(r -> assertThat(r).startsWith("Xen not available"),
+                        r -> assertThat(r).startsWith("Xen libraries not installed"));
     }
 
     @Test
