@@ -266,6 +266,11 @@ public final class ConfigSpace {
         return (int) read(MSI_DATA, 2);
     }
 
+    /** The device latches error bits in STATUS (for example a master abort on a failed DMA). */
+    public void raiseStatus(int bits) {
+        put(STATUS, 2, read(STATUS, 2) | (bits & STATUS_RW1C));
+    }
+
     /** Clears the SWSCI trigger bit once the request has been answered. */
     public void completeSwsci() {
         bytes[SWSCI] &= (byte) ~SWSCI_TRIGGER;

@@ -104,6 +104,7 @@ public final class Vgpu implements DeviceModel {
         this.display = new VirtualDisplay(mmio, irq, requireNonNull(clock, "clock is null"), this::locked);
         this.edid = new EdidRegion(type.resolution().width(), type.resolution().height());
         bindHandlers();
+        setPvNotificationListener(PvNotificationListener.NONE);
         this.layout = new DeviceLayout(VENDOR_ID, DEVICE_ID, List.of(
                 region(DeviceLayout.CONFIG, "config", ConfigSpace.SIZE, true, List.of(), 0, 0),
                 region(DeviceLayout.BAR0, "bar0", MmioSpace.BAR0_SIZE, true, List.of(), 0, 0),
