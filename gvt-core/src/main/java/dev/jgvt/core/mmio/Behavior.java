@@ -20,6 +20,8 @@ public enum Behavior {
     FENCE,
     /** Interrupt registers (master, ISR/IMR/IIR/IER of a group). */
     INTERRUPT,
+    /** Per-engine RING_MODE (mode-masked): enabling execlists is checked against the guest's PV awareness. */
+    RING_MODE,
     /** Execlist submit port (4-dword latch). */
     ELSP,
     /** Power-well request: state bits follow request bits. */

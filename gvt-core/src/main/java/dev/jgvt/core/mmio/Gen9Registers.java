@@ -73,6 +73,9 @@ public final class Gen9Registers {
     public static final int RING_CSB = 0x370;
     public static final int RING_CSB_PTR = 0x3A0;
 
+    /** RING_MODE bit 15: execlist (run list) submission enabled. */
+    public static final int RING_MODE_RUN_LIST_ENABLE = 1 << 15;
+
     public static final int GDRST = 0x941C;
     public static final int GDRST_FULL = 1;
     public static final int GDRST_RENDER = 1 << 1;
@@ -143,7 +146,7 @@ public final class Gen9Registers {
             t.add(reg(p + "_EXECLIST_STATUS_HI", b + RING_EXECLIST_STATUS + 4, Behavior.STORE, READ_ONLY));
             t.add(reg(p + "_CTX_CTRL", b + RING_CTX_CTRL, Behavior.STORE, MODE_MASK, IN_CONTEXT));
             t.add(range(p + "_PDP", b + RING_PDP, 8, 4, Behavior.STORE, CMD_ACCESS, IN_CONTEXT));
-            t.add(reg(e.ringMode, b + RING_MODE, Behavior.STORE, MODE_MASK));
+            t.add(reg(e.ringMode, b + RING_MODE, Behavior.RING_MODE, MODE_MASK));
             t.add(reg(p + "_TIMESTAMP", b + RING_TIMESTAMP, Behavior.STORE, READ_ONLY, CMD_ACCESS));
             t.add(reg(p + "_TIMESTAMP_UDW", b + RING_TIMESTAMP + 4, Behavior.STORE, READ_ONLY, CMD_ACCESS));
             t.add(range(p + "_CSB", b + RING_CSB, 12, 4, Behavior.STORE, READ_ONLY));

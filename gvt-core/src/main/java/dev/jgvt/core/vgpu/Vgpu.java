@@ -82,12 +82,12 @@ public final class Vgpu implements DeviceModel {
     private byte[] opRegion = OpRegion.create();
     private VgpuState state = VgpuState.CREATED;
     private GuestBinding binding;
-    private ElspListener elsp = (engine, e0, e1) -> log.debug("ELSP on {} with no execlist emulation attached", engine);
-    private BiConsumer<Long, MemorySegment> trackedWrites = (gpa, bytes) -> { };
-    private BiConsumer<Long, Long> dmaUnmaps = (iova, length) -> { };
+    private volatile ElspListener elsp = (engine, e0, e1) -> log.debug("ELSP on {} with no execlist emulation attached", engine);
+    private volatile BiConsumer<Long, MemorySegment> trackedWrites = (gpa, bytes) -> { };
+    private volatile BiConsumer<Long, Long> dmaUnmaps = (iova, length) -> { };
     private boolean failsafe;
-    private long msiSignals;
-    private long msiSuppressed;
+    private volatile long msiSignals;
+    private volatile long msiSuppressed;
 
     Vgpu(int id, VgpuType type, VgpuPartition partition, HostGeometry geometry, GgttWindow ggtt, VblankClock clock) {
         this.id = id;
@@ -138,6 +138,22 @@ public final class Vgpu implements DeviceModel {
             }
         });
         mmio.bind(Behavior.PVINFO, pvInfo);
+        mmio.bind(Behavior.RING_MODE, new RegisterHandler() {
+            @Override
+            public int read(int offset) {
+                return mmio.get(offset);
+            }
+
+            @Override
+            public void write(int offset, int value) {
+                int merged = mmio.merge(offset, value);
+                mmio.set(offset, merged);
+                if ((merged & Gen9Registers.RING_MODE_RUN_LIST_ENABLE) != 0 && !pvInfo.notified()) {
+                    // GVT-g: a guest that enables execlists without having read PVINFO is not PV-aware
+                    enterFailsafe("execlists enabled at 0x" + Integer.toHexString(offset) + " without reading PVINFO");
+                }
+            }
+        });
         mmio.bind(Behavior.PIPECONF, display.pipeconfHandler());
         mmio.bind(Behavior.PLANE_SURFACE, display.surfaceHandler());
     }
@@ -391,17 +407,32 @@ public final class Vgpu implements DeviceModel {
 
     /** Whether BAR0 is currently decoded (COMMAND.MEMORY set) and where. */
     public Optional<Long> bar0TrapBase() {
-        return pci.trapped ? Optional.of(pci.trapBase) : Optional.empty();
+        lock.lock();
+        try {
+            return pci.trapped ? Optional.of(pci.trapBase) : Optional.empty();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Where the aperture slice is mapped in guest physical space, if it is. */
     public Optional<Long> apertureMapping() {
-        return pci.mapped ? Optional.of(pci.mapGpa) : Optional.empty();
+        lock.lock();
+        try {
+            return pci.mapped ? Optional.of(pci.mapGpa) : Optional.empty();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The guest physical address the guest gave for its OpRegion copy (ASLS), 0 if never written. */
     public long opRegionGpa() {
-        return pci.asls;
+        lock.lock();
+        try {
+            return pci.asls;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The EDID the virtual monitor presents. */

@@ -323,4 +323,43 @@ final class VgpuDeviceModelTest {
         assertThat(vgpu.fence(-1)).isEmpty();
         assertThat(vgpu.unhandledAccesses()).isGreaterThan(before);
     }
+
+    @Test
+    void enablingExeclistsWithoutReadingPvinfoIsAnUnsupportedGuest() {
+        int rcsMode = 0x229C;
+        mmio(rcsMode, (Gen9Registers.RING_MODE_RUN_LIST_ENABLE << 16) | Gen9Registers.RING_MODE_RUN_LIST_ENABLE);
+        assertThat(vgpu.failsafe()).isTrue();
+        vgpu.reset();
+        vgpu.read(DeviceLayout.BAR0, Gen9Registers.PVINFO_PAGE, 8);
+        mmio(rcsMode, (Gen9Registers.RING_MODE_RUN_LIST_ENABLE << 16) | Gen9Registers.RING_MODE_RUN_LIST_ENABLE);
+        assertThat(vgpu.failsafe()).isFalse();
+        assertThat(mmio(rcsMode)).isEqualTo(Gen9Registers.RING_MODE_RUN_LIST_ENABLE);
+    }
+
+    @Test
+    void configSpaceDecidesWhereBar0AndTheApertureSliceLive() {
+        assertThat(vgpu.bar0TrapBase()).isEmpty();
+        vgpu.write(DeviceLayout.CONFIG, ConfigSpace.BAR0, 8, 0xE000_0000L);
+        vgpu.write(DeviceLayout.CONFIG, ConfigSpace.BAR2, 8, 0x4_0000_0000L);
+        vgpu.write(DeviceLayout.CONFIG, ConfigSpace.COMMAND, 2, ConfigSpace.COMMAND_MEMORY);
+        assertThat(vgpu.bar0TrapBase()).contains(0xE000_0000L);
+        assertThat(vgpu.apertureMapping()).contains(0x4_0000_0000L + vgpu.partition().aperture().base());
+        vgpu.write(DeviceLayout.CONFIG, ConfigSpace.BAR0, 4, 0xD000_0000L); // moved while enabled
+        assertThat(vgpu.bar0TrapBase()).contains(0xD000_0000L);
+        vgpu.write(DeviceLayout.CONFIG, ConfigSpace.COMMAND, 2, 0);
+        assertThat(vgpu.bar0TrapBase()).isEmpty();
+        assertThat(vgpu.apertureMapping()).isEmpty();
+    }
+
+    @Test
+    void elspSubmissionsReachTheExeclistLayer() {
+        List<String> got = new ArrayList<>();
+        vgpu.setElspListener((engine, e0, e1) -> got.add(engine + " " + Long.toHexString(e0)));
+        int elsp = 0x1A000 + Gen9Registers.RING_ELSP;
+        mmio(elsp, 0);
+        mmio(elsp, 0);
+        mmio(elsp, 0x2);
+        mmio(elsp, 0x1009);
+        assertThat(got).containsExactly("VECS 200001009");
+    }
 }
