@@ -69,6 +69,8 @@ public final class Vgpu implements DeviceModel {
     private final HostGeometry geometry;
     private final ReentrantLock lock = new ReentrantLock();
     private final DeviceLayout layout;
+    /** The layout's regions by index, for allocation-free access checks. */
+    private final DeviceLayout.Region[] regions;
     private final ConfigSpace config;
     private final MmioSpace mmio;
     private final GgttWindow ggtt;
@@ -113,6 +115,10 @@ public final class Vgpu implements DeviceModel {
                 region(OPREGION_REGION, "opregion", OpRegion.SIZE, false, List.of(), OPREGION_TYPE, OPREGION_SUBTYPE),
                 region(EDID_REGION, "edid", EdidRegion.SIZE, true, List.of(), GFX_TYPE, EDID_SUBTYPE)),
                 List.of(new DeviceLayout.Irq(DeviceLayout.IRQ_INTX, 1), new DeviceLayout.Irq(DeviceLayout.IRQ_MSI, 1)));
+        this.regions = new DeviceLayout.Region[EDID_REGION + 1];
+        for (DeviceLayout.Region r : layout.regions()) {
+            regions[r.index()] = r;
+        }
     }
 
     private static DeviceLayout.Region region(int index, String name, long size, boolean writable,
@@ -200,6 +206,19 @@ public final class Vgpu implements DeviceModel {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The BAR0 register file, for the subsystems that keep device state in it (execlist status and CSB,
+     * for example). Use it only inside {@link #runLocked}.
+     */
+    public MmioSpace mmio() {
+        return mmio;
+    }
+
+    /** Runs {@code task} under the vGPU's lock (the lock every trap takes); does nothing once destroyed. */
+    public void runLocked(Runnable task) {
+        locked(requireNonNull(task, "task is null"));
     }
 
     /** The register registry of this vGPU's generation (for command-access policy queries). */
@@ -522,8 +541,10 @@ public final class Vgpu implements DeviceModel {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "access size " + size + " is not 1, 2, 4 or 8");
         }
-        DeviceLayout.Region r = layout.region(region).orElseThrow(() ->
-                new GvtException(ErrorCode.INVALID_ARGUMENT, "vGPU " + id + " has no region " + region));
+        DeviceLayout.Region r = region >= 0 && region < regions.length ? regions[region] : null;
+        if (r == null) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "vGPU " + id + " has no region " + region);
+        }
         if (offset < 0 || offset > r.size() - size) {
             throw new GvtException(ErrorCode.OUT_OF_RANGE, "access of " + size + " bytes at 0x" + Long.toHexString(offset)
                     + " is outside region " + r.name() + " of 0x" + Long.toHexString(r.size()) + " bytes");
