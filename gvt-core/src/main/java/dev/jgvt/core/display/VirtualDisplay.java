@@ -169,12 +169,6 @@ public final class VirtualDisplay {
         primaryFlipPending = false;
     }
 
-    /** After the register file was reset: restart or stop the timer to match PIPECONF. */
-    public void resync() {
-        primaryFlipPending = false;
-        updateTimer();
-    }
-
     /**
      * Decodes the plane from the registers. Empty when the plane is disabled or misprogrammed (unknown
      * format, zero stride, stride shorter than a line, surface outside the vGPU's graphics memory).

@@ -186,11 +186,6 @@ public final class StandardHandlers {
                 listener.submitted(engine, element0, element1);
             }
         }
-
-        /** Forgets half-written submissions (engine reset). */
-        void clear() {
-            java.util.Arrays.fill(counts, 0);
-        }
     }
 
     static Gen9Registers.Engine engineOf(int base) {

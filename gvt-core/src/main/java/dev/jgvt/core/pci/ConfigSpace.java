@@ -205,8 +205,7 @@ public final class ConfigSpace {
     private void relocate(int bar) {
         long lo = read(bar, 4);
         long hi = read(bar + 4, 4);
-        long maskLo = (writeMask[bar] & 0xFFL) | (writeMask[bar + 1] & 0xFFL) << 8 | (writeMask[bar + 2] & 0xFFL) << 16
-                | (writeMask[bar + 3] & 0xFFL) << 24;
+        long maskLo = read32(writeMask, bar);
         long maskHi = read32(writeMask, bar + 4);
         boolean sizing = (maskLo != 0 && (lo & maskLo) == maskLo) || (maskHi != 0 && (hi & maskHi) == maskHi);
         if (sizing) {
