@@ -13,6 +13,8 @@ import java.util.function.IntConsumer;
 public final class StandardHandlers {
     /** PCODE mailbox: bit 31 is "busy/ready" (set by the driver to start, cleared when done). */
     public static final int PCODE_READY = 1 << 31;
+    /** On completion the low byte is the error code (0: success). */
+    public static final int PCODE_ERROR_MASK = 0xFF;
     public static final int PCODE_READ_RC6VIDS = 0x5;
     public static final int PCODE_READ_MEM_LATENCY = 0x6;
     public static final int PCODE_CDCLK_CONTROL = 0x7;
@@ -108,7 +110,7 @@ public final class StandardHandlers {
                 case PCODE_READ_RC6VIDS -> mmio.set(Gen9Registers.PCODE_DATA, data | 1);
                 default -> { }
             }
-            mmio.set(offset, value & ~PCODE_READY & ~0xFF00); // done, no error
+            mmio.set(offset, value & ~PCODE_READY & ~PCODE_ERROR_MASK); // done; error code 0 = success
         }
     }
 

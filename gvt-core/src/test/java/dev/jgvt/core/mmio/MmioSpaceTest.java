@@ -126,13 +126,15 @@ final class MmioSpaceTest {
     void pcuMailboxIsAlwaysReady() {
         mmio.write(Gen9Registers.PCODE_DATA, 4, 0);
         mmio.write(Gen9Registers.PCODE_MAILBOX, 4, StandardHandlers.PCODE_READY | StandardHandlers.PCODE_READ_MEM_LATENCY);
-        assertThat(mmio.read(Gen9Registers.PCODE_MAILBOX, 4) & StandardHandlers.PCODE_READY).isZero();
+        assertThat(mmio.read(Gen9Registers.PCODE_MAILBOX, 4)).isZero(); // ready, error code 0
         assertThat(mmio.read(Gen9Registers.PCODE_DATA, 4)).isEqualTo(0x1E1A1100L);
         mmio.write(Gen9Registers.PCODE_DATA, 4, 1);
         mmio.write(Gen9Registers.PCODE_MAILBOX, 4, StandardHandlers.PCODE_READY | StandardHandlers.PCODE_READ_MEM_LATENCY);
         assertThat(mmio.read(Gen9Registers.PCODE_DATA, 4)).isEqualTo(0x61514B3DL);
-        mmio.write(Gen9Registers.PCODE_MAILBOX, 4, StandardHandlers.PCODE_READY | 0x42);
-        assertThat(mmio.read(Gen9Registers.PCODE_MAILBOX, 4)).isEqualTo(0x42);
+        mmio.write(Gen9Registers.PCODE_MAILBOX, 4, StandardHandlers.PCODE_READY | 0x0300_0042);
+        assertThat(mmio.read(Gen9Registers.PCODE_MAILBOX, 4)).isEqualTo(0x0300_0000L);
+        mmio.write(Gen9Registers.PCODE_MAILBOX, 4, 0x17); // not started: stored as written
+        assertThat(mmio.read(Gen9Registers.PCODE_MAILBOX, 4)).isEqualTo(0x17);
     }
 
     @Test
