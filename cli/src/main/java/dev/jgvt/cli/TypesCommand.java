@@ -1,0 +1,110 @@
+package dev.jgvt.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.jgvt.core.vgpu.HostGeometry;
+import dev.jgvt.core.vgpu.ResourceAllocator;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gvt types}: the vGPU types a host of the given geometry offers, with GVT-g's available-instance
+ * arithmetic for a host without live vGPUs.
+ */
+@Command(name = "types", mixinStandardHelpOptions = true,
+        description = "List the vGPU types (GVTg_V5_*) a host GPU of the given geometry offers.")
+final class TypesCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Option(names = "--ggtt", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "GGTT address space (default 4G). Sizes: bytes or a number with K, M or G.")
+    long ggtt = HostGeometry.defaults().ggttSize();
+
+    @Option(names = "--aperture", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Aperture (BAR2) size (default 1G).")
+    long aperture = HostGeometry.defaults().apertureSize();
+
+    @Option(names = "--fences", paramLabel = "N", description = "Fence registers (default 32).")
+    int fences = HostGeometry.defaults().fenceCount();
+
+    /** One row of the output; also the JSON shape. */
+    record Row(String name, long lowGmMiB, long highGmMiB, int fences, int weight, String resolution,
+            long availableInstances, String description) {}
+
+    @Override
+    public void run() {
+        HostGeometry geometry;
+        try {
+            geometry = new HostGeometry(ggtt, aperture, fences);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        List<Row> rows = rows(geometry);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            try {
+                out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("cannot write JSON", e);
+            }
+        } else {
+            out.printf("%-10s %8s %9s %6s %6s %10s %9s%n", "NAME", "LOW_MiB", "HIGH_MiB", "FENCES", "WEIGHT",
+                    "RESOLUTION", "AVAILABLE");
+            for (Row row : rows) {
+                out.printf("%-10s %8d %9d %6d %6d %10s %9d%n", row.name(), row.lowGmMiB(), row.highGmMiB(),
+                        row.fences(), row.weight(), row.resolution(), row.availableInstances());
+            }
+        }
+        out.flush();
+    }
+
+    static List<Row> rows(HostGeometry geometry) {
+        ResourceAllocator allocator = new ResourceAllocator(geometry);
+        return allocator.offeredTypes().stream()
+                .map(t -> new Row(t.name(), t.lowGm() >> 20, t.highGm() >> 20, t.fences(), t.weight(),
+                        t.resolution().toString(), allocator.availableInstances(t), t.description()))
+                .toList();
+    }
+
+    /** Parses {@code 4096}, {@code 256K}, {@code 256M}, {@code 1G} (binary units, optional {@code iB}/{@code B}). */
+    static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+        private static final Pattern SIZE = Pattern.compile("(\\d{1,19})\\s*([KMGT]?)(?:I?B)?");
+
+        @Override
+        public Long convert(String value) {
+            Matcher m = SIZE.matcher(value.trim().toUpperCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw new CommandLine.TypeConversionException(
+                        "'" + value + "' is not a size (expected bytes or a number with K, M, G or T, e.g. 256M)");
+            }
+            int shift = switch (m.group(2)) {
+                case "K" -> 10;
+                case "M" -> 20;
+                case "G" -> 30;
+                case "T" -> 40;
+                default -> 0;
+            };
+            long number;
+            try {
+                number = Long.parseLong(m.group(1));
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is too large");
+            }
+            if (number <= 0 || Long.numberOfLeadingZeros(number) <= shift) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a positive size that fits in 63 bits");
+            }
+            return number << shift;
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.jgvt.core.mmio;
+
+/**
+ * Which handler serves a register row. {@link #STORE} rows use the virtual register file with the row's
+ * attributes; every other behaviour is bound to a {@link RegisterHandler} by whoever assembles the vGPU
+ * ({@link MmioSpace} takes the bindings). A behaviour without a binding falls back to {@link #STORE}.
+ */
+public enum Behavior {
+    /** Plain storage in the virtual register file (attributes applied). */
+    STORE,
+    /** Reads 0, writes accepted and ignored (live counters, status the vGPU keeps idle). */
+    READ_ZERO,
+    /** Forcewake request (mode-masked); the matching ack follows it. */
+    FORCEWAKE,
+    /** Engine / full GT reset request; reads back 0 once done. */
+    GDRST,
+    /** PCU (pcode) mailbox: commands complete at once ("ready"). */
+    PCU_MAILBOX,
+    /** Fence register halves; the index is limited to the vGPU's fences. */
+    FENCE,
+    /** Interrupt registers (master, ISR/IMR/IIR/IER of a group). */
+    INTERRUPT,
+    /** Per-engine RING_MODE (mode-masked): enabling execlists is checked against the guest's PV awareness. */
+    RING_MODE,
+    /** Execlist submit port (4-dword latch). */
+    ELSP,
+    /** Power-well request: state bits follow request bits. */
+    POWER_WELL,
+    /** Pipe configuration: state follows enable; drives the vblank timer. */
+    PIPECONF,
+    /** Plane / cursor surface address: a write is a flip. */
+    PLANE_SURFACE,
+    /** TLB invalidation request; completes at once (reads 0). */
+    TLB_INVALIDATE,
+    /** The PVINFO page fields. */
+    PVINFO
+}

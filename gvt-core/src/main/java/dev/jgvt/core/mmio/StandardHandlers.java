@@ -1,0 +1,201 @@
+package dev.jgvt.core.mmio;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.function.IntConsumer;
+
+/**
+ * The handlers of GVT-g's fake-hardware registers that need nothing but the register file: forcewake
+ * (acks follow requests), GDRST (reset request, reads back 0), the PCU mailbox (always ready), fences
+ * (index limited to the vGPU's fences), power wells (state follows request), TLB invalidation (done at
+ * once), read-as-zero status, and the ELSP latch.
+ */
+public final class StandardHandlers {
+    /** PCODE mailbox: bit 31 is "busy/ready" (set by the driver to start, cleared when done). */
+    public static final int PCODE_READY = 1 << 31;
+    /** On completion the low byte is the error code (0: success). */
+    public static final int PCODE_ERROR_MASK = 0xFF;
+    public static final int PCODE_READ_RC6VIDS = 0x5;
+    public static final int PCODE_READ_MEM_LATENCY = 0x6;
+    public static final int PCODE_CDCLK_CONTROL = 0x7;
+
+    private StandardHandlers() {}
+
+    /**
+     * Binds every standard behaviour of {@code mmio}.
+     *
+     * @param fenceCount how many fences the vGPU owns (guest fence indices {@code [0, fenceCount)})
+     * @param resetRequest called with GDRST's domain mask after a guest reset request
+     * @param elsp receives complete ELSP submissions
+     */
+    public static void bind(MmioSpace mmio, int fenceCount, IntConsumer resetRequest, ElspListener elsp) {
+        requireNonNull(mmio, "mmio is null");
+        requireNonNull(resetRequest, "resetRequest is null");
+        requireNonNull(elsp, "elsp is null");
+        mmio.bind(Behavior.READ_ZERO, new ReadZero(mmio));
+        mmio.bind(Behavior.TLB_INVALIDATE, new ReadZero(mmio));
+        mmio.bind(Behavior.FORCEWAKE, new Forcewake(mmio));
+        mmio.bind(Behavior.GDRST, new Gdrst(mmio, resetRequest));
+        mmio.bind(Behavior.PCU_MAILBOX, new PcuMailbox(mmio));
+        mmio.bind(Behavior.FENCE, new Fences(mmio, fenceCount));
+        mmio.bind(Behavior.POWER_WELL, new PowerWell(mmio));
+        mmio.bind(Behavior.ELSP, new ElspLatch(mmio, elsp));
+    }
+
+    /** Reads 0; writes are accepted and counted. */
+    record ReadZero(MmioSpace mmio) implements RegisterHandler {
+        @Override
+        public int read(int offset) {
+            return 0;
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            mmio.set(offset, value);
+        }
+    }
+
+    /** Forcewake request (mode-masked): the matching ack register takes the request's value at once. */
+    record Forcewake(MmioSpace mmio) implements RegisterHandler {
+        @Override
+        public int read(int offset) {
+            return mmio.get(offset);
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            int merged = mmio.merge(offset, value);
+            mmio.set(offset, merged);
+            int ack = switch (offset) {
+                case Gen9Registers.FORCEWAKE_RENDER -> Gen9Registers.FORCEWAKE_ACK_RENDER;
+                case Gen9Registers.FORCEWAKE_MEDIA -> Gen9Registers.FORCEWAKE_ACK_MEDIA;
+                default -> Gen9Registers.FORCEWAKE_ACK_BLITTER;
+            };
+            mmio.set(ack, merged);
+        }
+    }
+
+    /** GDRST: hands the domain mask to the vGPU's reset and reads back 0 (reset complete). */
+    record Gdrst(MmioSpace mmio, IntConsumer resetRequest) implements RegisterHandler {
+        @Override
+        public int read(int offset) {
+            return 0;
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            if (value != 0) {
+                resetRequest.accept(value);
+            }
+        }
+    }
+
+    /** The pcode mailbox: every command completes at once; a few reads get GVT-g's fixed answers. */
+    record PcuMailbox(MmioSpace mmio) implements RegisterHandler {
+        @Override
+        public int read(int offset) {
+            return mmio.get(offset);
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            if ((value & PCODE_READY) == 0) {
+                mmio.set(offset, value);
+                return;
+            }
+            int data = mmio.get(Gen9Registers.PCODE_DATA);
+            switch (value & 0xFF) {
+                case PCODE_READ_MEM_LATENCY -> mmio.set(Gen9Registers.PCODE_DATA, data == 0 ? 0x1E1A1100 : 0x61514B3D);
+                case PCODE_CDCLK_CONTROL -> mmio.set(Gen9Registers.PCODE_DATA, 1); // ready for change
+                case PCODE_READ_RC6VIDS -> mmio.set(Gen9Registers.PCODE_DATA, data | 1);
+                default -> { }
+            }
+            mmio.set(offset, value & ~PCODE_READY & ~PCODE_ERROR_MASK); // done; error code 0 = success
+        }
+    }
+
+    /** Fence halves: guest index {@code i < fenceCount} is stored; beyond that reads 0 and writes drop. */
+    record Fences(MmioSpace mmio, int fenceCount) implements RegisterHandler {
+        @Override
+        public int read(int offset) {
+            if (index(offset) >= fenceCount) {
+                mmio.logDropped(offset, "read of fence " + index(offset) + " beyond the vGPU's " + fenceCount + " fences");
+                return 0;
+            }
+            return mmio.get(offset);
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            if (index(offset) >= fenceCount) {
+                mmio.logDropped(offset, "write to fence " + index(offset) + " beyond the vGPU's " + fenceCount + " fences");
+                return;
+            }
+            mmio.set(offset, value);
+        }
+
+        private static int index(int offset) {
+            return (offset - Gen9Registers.FENCE_BASE) >>> 3;
+        }
+    }
+
+    /** Power-well control: each well's state bit (2i) follows its request bit (2i + 1). */
+    record PowerWell(MmioSpace mmio) implements RegisterHandler {
+        private static final int REQUESTS = 0xAAAAAAAA;
+
+        @Override
+        public int read(int offset) {
+            return mmio.get(offset);
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            int requests = value & REQUESTS;
+            mmio.set(offset, requests | (requests >>> 1));
+        }
+    }
+
+    /** The ELSP latch: four dword writes make a submission; reads return 0. */
+    static final class ElspLatch implements RegisterHandler {
+        private final MmioSpace mmio;
+        private final ElspListener listener;
+        private final int[][] latched = new int[Gen9Registers.Engine.values().length][4];
+        private final int[] counts = new int[Gen9Registers.Engine.values().length];
+
+        ElspLatch(MmioSpace mmio, ElspListener listener) {
+            this.mmio = mmio;
+            this.listener = listener;
+        }
+
+        @Override
+        public int read(int offset) {
+            return 0;
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            Gen9Registers.Engine engine = engineOf(offset - Gen9Registers.RING_ELSP);
+            if (engine == null) {
+                mmio.logDropped(offset, "ELSP write for an unknown engine");
+                return;
+            }
+            int e = engine.ordinal();
+            latched[e][counts[e]++] = value;
+            if (counts[e] == 4) {
+                counts[e] = 0;
+                long element1 = (latched[e][1] & 0xFFFFFFFFL) | ((long) latched[e][0] << 32);
+                long element0 = (latched[e][3] & 0xFFFFFFFFL) | ((long) latched[e][2] << 32);
+                listener.submitted(engine, element0, element1);
+            }
+        }
+    }
+
+    static Gen9Registers.Engine engineOf(int base) {
+        for (Gen9Registers.Engine engine : Gen9Registers.Engine.values()) {
+            if (engine.base() == base) {
+                return engine;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,207 @@
+package dev.jgvt.core.display;
+
+import static dev.jgvt.core.mmio.Gen9Registers.CUR_BASE_A;
+import static dev.jgvt.core.mmio.Gen9Registers.CUR_CTL_A;
+import static dev.jgvt.core.mmio.Gen9Registers.CUR_POS_A;
+import static dev.jgvt.core.mmio.Gen9Registers.CUR_SURFLIVE_A;
+import static dev.jgvt.core.mmio.Gen9Registers.PIPEACONF;
+import static dev.jgvt.core.mmio.Gen9Registers.PIPE_FLIPCOUNT_A;
+import static dev.jgvt.core.mmio.Gen9Registers.PIPE_FRMCOUNT_A;
+import static dev.jgvt.core.mmio.Gen9Registers.PLANE_CTL_1_A;
+import static dev.jgvt.core.mmio.Gen9Registers.PLANE_OFFSET_1_A;
+import static dev.jgvt.core.mmio.Gen9Registers.PLANE_POS_1_A;
+import static dev.jgvt.core.mmio.Gen9Registers.PLANE_SIZE_1_A;
+import static dev.jgvt.core.mmio.Gen9Registers.PLANE_STRIDE_1_A;
+import static dev.jgvt.core.mmio.Gen9Registers.PLANE_SURFLIVE_1_A;
+import static dev.jgvt.core.mmio.Gen9Registers.PLANE_SURF_1_A;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.jgvt.core.irq.IrqEvent;
+import dev.jgvt.core.irq.IrqGroup;
+import dev.jgvt.core.irq.VirtualInterrupts;
+import dev.jgvt.core.mmio.Behavior;
+import dev.jgvt.core.mmio.MmioSpace;
+import dev.jgvt.core.mmio.RegisterHandler;
+import dev.jgvt.core.mmio.RegisterRegistry;
+import dev.jgvt.core.mmio.UnshadowedGgttWindow;
+import dev.jgvt.spi.PlaneInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+final class VirtualDisplayTest {
+    private static final long GM_BASE = 256L << 20;
+    private static final long GM_SIZE = 128L << 20;
+    private final List<Runnable> ticks = new ArrayList<>();
+    private final VblankClock clock = (tick, period) -> {
+        ticks.add(tick);
+        return () -> ticks.remove(tick);
+    };
+    private MmioSpace mmio;
+    private VirtualInterrupts irq;
+    private VirtualDisplay display;
+
+    @BeforeEach
+    void setUp() {
+        mmio = new MmioSpace(RegisterRegistry.gen9(), new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE), "test");
+        irq = new VirtualInterrupts(() -> { });
+        display = new VirtualDisplay(mmio, irq, clock, Runnable::run);
+        mmio.bind(Behavior.PIPECONF, display.pipeconfHandler());
+        mmio.bind(Behavior.PLANE_SURFACE, display.surfaceHandler());
+        mmio.bind(Behavior.INTERRUPT, new RegisterHandler() {
+            @Override
+            public int read(int offset) {
+                return irq.read(offset);
+            }
+
+            @Override
+            public void write(int offset, int value) {
+                irq.write(offset, value);
+            }
+        });
+        irq.write(IrqGroup.DE_PIPE_A.base() + IrqGroup.IMR, 0);
+    }
+
+    private void w(int offset, long value) {
+        mmio.write(offset, 4, value);
+    }
+
+    private void tick() {
+        for (Runnable r : List.copyOf(ticks)) {
+            r.run();
+        }
+    }
+
+    private Optional<PlaneInfo> primary() {
+        return display.queryPlane(PlaneInfo.PlaneType.PRIMARY, (a, l) -> a >= GM_BASE && a + l <= GM_BASE + GM_SIZE, -1, -1);
+    }
+
+    @Test
+    void vblankRunsOnlyWhilePipeIsEnabled() {
+        tick();
+        assertThat(display.vblanks()).isZero();
+        w(PIPEACONF, 1L << 31);
+        assertThat(mmio.read(PIPEACONF, 4)).isEqualTo(0xC0000000L);
+        assertThat(ticks).hasSize(1);
+        tick();
+        tick();
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isEqualTo(2);
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A) & 1).isEqualTo(1);
+        w(PIPEACONF, 1L << 31); // again: no second timer
+        assertThat(ticks).hasSize(1);
+        w(PIPEACONF, 0);
+        assertThat(mmio.read(PIPEACONF, 4)).isZero();
+        assertThat(ticks).isEmpty();
+        // the guest cannot write the state bit
+        w(PIPEACONF, 1L << 30);
+        assertThat(mmio.read(PIPEACONF, 4)).isZero();
+    }
+
+    @Test
+    void flipDoneArrivesAtTheNextVblank() {
+        w(PIPEACONF, 1L << 31);
+        w(PLANE_SURF_1_A, GM_BASE);
+        assertThat(mmio.read(PLANE_SURFLIVE_1_A, 4)).isEqualTo(GM_BASE);
+        assertThat(mmio.read(PIPE_FLIPCOUNT_A, 4)).isEqualTo(1);
+        int flipBit = 1 << IrqEvent.PIPE_A_PRIMARY_FLIP_DONE.bit();
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A) & flipBit).isZero();
+        tick();
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A) & flipBit).isEqualTo(flipBit);
+        irq.write(IrqGroup.DE_PIPE_A.base() + IrqGroup.IIR, flipBit);
+        tick();
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A) & flipBit).isZero();
+        // async flips complete at once
+        w(PLANE_CTL_1_A, VirtualDisplay.PLANE_CTL_ASYNC_FLIP);
+        w(PLANE_SURF_1_A, GM_BASE + 0x10000);
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A) & flipBit).isEqualTo(flipBit);
+        w(CUR_BASE_A, GM_BASE + 0x2000);
+        assertThat(mmio.read(CUR_SURFLIVE_A, 4)).isEqualTo(GM_BASE + 0x2000);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "4, false, 0, XR24, 4",
+        "4, true, 0, XB24, 4",
+        "2, false, 0, XR30, 4",
+        "2, true, 0, XB30, 4",
+        "14, false, 0, RG16, 2",
+        "4, false, 1, XR24, 4",
+        "4, false, 4, XR24, 4"})
+    void primaryPlaneDecodes(int format, boolean rgbx, int tiling, String fourcc, int bpp) {
+        int unit = switch (tiling) {
+            case 1 -> 512;
+            case 4 -> 128;
+            default -> 64;
+        };
+        int width = 1280;
+        int height = 720;
+        int stride = width * bpp;
+        w(PIPEACONF, 1L << 31);
+        w(PLANE_SIZE_1_A, ((height - 1) << 16) | (width - 1));
+        w(PLANE_STRIDE_1_A, stride / unit);
+        w(PLANE_SURF_1_A, GM_BASE + 0x10_0000);
+        w(PLANE_POS_1_A, (5 << 16) | 7);
+        w(PLANE_OFFSET_1_A, 0);
+        w(PLANE_CTL_1_A, (1L << 31) | ((long) format << 24) | (rgbx ? 1 << 20 : 0) | (tiling << 10));
+        PlaneInfo p = primary().orElseThrow();
+        int expectedFourcc = fourcc.charAt(0) | fourcc.charAt(1) << 8 | fourcc.charAt(2) << 16 | fourcc.charAt(3) << 24;
+        assertThat(p.drmFormat()).isEqualTo(expectedFourcc);
+        assertThat(p.width()).isEqualTo(width);
+        assertThat(p.height()).isEqualTo(height);
+        assertThat(p.stride()).isEqualTo(stride);
+        assertThat(p.graphicsAddress()).isEqualTo(GM_BASE + 0x10_0000);
+        assertThat(p.x()).isEqualTo(7);
+        assertThat(p.y()).isEqualTo(5);
+    }
+
+    @Test
+    void misprogrammedOrDisabledPlanesAreEmpty() {
+        w(PLANE_SIZE_1_A, (767 << 16) | 1023);
+        w(PLANE_STRIDE_1_A, 4096 / 64);
+        w(PLANE_SURF_1_A, GM_BASE);
+        w(PLANE_CTL_1_A, (1L << 31) | (4L << 24));
+        assertThat(primary()).isEmpty(); // pipe off
+        w(PIPEACONF, 1L << 31);
+        assertThat(primary()).isPresent();
+        w(PLANE_STRIDE_1_A, 1); // 64 bytes for 1024 pixels
+        assertThat(primary()).isEmpty();
+        w(PLANE_STRIDE_1_A, 0);
+        assertThat(primary()).isEmpty();
+        w(PLANE_STRIDE_1_A, 4096 / 64);
+        w(PLANE_CTL_1_A, (1L << 31) | (8L << 24)); // a YUV/indexed format the query does not decode
+        assertThat(primary()).isEmpty();
+        w(PLANE_CTL_1_A, (1L << 31) | (4L << 24) | (7 << 10)); // reserved tiling
+        assertThat(primary()).isEmpty();
+        w(PLANE_CTL_1_A, (1L << 31) | (4L << 24));
+        w(PLANE_SURF_1_A, GM_BASE + GM_SIZE - 0x1000); // runs past the vGPU's memory
+        assertThat(primary()).isEmpty();
+        w(PLANE_SURF_1_A, 0);
+        assertThat(primary()).isEmpty();
+        w(PLANE_SURF_1_A, GM_BASE);
+        w(PLANE_CTL_1_A, 4L << 24);
+        assertThat(primary()).isEmpty();
+    }
+
+    @Test
+    void cursorDecodesModePositionAndHotspot() {
+        w(PIPEACONF, 1L << 31);
+        w(CUR_BASE_A, GM_BASE + 0x4000);
+        w(CUR_POS_A, (1L << 31) | (3 << 16) | 10); // y = -3, x = 10
+        assertThat(display.queryPlane(PlaneInfo.PlaneType.CURSOR, (a, l) -> true, -1, -1)).isEmpty();
+        w(CUR_CTL_A, VirtualDisplay.CURSOR_64_ARGB);
+        PlaneInfo c = display.queryPlane(PlaneInfo.PlaneType.CURSOR, (a, l) -> true, 2, 4).orElseThrow();
+        assertThat(c.width()).isEqualTo(64);
+        assertThat(c.stride()).isEqualTo(256);
+        assertThat(c.drmFormat()).isEqualTo(VirtualDisplay.DRM_ARGB8888);
+        assertThat(c.graphicsAddress()).isEqualTo(GM_BASE + 0x4000);
+        assertThat(c.x()).isEqualTo(12);
+        assertThat(c.y()).isEqualTo(1);
+        w(CUR_CTL_A, VirtualDisplay.CURSOR_256_ARGB);
+        assertThat(display.queryPlane(PlaneInfo.PlaneType.CURSOR, (a, l) -> true, -1, -1).orElseThrow().width()).isEqualTo(256);
+        assertThat(display.queryPlane(PlaneInfo.PlaneType.CURSOR, (a, l) -> false, -1, -1)).isEmpty();
+    }
+}

@@ -1,0 +1,89 @@
+package dev.jgvt.core.mmio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Cross-checks the register table against intel-gpu-tools' register lists (Debian package intel-gpu-tools,
+ * {@code /usr/share/igt-gpu-tools/registers/*.txt}: lines {@code ('NAME', '0xOFFSET', 'BASE')}, where a
+ * non-empty third field is an MMIO base added to the offset). For every register of the table: if igt knows
+ * its name, the offset must be one igt gives that name; if igt knows its offset, the name must be one igt
+ * gives that offset.
+ */
+final class IgtRegisterNamesTest {
+    private static final Path DIR = Path.of("/usr/share/igt-gpu-tools/registers");
+    private static final Pattern LINE = Pattern.compile("\\(\\s*'([^']+)'\\s*,\\s*'(0x[0-9a-fA-F]+)'\\s*,\\s*'([^']*)'\\s*\\)");
+
+    @Test
+    void namesAndOffsetsAgreeWithIntelGpuTools() throws IOException {
+        if (!Files.isDirectory(DIR)) {
+            System.out.println("IgtRegisterNamesTest skipped: " + DIR + " is absent (install intel-gpu-tools)");
+            assumeTrue(false, DIR + " is absent");
+        }
+        Map<String, Set<Long>> offsetsByName = new HashMap<>();
+        Map<Long, Set<String>> namesByOffset = new HashMap<>();
+        List<Path> files;
+        try (Stream<Path> list = Files.list(DIR)) {
+            files = list.filter(p -> p.toString().endsWith(".txt")).toList();
+        }
+        for (Path file : files) {
+            for (String line : Files.readAllLines(file)) {
+                Matcher m = LINE.matcher(line);
+                if (m.find()) {
+                    String unit = m.group(3).trim();
+                    if (!unit.isEmpty() && !unit.startsWith("0x")) {
+                        continue; // a sideband unit (DPIO, CCK...), not MMIO
+                    }
+                    long base = unit.isEmpty() ? 0 : Long.decode(unit);
+                    long offset = Long.decode(m.group(2)) + base;
+                    offsetsByName.computeIfAbsent(m.group(1), k -> new HashSet<>()).add(offset);
+                    namesByOffset.computeIfAbsent(offset, k -> new HashSet<>()).add(m.group(1));
+                }
+            }
+        }
+        assertThat(offsetsByName).as("parsed igt register lists").hasSizeGreaterThan(100);
+        List<String> problems = new ArrayList<>();
+        int compared = 0;
+        for (Register row : Gen9Registers.table()) {
+            for (int i = 0; i < row.count(); i++) {
+                String name = row.nameOf(i);
+                long offset = row.offsetOf(i);
+                Set<Long> igtOffsets = offsetsByName.get(name);
+                Set<String> igtNames = namesByOffset.get(offset);
+                if (igtOffsets != null) {
+                    compared++;
+                    if (!igtOffsets.contains(offset)) {
+                        problems.add(name + " at 0x" + Long.toHexString(offset) + ": igt has it at " + hex(igtOffsets));
+                    }
+                }
+                if (igtNames != null) {
+                    compared++;
+                    if (!igtNames.contains(name)) {
+                        problems.add("0x" + Long.toHexString(offset) + " is " + name + " here, igt calls it " + igtNames);
+                    }
+                }
+            }
+        }
+        System.out.println("IgtRegisterNamesTest compared " + compared + " name/offset facts against " + files.size() + " igt files");
+        assertThat(problems).isEmpty();
+        assertThat(compared).isGreaterThan(50);
+    }
+
+    private static List<String> hex(Set<Long> offsets) {
+        return offsets.stream().map(o -> "0x" + Long.toHexString(o)).toList();
+    }
+}
