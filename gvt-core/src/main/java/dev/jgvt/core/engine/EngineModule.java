@@ -6,6 +6,7 @@ import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import dev.jgvt.core.plugin.PluginRegistry;
+import dev.jgvt.core.vgpu.VgpuManager;
 import dev.jgvt.spi.HostContext;
 import java.util.Optional;
 import java.util.function.Function;
@@ -27,6 +28,12 @@ public final class EngineModule extends AbstractModule {
         binder().disableCircularProxies();
         bind(GvtConfig.class).toInstance(config);
         bind(Gvt.class).in(Singleton.class);
+    }
+
+    @Provides
+    @Singleton
+    VgpuManager vgpuManager(GvtConfig config) {
+        return new VgpuManager(config.geometry());
     }
 
     @Provides

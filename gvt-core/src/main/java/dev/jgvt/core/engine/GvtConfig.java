@@ -1,5 +1,9 @@
 package dev.jgvt.core.engine;
 
+import dev.jgvt.core.vgpu.HostGeometry;
+import dev.jgvt.spi.ErrorCode;
+import dev.jgvt.spi.GvtException;
+
 import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
@@ -22,6 +26,45 @@ public record GvtConfig(Path pluginsDirectory, Map<String, String> settings) {
     /** A configuration with only a plugins directory. */
     public static GvtConfig of(Path pluginsDirectory) {
         return new GvtConfig(pluginsDirectory, Map.of());
+    }
+
+    /** Setting key: the host GGTT size in bytes. */
+    public static final String GGTT_BYTES = "gpu.ggtt-bytes";
+    /** Setting key: the host aperture size in bytes. */
+    public static final String APERTURE_BYTES = "gpu.aperture-bytes";
+    /** Setting key: the host's number of fence registers. */
+    public static final String FENCES = "gpu.fences";
+
+    /**
+     * The host GPU's geometry: {@link HostGeometry#defaults()} with any of {@link #GGTT_BYTES},
+     * {@link #APERTURE_BYTES} and {@link #FENCES} overridden.
+     *
+     * @throws GvtException {@link ErrorCode#INVALID_ARGUMENT} naming the setting for a value that is not a
+     *     number or a geometry the host cannot have
+     */
+    public HostGeometry geometry() {
+        HostGeometry defaults = HostGeometry.defaults();
+        long ggtt = number(GGTT_BYTES, defaults.ggttSize());
+        long aperture = number(APERTURE_BYTES, defaults.apertureSize());
+        long fences = number(FENCES, defaults.fenceCount());
+        try {
+            return new HostGeometry(ggtt, aperture, Math.toIntExact(fences));
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "bad host GPU geometry (" + GGTT_BYTES + "=" + ggtt + ", "
+                    + APERTURE_BYTES + "=" + aperture + ", " + FENCES + "=" + fences + "): " + e.getMessage(), e);
+        }
+    }
+
+    private long number(String key, long fallback) {
+        String value = settings.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "setting " + key + " is not a number: '" + value + "'", e);
+        }
     }
 
     /** The settings of one plugin: {@code plugin.<id>.*} with that prefix removed. */

@@ -7,6 +7,7 @@ import dev.jgvt.spi.Capability;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
 import dev.jgvt.spi.HostContext;
+import dev.jgvt.spi.Hypervisor;
 import dev.jgvt.spi.HypervisorPlugin;
 import dev.jgvt.spi.HypervisorPlugin.Availability;
 import java.io.IOException;
@@ -43,6 +44,7 @@ public final class PluginRegistry implements AutoCloseable {
 
     private final Path directory;
     private final GvtPluginManager manager;
+    private final Function<String, HostContext> hostContexts;
     /** One entry per jar, in load order: a live plugin or the final status of one that is not running. */
     private final Map<Path, Entry> entries = new LinkedHashMap<>();
     private boolean closed;
@@ -50,6 +52,7 @@ public final class PluginRegistry implements AutoCloseable {
     private PluginRegistry(Path directory, Function<String, HostContext> hostContexts) {
         this.directory = directory;
         this.manager = new GvtPluginManager(directory, hostContexts);
+        this.hostContexts = hostContexts;
         manager.addPluginStateListener(new StopListener());
     }
 
@@ -135,6 +138,35 @@ public final class PluginRegistry implements AutoCloseable {
                 .collect(Collectors.joining(", "));
         throw new GvtException(ErrorCode.NOT_FOUND, "no plugin '" + id + "' in " + directory
                 + " (started: " + (started.isEmpty() ? "none" : started) + ")");
+    }
+
+    /**
+     * Opens the started plugin {@code id} with its {@link HostContext}, with the plugin's class loader as
+     * the thread's context loader during the call. The caller owns the returned hypervisor and must close
+     * it before this registry is closed (it holds the plugin's classes).
+     *
+     * @throws GvtException {@link ErrorCode#NOT_FOUND} as {@link #plugin}; whatever the plugin's
+     *     {@code open} throws (typically {@link ErrorCode#UNSUPPORTED} with its reason); a plugin that
+     *     throws anything but {@link GvtException} or returns null gives {@link ErrorCode#INTERNAL} naming it
+     */
+    public synchronized Hypervisor open(String id) {
+        HypervisorPlugin plugin = plugin(id);
+        ClassLoader loader = entries.values().stream()
+                .flatMap(e -> e instanceof Entry.Live live && live.id().equals(id) ? Stream.of(live.loader()) : Stream.empty())
+                .findFirst()
+                .orElseThrow();
+        Hypervisor hypervisor;
+        try {
+            hypervisor = withContextLoader(loader, () -> plugin.open(hostContexts.apply(id)));
+        } catch (GvtException e) {
+            throw e;
+        } catch (RuntimeException | LinkageError e) {
+            throw new GvtException(ErrorCode.INTERNAL, "plugin '" + id + "' failed in open(): " + GvtPluginManager.describe(e), e);
+        }
+        if (hypervisor == null) {
+            throw new GvtException(ErrorCode.INTERNAL, "plugin '" + id + "' returned no hypervisor from open()");
+        }
+        return hypervisor;
     }
 
     /** Stops and unloads every plugin and releases their class loaders. Idempotent. */
