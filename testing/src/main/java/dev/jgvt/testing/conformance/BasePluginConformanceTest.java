@@ -426,6 +426,31 @@ public abstract class BasePluginConformanceTest {
         return inside ? null : ErrorCode.NOT_MAPPED;
     }
 
+    /** Writes and write pins touching read-only RAM are PERMISSION_DENIED and change nothing; reads work. */
+    @Test
+    public void readOnlyRamRefusesWrites() {
+        require(Behavior.READ_ONLY_RAM);
+        Attached a = attach("read-only");
+        GuestMemory memory = a.binding().memory();
+        memory.writeLong(a.frameGpa(140), 0x1111L);
+        memory.writeLong(a.frameGpa(139) + PAGE - 8, 0x2222L);
+        a.guest().protectRam(a.binding(), a.frameGpa(140), PAGE);
+        expectError(ErrorCode.PERMISSION_DENIED, "write into read-only RAM", () -> memory.writeLong(a.frameGpa(140), 1));
+        expectError(ErrorCode.PERMISSION_DENIED, "write running into read-only RAM",
+                () -> memory.write(a.frameGpa(139) + PAGE - 8, MemorySegment.ofArray(new byte[16])));
+        assertThat(memory.readLong(a.frameGpa(139) + PAGE - 8)).as("a refused write writes nothing").isEqualTo(0x2222L);
+        assertThat(memory.readLong(a.frameGpa(140))).isEqualTo(0x1111L);
+        expectError(ErrorCode.PERMISSION_DENIED, "pin for WRITE of read-only RAM",
+                () -> a.binding().pages().pin(a.gfn(139), 2, GuestPages.Access.WRITE));
+        expectError(ErrorCode.PERMISSION_DENIED, "pin for READ_WRITE of read-only RAM",
+                () -> a.binding().pages().pin(a.gfn(140), 1, GuestPages.Access.READ_WRITE));
+        try (PinnedPages pin = a.binding().pages().pin(a.gfn(140), 1, GuestPages.Access.READ)) {
+            assertThat(pin.page(0).get(ValueLayout.JAVA_LONG_UNALIGNED, 0)).isEqualTo(0x1111L);
+        }
+        memory.writeLong(a.frameGpa(141), 3);
+        assertThat(memory.readLong(a.frameGpa(141))).as("RAM after the read-only frame").isEqualTo(3);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // GuestPages and PinnedPages
 

@@ -7,6 +7,7 @@ import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.DUPLICATE_ATTA
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.HANG_ON_KEPT_PIN;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.HYPERVISOR_CLOSE_LEAVES_BINDINGS;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.IGNORE_PIN_REFCOUNT;
+import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.IGNORE_READ_ONLY;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.IS_BACKED_THROWS;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.LEAK_FAILED_PIN;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.NOTIFY_BEFORE_COMMIT;
@@ -104,7 +105,8 @@ final class KitCatchesDefectsTest {
                         (Check) Kit::closingTheHypervisorDetachesEveryBinding),
                 arguments(DUPLICATE_ATTACH_ALLOWED, "attachTwiceIsAlreadyExists", (Check) Kit::attachTwiceIsAlreadyExists),
                 arguments(NO_CONTIGUOUS, "pinOf512PagesIsContiguous", (Check) Kit::pinOf512PagesIsContiguous),
-                arguments(IS_BACKED_THROWS, "isBackedAnswersForAnyFrame", (Check) Kit::isBackedAnswersForAnyFrame));
+                arguments(IS_BACKED_THROWS, "isBackedAnswersForAnyFrame", (Check) Kit::isBackedAnswersForAnyFrame),
+                arguments(IGNORE_READ_ONLY, "readOnlyRamRefusesWrites", (Check) Kit::readOnlyRamRefusesWrites));
     }
 
     @ParameterizedTest(name = "{0} fails {1}")

@@ -85,7 +85,9 @@ final class ReferencePlugin implements HypervisorPlugin {
         /** No pin is ever contiguous, although HUGE_PAGE_PIN_2M is declared. */
         NO_CONTIGUOUS,
         /** isBacked throws for a negative gfn. */
-        IS_BACKED_THROWS
+        IS_BACKED_THROWS,
+        /** Read-only RAM is written anyway. */
+        IGNORE_READ_ONLY
     }
 
     private static final int PAGE = GuestMemory.PAGE_SIZE;
@@ -165,6 +167,7 @@ final class ReferencePlugin implements HypervisorPlugin {
         private final Arena arena = Arena.ofShared();
         private final MemorySegment ram;
         private final BitSet removed = new BitSet();
+        private final BitSet readOnly = new BitSet();
         private final Map<Long, Integer> pinCounts = new HashMap<>();
         private final List<RefPin> pins = new ArrayList<>();
         private final Map<Long, Integer> tracked = new HashMap<>();
@@ -278,6 +281,9 @@ final class ReferencePlugin implements HypervisorPlugin {
             synchronized (this) {
                 checkOpen();
                 check(gpa, src.byteSize());
+                if (src.byteSize() > 0) {
+                    checkWritable(gpa / PAGE, (gpa + src.byteSize() + PAGE - 1) / PAGE);
+                }
                 long length = src.byteSize();
                 if (has(Defect.PARTIAL_WRITE_ACROSS_PAGES)) {
                     length = Math.min(length, PAGE - (gpa % PAGE));
@@ -289,6 +295,17 @@ final class ReferencePlugin implements HypervisorPlugin {
             if (has(Defect.REPORT_CORE_WRITES)) {
                 report(gpa, src, false);
             }
+        }
+
+        private void checkWritable(long startGfn, long endGfn) {
+            int locked = readOnly.nextSetBit((int) startGfn);
+            if (!has(Defect.IGNORE_READ_ONLY) && locked >= 0 && locked < endGfn) {
+                throw new GvtException(ErrorCode.PERMISSION_DENIED, "read-only frame 0x" + Integer.toHexString(locked));
+            }
+        }
+
+        synchronized void protect(long gpa, long length) {
+            readOnly.set((int) (gpa / PAGE), (int) ((gpa + length) / PAGE));
         }
 
         @Override
@@ -404,6 +421,9 @@ final class ReferencePlugin implements HypervisorPlugin {
                 if (has(Defect.LEAK_FAILED_PIN)) {
                     pinCounts.merge(f, 1, Integer::sum);
                 }
+            }
+            if (access.writes()) {
+                checkWritable(gfn, gfn + count);
             }
             if (!has(Defect.LEAK_FAILED_PIN)) {
                 for (long f = gfn; f < gfn + count; f++) {
