@@ -58,8 +58,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   <li>Write {@code final class MyPluginConformanceTest extends BasePluginConformanceTest} and implement
  *       {@link #createHarness()}: return a {@link ConformanceHarness} giving your plugin instance, a host
  *       context, and a way to create guests ({@link TestGuest}: the attach target plus guest/VMM-side
- *       actions the SPI does not offer: a guest CPU write through your trap path, a VMM removing guest RAM,
- *       stalling and observing interrupt delivery).
+ *       actions the SPI does not offer: a guest CPU write through your trap path, a VMM removing guest RAM or
+ *       mapping it read-only, stalling and observing interrupt delivery).
  *   <li>Override {@link ConformanceHarness#supports(Behavior)} with an exhaustive switch saying what your
  *       plugin or harness cannot do. Checks needing an unsupported behavior are skipped with its name;
  *       nothing is passed silently.
