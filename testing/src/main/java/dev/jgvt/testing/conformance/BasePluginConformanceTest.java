@@ -230,15 +230,17 @@ public abstract class BasePluginConformanceTest {
     // ---------------------------------------------------------------------------------------------
     // Plugin and hypervisor
 
-    /** The plugin names itself, its capabilities are stable, and it is available where the kit runs. */
+    /**
+     * The plugin names itself, its capabilities are stable, and its availability has a one-line reason.
+     * (Availability itself is not required: a harness may run the plugin against an emulated platform.)
+     */
     @Test
     public void pluginDescribesItself() {
         HypervisorPlugin plugin = harness().plugin();
         assertThat(plugin.id()).as("plugin id").matches("[a-z][a-z0-9-]*");
         assertThat(plugin.capabilities()).as("capabilities are stable").isEqualTo(plugin.capabilities());
-        assertThat(plugin.availability().available())
-                .as("the plugin runs the kit but says it is unavailable: %s", plugin.availability().reason())
-                .isTrue();
+        HypervisorPlugin.Availability availability = plugin.availability();
+        assertThat(availability.reason()).as("availability reason").isNotBlank().doesNotContain("\n");
     }
 
     /** A target kind the plugin does not understand is INVALID_ARGUMENT, and the hypervisor stays usable. */

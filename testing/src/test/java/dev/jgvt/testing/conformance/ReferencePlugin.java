@@ -507,6 +507,7 @@ final class ReferencePlugin implements HypervisorPlugin {
         private final MemorySegment view;
         private boolean closed;
 
+        @SuppressWarnings("restricted") // the view stays inside guest RAM, closed before RAM is freed
         RefPin(RefBinding binding, long gfn, int count, MemorySegment ram) {
             this.binding = binding;
             this.gfn = gfn;
