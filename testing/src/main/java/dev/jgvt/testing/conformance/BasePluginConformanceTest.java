@@ -878,6 +878,81 @@ public abstract class BasePluginConformanceTest {
         }
     }
 
+    /**
+     * Detach while other threads read, write, pin and signal: each stops with ILLEGAL_STATE and then sees
+     * ILLEGAL_STATE from every kind of call (a view of a pin revoked by the detach may throw
+     * IllegalStateException); nothing else is thrown, nothing hangs.
+     */
+    @Test
+    public void detachWhileInUseFailsTyped() throws Exception {
+        Attached a = attach("detach-race");
+        GuestMemory memory = a.binding().memory();
+        GuestPages pages = a.binding().pages();
+        InterruptSink interrupts = a.binding().interrupts();
+        int threads = 4;
+        CountDownLatch working = new CountDownLatch(threads);
+        List<Throwable> wrong = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            workers.add(Thread.ofPlatform().daemon().name("conformance-detach-" + t).start(() -> {
+                byte[] buffer = new byte[3 * PAGE];
+                long i = 0;
+                try {
+                    while (true) {
+                        if (i == 8) {
+                            working.countDown();
+                        }
+                        long offset = ((i * 7919 + id * 131) % (FRAMES - 4)) * PAGE + 100;
+                        useServices(a, memory, pages, interrupts, (int) (i % 4), offset, buffer);
+                        i++;
+                    }
+                } catch (GvtException e) {
+                    if (e.code() != ErrorCode.ILLEGAL_STATE) {
+                        wrong.add(e);
+                    }
+                } catch (Throwable e) {
+                    wrong.add(e);
+                } finally {
+                    if (i < 8) {
+                        working.countDown();
+                    }
+                }
+                for (int kind = 0; kind < 4; kind++) {
+                    int k = kind;
+                    Throwable after = catchThrowable(() -> useServices(a, memory, pages, interrupts, k, PAGE, buffer));
+                    if (!(after instanceof GvtException e && e.code() == ErrorCode.ILLEGAL_STATE)) {
+                        wrong.add(new AssertionError("call kind " + k + " after detach: expected ILLEGAL_STATE, got " + after, after));
+                    }
+                }
+            }));
+        }
+        assertThat(working.await(bound().toMillis(), TimeUnit.MILLISECONDS)).as("workers started").isTrue();
+        a.binding().close();
+        for (Thread worker : workers) {
+            assertThat(worker.join(bound())).as("%s stopped after detach", worker.getName()).isTrue();
+        }
+        assertThat(wrong).as("errors other than ILLEGAL_STATE while and after detaching").isEmpty();
+    }
+
+    private static void useServices(Attached a, GuestMemory memory, GuestPages pages, InterruptSink interrupts, int kind,
+            long offset, byte[] buffer) {
+        switch (kind) {
+            case 0 -> memory.read(a.gpa(offset), MemorySegment.ofArray(buffer));
+            case 1 -> memory.write(a.gpa(offset), MemorySegment.ofArray(buffer));
+            case 2 -> {
+                try (PinnedPages pin = pages.pin(a.gfn(offset / PAGE), 2, GuestPages.Access.READ)) {
+                    try {
+                        pin.page(1).get(ValueLayout.JAVA_BYTE, 0);
+                    } catch (IllegalStateException revoked) {
+                        // the detach revoked this pin between pin and access: allowed
+                    }
+                }
+            }
+            default -> interrupts.signalMsi();
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Errors are typed (contract 4)
 

@@ -87,7 +87,9 @@ final class ReferencePlugin implements HypervisorPlugin {
         /** isBacked throws for a negative gfn. */
         IS_BACKED_THROWS,
         /** Read-only RAM is written anyway. */
-        IGNORE_READ_ONLY
+        IGNORE_READ_ONLY,
+        /** Reads and writes do not check for detach: the closed RAM arena's IllegalStateException escapes. */
+        RAW_ERRORS_AFTER_DETACH
     }
 
     private static final int PAGE = GuestMemory.PAGE_SIZE;
@@ -269,7 +271,9 @@ final class ReferencePlugin implements HypervisorPlugin {
 
         @Override
         public synchronized void read(long gpa, MemorySegment dst) {
-            checkOpen();
+            if (!has(Defect.RAW_ERRORS_AFTER_DETACH)) {
+                checkOpen();
+            }
             check(gpa, dst.byteSize());
             if (dst.byteSize() > 0) {
                 MemorySegment.copy(ram, gpa, dst, 0, dst.byteSize());
@@ -279,7 +283,9 @@ final class ReferencePlugin implements HypervisorPlugin {
         @Override
         public void write(long gpa, MemorySegment src) {
             synchronized (this) {
-                checkOpen();
+                if (!has(Defect.RAW_ERRORS_AFTER_DETACH)) {
+                    checkOpen();
+                }
                 check(gpa, src.byteSize());
                 if (src.byteSize() > 0) {
                     checkWritable(gpa / PAGE, (gpa + src.byteSize() + PAGE - 1) / PAGE);
