@@ -130,23 +130,42 @@ public abstract class BasePluginConformanceTest {
         hypervisor = requireNonNull(harness.plugin().open(harness.hostContext()), "open() returned null");
     }
 
-    /** Detaches every guest, closes the hypervisor and the harness. Runs after each check. */
+    /**
+     * Detaches every guest, closes the hypervisor and the harness. Runs after each check. Everything is
+     * closed even if a step throws; a throwing close (closes never throw) then fails the check.
+     */
     @AfterEach
     public final void closeHarness() {
+        List<Throwable> failures = new ArrayList<>();
         for (Attached a : attached) {
-            a.device().releaseAllPins();
-            a.binding().close();
+            closeStep(failures, "releasing the pins of " + a.binding(), a.device()::releaseAllPins);
+            closeStep(failures, "closing binding " + a.binding(), a.binding()::close);
         }
         attached.clear();
         if (hypervisor != null) {
-            hypervisor.close();
+            closeStep(failures, "closing the hypervisor", hypervisor::close);
             hypervisor = null;
         }
-        guests.forEach(TestGuest::close);
+        for (TestGuest guest : guests) {
+            closeStep(failures, "closing test guest " + guest, guest::close);
+        }
         guests.clear();
         if (harness != null) {
-            harness.close();
+            closeStep(failures, "closing the harness", harness::close);
             harness = null;
+        }
+        if (!failures.isEmpty()) {
+            AssertionError error = new AssertionError("cleanup after the check failed: " + failures.getFirst(), failures.getFirst());
+            failures.stream().skip(1).forEach(error::addSuppressed);
+            throw error;
+        }
+    }
+
+    private static void closeStep(List<Throwable> failures, String what, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException | Error e) {
+            failures.add(new AssertionError(what + " threw " + e, e));
         }
     }
 
