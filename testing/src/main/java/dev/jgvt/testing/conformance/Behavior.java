@@ -35,5 +35,11 @@ public enum Behavior {
      * The harness can stall the consumer of the guest's interrupts ({@link TestGuest#stallInterrupts}) and
      * observe delivered interrupts ({@link TestGuest#awaitInterrupts}).
      */
-    STALL_INTERRUPTS
+    STALL_INTERRUPTS,
+    /**
+     * The harness can make the VMM map a guest RAM range read-only ({@link TestGuest#protectRam}); the
+     * PERMISSION_DENIED paths of {@link dev.jgvt.spi.GuestMemory#write} and {@link dev.jgvt.spi.GuestPages#pin}
+     * are then checked.
+     */
+    READ_ONLY_RAM
 }

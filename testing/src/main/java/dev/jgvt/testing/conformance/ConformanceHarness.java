@@ -34,7 +34,7 @@ public interface ConformanceHarness extends AutoCloseable {
         return switch (behavior) {
             case PAGE_TRACKING -> plugin().capabilities().contains(Capability.PAGE_TRACKING);
             case CONTIGUOUS_2M_PINS -> plugin().capabilities().contains(Capability.HUGE_PAGE_PIN_2M);
-            case GUEST_WRITES, REMOVE_RAM, REVOKED_PIN_SEGMENTS, STALL_INTERRUPTS -> false;
+            case GUEST_WRITES, REMOVE_RAM, REVOKED_PIN_SEGMENTS, STALL_INTERRUPTS, READ_ONLY_RAM -> false;
         };
     }
 

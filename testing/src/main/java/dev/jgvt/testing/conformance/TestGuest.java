@@ -46,6 +46,15 @@ public interface TestGuest extends AutoCloseable {
     }
 
     /**
+     * The VMM maps guest RAM {@code [gpa, gpa + length)} (page aligned) read-only for the device: the core's
+     * writes and write pins there must fail with PERMISSION_DENIED; reads and read pins still work.
+     * ({@link Behavior#READ_ONLY_RAM})
+     */
+    default void protectRam(GuestBinding binding, long gpa, long length) {
+        throw new UnsupportedOperationException("read-only guest RAM is not supported by this harness");
+    }
+
+    /**
      * Stalls whatever consumes this guest's interrupts (a listener that blocks, a VMM thread that stops
      * reading its eventfd) until the returned handle is closed. ({@link Behavior#STALL_INTERRUPTS})
      */

@@ -7,6 +7,7 @@ import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.DUPLICATE_ATTA
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.HANG_ON_KEPT_PIN;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.HYPERVISOR_CLOSE_LEAVES_BINDINGS;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.IGNORE_PIN_REFCOUNT;
+import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.IGNORE_READ_ONLY;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.IS_BACKED_THROWS;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.LEAK_FAILED_PIN;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.NOTIFY_BEFORE_COMMIT;
@@ -15,6 +16,7 @@ import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.NO_PIN_LIMIT;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.NO_UNMAP_NOTIFY;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.NO_UNMAP_VERIFY;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.PARTIAL_WRITE_ACROSS_PAGES;
+import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.RAW_ERRORS_AFTER_DETACH;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.REPORT_CORE_WRITES;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.REPORT_UNTRACKED;
 import static dev.jgvt.testing.conformance.ReferencePlugin.Defect.REPORT_WHOLE_WRITE_ONCE;
@@ -104,7 +106,11 @@ final class KitCatchesDefectsTest {
                         (Check) Kit::closingTheHypervisorDetachesEveryBinding),
                 arguments(DUPLICATE_ATTACH_ALLOWED, "attachTwiceIsAlreadyExists", (Check) Kit::attachTwiceIsAlreadyExists),
                 arguments(NO_CONTIGUOUS, "pinOf512PagesIsContiguous", (Check) Kit::pinOf512PagesIsContiguous),
-                arguments(IS_BACKED_THROWS, "isBackedAnswersForAnyFrame", (Check) Kit::isBackedAnswersForAnyFrame));
+                arguments(IS_BACKED_THROWS, "isBackedAnswersForAnyFrame", (Check) Kit::isBackedAnswersForAnyFrame),
+                arguments(IGNORE_READ_ONLY, "readOnlyRamRefusesWrites", (Check) Kit::readOnlyRamRefusesWrites),
+                arguments(RAW_ERRORS_AFTER_DETACH, "detachWhileInUseFailsTyped", (Check) Kit::detachWhileInUseFailsTyped),
+                arguments(RAW_ERRORS_AFTER_DETACH, "detachIsIdempotentAndServicesFailAfterwards",
+                        (Check) Kit::detachIsIdempotentAndServicesFailAfterwards));
     }
 
     @ParameterizedTest(name = "{0} fails {1}")

@@ -30,7 +30,8 @@ final class ReferenceHarness implements ConformanceHarness {
     @Override
     public boolean supports(Behavior behavior) {
         return switch (behavior) {
-            case PAGE_TRACKING, GUEST_WRITES, REMOVE_RAM, REVOKED_PIN_SEGMENTS, CONTIGUOUS_2M_PINS, STALL_INTERRUPTS -> true;
+            case PAGE_TRACKING, GUEST_WRITES, REMOVE_RAM, REVOKED_PIN_SEGMENTS, CONTIGUOUS_2M_PINS, STALL_INTERRUPTS, READ_ONLY_RAM ->
+                        true;
         };
     }
 
@@ -52,6 +53,11 @@ final class ReferenceHarness implements ConformanceHarness {
         @Override
         public void removeRam(GuestBinding binding, long gpa, long length) {
             ref(binding).removeRam(gpa, length);
+        }
+
+        @Override
+        public void protectRam(GuestBinding binding, long gpa, long length) {
+            ref(binding).protect(gpa, length);
         }
 
         @Override

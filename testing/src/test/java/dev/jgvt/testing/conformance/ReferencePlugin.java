@@ -85,7 +85,11 @@ final class ReferencePlugin implements HypervisorPlugin {
         /** No pin is ever contiguous, although HUGE_PAGE_PIN_2M is declared. */
         NO_CONTIGUOUS,
         /** isBacked throws for a negative gfn. */
-        IS_BACKED_THROWS
+        IS_BACKED_THROWS,
+        /** Read-only RAM is written anyway. */
+        IGNORE_READ_ONLY,
+        /** Reads and writes do not check for detach: the closed RAM arena's IllegalStateException escapes. */
+        RAW_ERRORS_AFTER_DETACH
     }
 
     private static final int PAGE = GuestMemory.PAGE_SIZE;
@@ -165,6 +169,7 @@ final class ReferencePlugin implements HypervisorPlugin {
         private final Arena arena = Arena.ofShared();
         private final MemorySegment ram;
         private final BitSet removed = new BitSet();
+        private final BitSet readOnly = new BitSet();
         private final Map<Long, Integer> pinCounts = new HashMap<>();
         private final List<RefPin> pins = new ArrayList<>();
         private final Map<Long, Integer> tracked = new HashMap<>();
@@ -266,7 +271,9 @@ final class ReferencePlugin implements HypervisorPlugin {
 
         @Override
         public synchronized void read(long gpa, MemorySegment dst) {
-            checkOpen();
+            if (!has(Defect.RAW_ERRORS_AFTER_DETACH)) {
+                checkOpen();
+            }
             check(gpa, dst.byteSize());
             if (dst.byteSize() > 0) {
                 MemorySegment.copy(ram, gpa, dst, 0, dst.byteSize());
@@ -276,8 +283,13 @@ final class ReferencePlugin implements HypervisorPlugin {
         @Override
         public void write(long gpa, MemorySegment src) {
             synchronized (this) {
-                checkOpen();
+                if (!has(Defect.RAW_ERRORS_AFTER_DETACH)) {
+                    checkOpen();
+                }
                 check(gpa, src.byteSize());
+                if (src.byteSize() > 0) {
+                    checkWritable(gpa / PAGE, (gpa + src.byteSize() + PAGE - 1) / PAGE);
+                }
                 long length = src.byteSize();
                 if (has(Defect.PARTIAL_WRITE_ACROSS_PAGES)) {
                     length = Math.min(length, PAGE - (gpa % PAGE));
@@ -289,6 +301,17 @@ final class ReferencePlugin implements HypervisorPlugin {
             if (has(Defect.REPORT_CORE_WRITES)) {
                 report(gpa, src, false);
             }
+        }
+
+        private void checkWritable(long startGfn, long endGfn) {
+            int locked = readOnly.nextSetBit((int) startGfn);
+            if (!has(Defect.IGNORE_READ_ONLY) && locked >= 0 && locked < endGfn) {
+                throw new GvtException(ErrorCode.PERMISSION_DENIED, "read-only frame 0x" + Integer.toHexString(locked));
+            }
+        }
+
+        synchronized void protect(long gpa, long length) {
+            readOnly.set((int) (gpa / PAGE), (int) ((gpa + length) / PAGE));
         }
 
         @Override
@@ -405,6 +428,9 @@ final class ReferencePlugin implements HypervisorPlugin {
                     pinCounts.merge(f, 1, Integer::sum);
                 }
             }
+            if (access.writes()) {
+                checkWritable(gfn, gfn + count);
+            }
             if (!has(Defect.LEAK_FAILED_PIN)) {
                 for (long f = gfn; f < gfn + count; f++) {
                     if (has(Defect.IGNORE_PIN_REFCOUNT)) {
@@ -487,6 +513,7 @@ final class ReferencePlugin implements HypervisorPlugin {
         private final MemorySegment view;
         private boolean closed;
 
+        @SuppressWarnings("restricted") // the view stays inside guest RAM, closed before RAM is freed
         RefPin(RefBinding binding, long gfn, int count, MemorySegment ram) {
             this.binding = binding;
             this.gfn = gfn;

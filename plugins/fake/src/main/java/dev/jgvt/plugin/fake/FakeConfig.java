@@ -17,6 +17,8 @@ record FakeConfig(long maxRamBytes, Duration msiDelay) {
     static final String MAX_RAM_BYTES = "max-ram-bytes";
     static final String MSI_DELAY_MICROS = "msi-delay-micros";
     static final long DEFAULT_MAX_RAM_BYTES = 16L << 30;
+    /** Frame sets index frames with an int: at most 2^31 - 1 frames (just under 8 TiB). */
+    static final long LIMIT_RAM_BYTES = (long) Integer.MAX_VALUE * GuestRam.PAGE;
     private static final Set<String> KEYS = Set.of(MAX_RAM_BYTES, MSI_DELAY_MICROS);
 
     static FakeConfig from(Map<String, String> configuration) {
@@ -27,8 +29,9 @@ record FakeConfig(long maxRamBytes, Duration msiDelay) {
             }
         }
         long maxRam = size(MAX_RAM_BYTES, configuration.getOrDefault(MAX_RAM_BYTES, Long.toString(DEFAULT_MAX_RAM_BYTES)));
-        if (maxRam <= 0) {
-            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "plugin.fake." + MAX_RAM_BYTES + " must be positive: " + maxRam);
+        if (maxRam <= 0 || maxRam > LIMIT_RAM_BYTES) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "plugin.fake." + MAX_RAM_BYTES + " must be in (0, 0x"
+                    + Long.toHexString(LIMIT_RAM_BYTES) + "]: " + maxRam);
         }
         long delay = size(MSI_DELAY_MICROS, configuration.getOrDefault(MSI_DELAY_MICROS, "0"));
         if (delay < 0) {

@@ -2,6 +2,7 @@ package dev.jgvt.plugin.fake;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.DeviceModel;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GuestBinding;
@@ -12,6 +13,7 @@ import dev.jgvt.spi.InProcessGuest;
 import dev.jgvt.spi.InterruptSink;
 import dev.jgvt.spi.PageTracker;
 import dev.jgvt.spi.PinnedPages;
+import dev.jgvt.spi.PlaneInfo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -170,6 +172,30 @@ public final class FakeGuest implements GuestBinding {
         } else {
             log.debug("detached vGPU {} from guest {}", vgpuName, name);
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // the VMM's side: what a VMM asks of its device (tests and the CLI play the VMM)
+
+    /** The device's layout, as a VMM reads it when it sets the device up. */
+    public DeviceLayout deviceLayout() {
+        checkOpen();
+        return device.layout();
+    }
+
+    /** A device reset requested by the VMM (VFIO_DEVICE_RESET), forwarded on the calling thread. */
+    public void resetDevice() {
+        checkOpen();
+        device.reset();
+    }
+
+    /** The display plane of that type, as a VMM's display asks for it (VFIO_DEVICE_QUERY_GFX_PLANE). */
+    public Optional<PlaneInfo> queryPlane(PlaneInfo.PlaneType type) {
+        checkOpen();
+        if (type == null) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "type is null");
+        }
+        return device.queryPlane(type);
     }
 
     // ---------------------------------------------------------------------------------------------

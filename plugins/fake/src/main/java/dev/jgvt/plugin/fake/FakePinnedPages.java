@@ -20,6 +20,7 @@ final class FakePinnedPages implements PinnedPages {
     private final MemorySegment view;
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    @SuppressWarnings("restricted") // reinterpret: the view stays inside guest RAM, which outlives every pin
     FakePinnedPages(FakeGuest guest, long gfn, int count, MemorySegment ram) {
         this.guest = guest;
         this.gfn = gfn;

@@ -243,6 +243,21 @@ final class FakeGuestTest {
         }
     }
 
+    @Test
+    void vmmSideReachesTheDevice() {
+        try (FakeGuest guest = attach("vmm")) {
+            assertThat(guest.deviceLayout()).isEqualTo(RecordingDeviceModel.defaultLayout());
+            device.write(dev.jgvt.spi.DeviceLayout.BAR0, 0x10, 4, 7);
+            guest.resetDevice();
+            assertThat(device.resets()).isEqualTo(1);
+            assertThat(device.read(dev.jgvt.spi.DeviceLayout.BAR0, 0x10, 4)).as("reset reached the device").isZero();
+            assertThat(guest.queryPlane(dev.jgvt.spi.PlaneInfo.PlaneType.PRIMARY)).isEmpty();
+            error(ErrorCode.INVALID_ARGUMENT, () -> guest.queryPlane(null));
+            guest.close();
+            error(ErrorCode.ILLEGAL_STATE, guest::resetDevice);
+        }
+    }
+
     @ParameterizedTest(name = "seed={0}")
     @ValueSource(longs = {11, 12, 13})
     void pinCountsFollowAModel(long seed) {

@@ -80,6 +80,8 @@ final class FakeHypervisorPluginTest {
         assertThat(code(() -> plugin.open(config(Map.of("max-ram-bytes", "0"))))).isEqualTo(ErrorCode.INVALID_ARGUMENT);
         assertThat(code(() -> plugin.open(config(Map.of("msi-delay-micros", "-5"))))).isEqualTo(ErrorCode.INVALID_ARGUMENT);
         assertThat(code(() -> plugin.open(config(Map.of("max-ram-bytes", "99999999999G"))))).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+        assertThat(code(() -> plugin.open(config(Map.of("max-ram-bytes", "9000G"))))).as("above the frame-set limit")
+                .isEqualTo(ErrorCode.INVALID_ARGUMENT);
         assertThat(FakeConfig.from(Map.of("max-ram-bytes", "64k")).maxRamBytes()).isEqualTo(64 * 1024);
         assertThat(FakeConfig.from(Map.of()).maxRamBytes()).isEqualTo(FakeConfig.DEFAULT_MAX_RAM_BYTES);
     }

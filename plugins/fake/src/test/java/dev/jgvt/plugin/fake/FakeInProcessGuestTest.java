@@ -15,9 +15,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The guest side of the fake: trapped config/BAR accesses with memory-enable gating, tracked RAM writes. */
 final class FakeInProcessGuestTest {
@@ -111,6 +115,40 @@ final class FakeInProcessGuestTest {
         byte[] all = new byte[data.length];
         side.ramRead(gpa, MemorySegment.ofArray(all));
         assertThat(all).isEqualTo(data);
+    }
+
+    /** Random guest writes over a random tracked set: exactly one report per tracked frame touched, in order. */
+    @ParameterizedTest(name = "seed={0}")
+    @ValueSource(longs = {21, 22, 23, 24})
+    void trackedWriteReportsMatchAModel(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Set<Long> tracked = new HashSet<>();
+        for (long gfn = 0; gfn < 16; gfn++) {
+            if (random.nextBoolean()) {
+                guest.tracker().orElseThrow().track(gfn);
+                tracked.add(gfn);
+            }
+        }
+        for (int op = 0; op < 100; op++) {
+            device.clearRecords();
+            int length = random.nextInt(1, 3 * PAGE);
+            long gpa = random.nextLong(0, 16L * PAGE - length);
+            byte[] data = new byte[length];
+            random.nextBytes(data);
+            side.ramWrite(gpa, MemorySegment.ofArray(data));
+            List<String> expected = new ArrayList<>();
+            for (long at = gpa; at < gpa + length; at = (at / PAGE + 1) * PAGE) {
+                long chunk = Math.min(gpa + length, (at / PAGE + 1) * PAGE) - at;
+                if (tracked.contains(at / PAGE)) {
+                    expected.add(Long.toHexString(at) + "+" + chunk + "=" + Arrays.hashCode(
+                            Arrays.copyOfRange(data, (int) (at - gpa), (int) (at - gpa + chunk))));
+                }
+            }
+            assertThat(device.trackedWrites())
+                    .extracting(r -> Long.toHexString(r.gpa()) + "+" + r.bytes().length + "=" + Arrays.hashCode(r.bytes()))
+                    .as("seed %s op %s: write of %s at 0x%x", seed, op, length, gpa)
+                    .containsExactlyElementsOf(expected);
+        }
     }
 
     @Test

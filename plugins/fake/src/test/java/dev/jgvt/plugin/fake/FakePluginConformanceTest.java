@@ -36,7 +36,8 @@ final class FakePluginConformanceTest extends BasePluginConformanceTest {
         @Override
         public boolean supports(Behavior behavior) {
             return switch (behavior) {
-                case PAGE_TRACKING, GUEST_WRITES, REMOVE_RAM, REVOKED_PIN_SEGMENTS, CONTIGUOUS_2M_PINS, STALL_INTERRUPTS -> true;
+                case PAGE_TRACKING, GUEST_WRITES, REMOVE_RAM, REVOKED_PIN_SEGMENTS, CONTIGUOUS_2M_PINS, STALL_INTERRUPTS, READ_ONLY_RAM ->
+                        true;
             };
         }
     }
@@ -55,6 +56,11 @@ final class FakePluginConformanceTest extends BasePluginConformanceTest {
         @Override
         public void removeRam(GuestBinding binding, long gpa, long length) {
             FakeGuest.of(binding).removeRam(gpa, length);
+        }
+
+        @Override
+        public void protectRam(GuestBinding binding, long gpa, long length) {
+            FakeGuest.of(binding).setReadOnly(gpa, length, true);
         }
 
         @Override
