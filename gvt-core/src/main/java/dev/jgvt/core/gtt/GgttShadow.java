@@ -132,13 +132,17 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
         }
     }
 
-    /** Device-model reset: every entry of the partition back to scratch (not present), all pins released. */
+    /**
+     * Device-model reset: every entry of the partition back to scratch (not present), its pins released, and
+     * the pin cache's idle frames unpinned.
+     */
     public void reset() {
         for (int slot = 0; slot < guest.length; slot++) {
             guest[slot] = 0;
             halves[slot] = 0;
             setHost(slot, scratchNotPresent(), -1);
         }
+        pins.releaseIdle();
     }
 
     /** Releases every pin and detaches from the pin cache; host entries are left at scratch. */
