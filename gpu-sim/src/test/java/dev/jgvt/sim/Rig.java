@@ -31,13 +31,18 @@ final class Rig implements AutoCloseable {
     }
 
     Rig(SimGpu gpu, boolean ownsGpu, TestGuest guest, PpgttConfig config, int idleLimit, boolean tracking) {
+        this(gpu, ownsGpu, guest, config, idleLimit, tracking, PARTITION);
+    }
+
+    Rig(SimGpu gpu, boolean ownsGpu, TestGuest guest, PpgttConfig config, int idleLimit, boolean tracking,
+            VgpuPartition partition) {
         this.gpu = gpu;
         this.ownsGpu = ownsGpu;
         this.guest = guest;
         this.pins = new PinCache(guest, gpu, idleLimit);
         this.registry = new PageTrackRegistry(tracking ? Optional.of(guest) : Optional.empty());
         this.scratch = new GttScratch(gpu);
-        this.ggtt = new GgttShadow(PARTITION, gpu, pins, scratch);
+        this.ggtt = new GgttShadow(partition, gpu, pins, scratch);
         this.ppgtt = new PpgttShadower(guest, registry, pins, gpu, scratch, config);
         guest.onTrackedWrite(registry::dispatch);
     }
