@@ -450,6 +450,13 @@ public final class PpgttShadower implements DmaInvalidationListener {
                 return null;
             }
             guestPages.put(gfn, page);
+        } else {
+            // the page is about to be used at a second level or flavour: it must be trapped again
+            for (Spt other : page.shadows) {
+                if (other != null && other.oos && registry.canProtect()) {
+                    resync(other);
+                }
+            }
         }
         spt = new Spt(key, gfn, level, ips, shadow, page);
         page.shadows[(level - 1) * 2 + (ips ? 1 : 0)] = spt;
