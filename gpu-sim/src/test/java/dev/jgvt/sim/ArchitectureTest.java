@@ -1,0 +1,19 @@
+package dev.jgvt.sim;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import dev.jgvt.testing.arch.ArchitectureRules;
+import org.junit.jupiter.api.Test;
+
+final class ArchitectureTest {
+    private final JavaClasses classes = ArchitectureRules.productionClasses("dev.jgvt.sim");
+
+    @Test
+    void commonRules() {
+        ArchitectureRules.common().forEach(rule -> rule.check(classes));
+    }
+
+    @Test
+    void noStandardStreams() {
+        ArchitectureRules.NO_STANDARD_STREAMS.check(classes);
+    }
+}

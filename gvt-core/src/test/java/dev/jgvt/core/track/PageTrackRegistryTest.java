@@ -1,0 +1,106 @@
+package dev.jgvt.core.track;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.jgvt.spi.ErrorCode;
+import dev.jgvt.spi.GvtException;
+import dev.jgvt.spi.PageTracker;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+final class PageTrackRegistryTest {
+    /** A hand-written tracker: reference counts per frame; frames >= 1000 are not guest RAM. */
+    private static final class Tracker implements PageTracker {
+        final Map<Long, Integer> refs = new HashMap<>();
+        boolean detached;
+
+        @Override
+        public void track(long gfn) {
+            if (detached) {
+                throw new GvtException(ErrorCode.ILLEGAL_STATE, "detached");
+            }
+            if (gfn >= 1000) {
+                throw new GvtException(ErrorCode.NOT_MAPPED, "gfn " + gfn);
+            }
+            refs.merge(gfn, 1, Integer::sum);
+        }
+
+        @Override
+        public void untrack(long gfn) {
+            if (detached) {
+                throw new GvtException(ErrorCode.ILLEGAL_STATE, "detached");
+            }
+            Integer n = refs.get(gfn);
+            if (n == null) {
+                throw new GvtException(ErrorCode.INVALID_ARGUMENT, "not tracked " + gfn);
+            }
+            if (n == 1) {
+                refs.remove(gfn);
+            } else {
+                refs.put(gfn, n - 1);
+            }
+        }
+
+        @Override
+        public boolean isTracked(long gfn) {
+            return refs.containsKey(gfn);
+        }
+    }
+
+    private final Tracker tracker = new Tracker();
+    private final PageTrackRegistry registry = new PageTrackRegistry(Optional.of(tracker));
+
+    @Test
+    void registrationTracksAndDispatchesPerFrame() {
+        List<String> seen = new ArrayList<>();
+        registry.register(5, (gpa, bytes) -> seen.add("5:" + Long.toHexString(gpa) + "+" + bytes.byteSize()));
+        registry.register(6, (gpa, bytes) -> seen.add("6:" + Long.toHexString(gpa) + "+" + bytes.byteSize()));
+        assertThat(tracker.isTracked(5)).isTrue();
+        assertThat(registry.dispatch(5L << 12 | 0xFF8, MemorySegment.ofArray(new byte[16]))).isTrue();
+        assertThat(seen).containsExactly("5:5ff8+8", "6:6000+8");
+        assertThat(registry.dispatch(7L << 12, MemorySegment.ofArray(new byte[8]))).isFalse();
+        assertThat(registry.strays()).isEqualTo(1);
+        assertThatThrownBy(() -> registry.register(5, (g, b) -> {}))
+                .isInstanceOfSatisfying(GvtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ALREADY_EXISTS));
+    }
+
+    @Test
+    void protectionCanBeToggledWhileRegistered() {
+        registry.register(9, (g, b) -> {});
+        registry.disable(9);
+        assertThat(tracker.isTracked(9)).isFalse();
+        assertThat(registry.isRegistered(9)).isTrue();
+        registry.disable(9);
+        assertThat(registry.enable(9)).isTrue();
+        assertThat(tracker.refs.get(9L)).isEqualTo(1);
+        registry.unregister(9);
+        assertThat(tracker.isTracked(9)).isFalse();
+        registry.unregister(9);
+    }
+
+    @Test
+    void failuresLeaveNothingRegisteredAndDetachIsQuiet() {
+        assertThatThrownBy(() -> registry.register(2000, (g, b) -> {})).isInstanceOf(GvtException.class);
+        assertThat(registry.isRegistered(2000)).isFalse();
+        registry.register(1, (g, b) -> {});
+        tracker.detached = true;
+        registry.clear();
+        assertThat(registry.size()).isZero();
+        assertThat(registry.enable(1)).isFalse();
+    }
+
+    @Test
+    void withoutATrackerNothingIsProtected() {
+        PageTrackRegistry none = new PageTrackRegistry(Optional.empty());
+        none.register(3, (g, b) -> {});
+        assertThat(none.canProtect()).isFalse();
+        assertThat(none.isProtected(3)).isFalse();
+        assertThat(none.enable(3)).isFalse();
+    }
+}
