@@ -6,16 +6,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.jgvt.core.engine.AttachedVgpu;
 import dev.jgvt.core.engine.Gvt;
 import dev.jgvt.core.engine.GvtConfig;
+import dev.jgvt.core.engine.PlaneCapture;
 import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.vgpu.Vgpu;
+import dev.jgvt.guest.FrameAllocator;
+import dev.jgvt.guest.GmAllocator;
+import dev.jgvt.guest.GuestDisplay;
 import dev.jgvt.guest.GuestInterrupts;
 import dev.jgvt.guest.GuestPlatform;
 import dev.jgvt.guest.PciDevice;
+import dev.jgvt.guest.Picture;
 import dev.jgvt.guest.PvInfo;
+import dev.jgvt.sim.SimGpu;
+import dev.jgvt.sim.SimGpuConfig;
 import dev.jgvt.spi.AttachRequest;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
 import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,8 +33,61 @@ import org.junit.jupiter.api.Test;
 final class GuestBringUpIT {
     private static final long RAM = 64L << 20;
 
-    private static Gvt engine() {
-        return Gvt.start(GvtConfig.of(Distribution.home().resolve("plugins")));
+    private final SimGpu gpu = new SimGpu(SimGpuConfig.GEN9);
+
+    @AfterEach
+    void closeGpu() {
+        gpu.close();
+    }
+
+    private Gvt engine() {
+        return Gvt.start(GvtConfig.of(Distribution.home().resolve("plugins")), gpu);
+    }
+
+    @Test
+    void whatTheGuestDrawsIsWhatTheHostScansOutThroughItsShadowGgtt() {
+        try (Gvt gvt = engine()) {
+            Vgpu first = gvt.vgpus().create("GVTg_V5_8");
+            Vgpu second = gvt.vgpus().create("GVTg_V5_8");
+            for (Vgpu vgpu : new Vgpu[] {first, second}) {
+                GuestPlatform guest = platform(gvt.attach(vgpu.id(), "fake", new AttachRequest.InProcess("d" + vgpu.id(), RAM)));
+                PciDevice.enumerate(guest, 0xC000_0000L, 0xFEE0_0000, 0x30);
+                PvInfo info = PvInfo.read(guest);
+                GuestDisplay display = new GuestDisplay(guest);
+                GuestDisplay.Framebuffer fb = display.allocate(new GmAllocator(info.apertureBase(), info.apertureSize()),
+                        new FrameAllocator(1 << 20, RAM), 160, 120);
+                assertThat(display.readGgtt(fb.gma()) & ~0xFFFL).as("the guest reads back its own GGTT entry").isEqualTo(fb.gpa());
+                display.draw(fb, vgpu.id(), 5);
+                display.scanOut(fb);
+            }
+            for (Vgpu vgpu : new Vgpu[] {first, second}) {
+                PlaneCapture capture = gvt.capturePrimaryPlane(vgpu.id()).orElseThrow();
+                assertThat(capture.plane().width()).isEqualTo(160);
+                assertThat(capture.plane().height()).isEqualTo(120);
+                assertThat(capture.unmappedPages()).isZero();
+                for (int y = 0; y < 120; y++) {
+                    for (int x = 0; x < 160; x++) {
+                        assertThat(capture.pixel(x, y)).as("vGPU %d pixel (%d,%d)", vgpu.id(), x, y)
+                                .isEqualTo(Picture.pixel(vgpu.id(), 5, 160, 120, x, y));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aGgttWriteOutsideThePartitionNeverReachesTheHostGgtt() {
+        try (Gvt gvt = engine()) {
+            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_8");
+            GuestPlatform guest = platform(gvt.attach(vgpu.id(), "fake", new AttachRequest.InProcess("x", RAM)));
+            PciDevice.enumerate(guest, 0xC000_0000L, 0xFEE0_0000, 0x30);
+            GuestDisplay display = new GuestDisplay(guest);
+            long hostPage = 0; // the host's own low GM
+            long before = gpu.ggttRead((int) hostPage);
+            display.writeGgtt(hostPage << 12, 0x20_0000L);
+            assertThat(gpu.ggttRead((int) hostPage)).isEqualTo(before);
+            assertThat(display.readGgtt(hostPage << 12)).isZero();
+        }
     }
 
     @Test

@@ -5,6 +5,9 @@ import static java.util.Objects.requireNonNull;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import com.google.inject.TypeLiteral;
+import dev.jgvt.core.display.VblankClock;
+import dev.jgvt.core.host.HostGpu;
 import dev.jgvt.core.plugin.PluginRegistry;
 import dev.jgvt.core.vgpu.VgpuManager;
 import dev.jgvt.spi.HostContext;
@@ -17,9 +20,15 @@ import java.util.function.Function;
  */
 public final class EngineModule extends AbstractModule {
     private final GvtConfig config;
+    private final Optional<HostGpu> hostGpu;
 
     public EngineModule(GvtConfig config) {
+        this(config, Optional.empty());
+    }
+
+    public EngineModule(GvtConfig config, Optional<HostGpu> hostGpu) {
         this.config = requireNonNull(config, "config is null");
+        this.hostGpu = requireNonNull(hostGpu, "hostGpu is null");
     }
 
     @Override
@@ -27,13 +36,15 @@ public final class EngineModule extends AbstractModule {
         binder().requireExplicitBindings();
         binder().disableCircularProxies();
         bind(GvtConfig.class).toInstance(config);
+        bind(new TypeLiteral<Optional<HostGpu>>() {}).toInstance(hostGpu);
+        bind(GgttWindows.class).in(Singleton.class);
         bind(Gvt.class).in(Singleton.class);
     }
 
     @Provides
     @Singleton
-    VgpuManager vgpuManager(GvtConfig config) {
-        return new VgpuManager(config.geometry());
+    VgpuManager vgpuManager(GvtConfig config, GgttWindows windows) {
+        return new VgpuManager(config.geometry(), VblankClock.system(), windows::create);
     }
 
     @Provides

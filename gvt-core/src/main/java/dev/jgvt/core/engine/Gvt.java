@@ -9,12 +9,15 @@ import com.google.inject.Stage;
 import com.google.inject.spi.Message;
 import dev.jgvt.core.plugin.PluginRegistry;
 import dev.jgvt.core.plugin.PluginStatus;
+import dev.jgvt.core.gtt.PpgttConfig;
+import dev.jgvt.core.host.HostGpu;
 import dev.jgvt.core.vgpu.Vgpu;
 import dev.jgvt.core.vgpu.VgpuManager;
 import dev.jgvt.core.vgpu.VgpuState;
 import dev.jgvt.spi.AttachRequest;
 import dev.jgvt.spi.GuestBinding;
 import dev.jgvt.spi.Hypervisor;
+import dev.jgvt.spi.PlaneInfo;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
 import dev.jgvt.spi.HypervisorPlugin;
@@ -24,6 +27,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,15 +41,22 @@ public final class Gvt implements AutoCloseable {
 
     private final PluginRegistry plugins;
     private final VgpuManager vgpus;
+    private final Optional<HostGpu> hostGpu;
+    private final GgttWindows windows;
+    private final PpgttConfig ppgttConfig;
+    private final Map<Integer, VgpuMemory> memories = new TreeMap<>();
     /** Hypervisors opened so far, by plugin id; closed before the plugins are unloaded. */
     private final Map<String, Hypervisor> hypervisors = new LinkedHashMap<>();
     private final Map<Integer, AttachedVgpu> attached = new TreeMap<>();
     private boolean closed;
 
     @Inject
-    Gvt(PluginRegistry plugins, VgpuManager vgpus) {
+    Gvt(PluginRegistry plugins, VgpuManager vgpus, Optional<HostGpu> hostGpu, GgttWindows windows, GvtConfig config) {
         this.plugins = requireNonNull(plugins, "plugins is null");
         this.vgpus = requireNonNull(vgpus, "vgpus is null");
+        this.hostGpu = requireNonNull(hostGpu, "hostGpu is null");
+        this.windows = requireNonNull(windows, "windows is null");
+        this.ppgttConfig = config.ppgtt();
     }
 
     /**
@@ -56,9 +67,21 @@ public final class Gvt implements AutoCloseable {
      *     {@link ErrorCode#INVALID_ARGUMENT} when it is not a directory
      */
     public static Gvt start(GvtConfig config) {
+        return start(config, Optional.empty());
+    }
+
+    /**
+     * Starts an engine that runs vGPUs on {@code hostGpu}: as {@link #start(GvtConfig)}, and vGPUs can be
+     * attached to guests (their graphics memory is shadowed into the host GPU's GGTT).
+     */
+    public static Gvt start(GvtConfig config, HostGpu hostGpu) {
+        return start(config, Optional.of(requireNonNull(hostGpu, "hostGpu is null")));
+    }
+
+    private static Gvt start(GvtConfig config, Optional<HostGpu> hostGpu) {
         requireNonNull(config, "config is null");
         try {
-            return Guice.createInjector(Stage.PRODUCTION, new EngineModule(config)).getInstance(Gvt.class);
+            return Guice.createInjector(Stage.PRODUCTION, new EngineModule(config, hostGpu)).getInstance(Gvt.class);
         } catch (CreationException e) {
             throw unwrap(e, e.getErrorMessages());
         } catch (ProvisionException e) {
@@ -115,6 +138,8 @@ public final class Gvt implements AutoCloseable {
             throw new GvtException(ErrorCode.ILLEGAL_STATE, "the engine is closed");
         }
         Vgpu vgpu = vgpus.get(vgpuId).orElseThrow(() -> new GvtException(ErrorCode.NOT_FOUND, "no vGPU " + vgpuId));
+        HostGpu gpu = hostGpu.orElseThrow(() -> new GvtException(ErrorCode.ILLEGAL_STATE,
+                "this engine has no host GPU (started without one): vGPUs cannot be attached"));
         if (attached.containsKey(vgpuId)) {
             throw new GvtException(ErrorCode.ILLEGAL_STATE, "vGPU " + vgpuId + " is attached through plugin '"
                     + attached.get(vgpuId).pluginId() + "' already");
@@ -125,16 +150,22 @@ public final class Gvt implements AutoCloseable {
             hypervisors.put(pluginId, hypervisor);
         }
         GuestBinding binding = hypervisor.attach(new AttachRequest("vgpu" + vgpuId, target), vgpu);
+        VgpuMemory memory = null;
         try {
+            memory = new VgpuMemory(vgpu, binding, gpu, windows.of(vgpu), ppgttConfig);
             vgpu.attach(binding);
             vgpu.activate();
         } catch (RuntimeException e) {
             if (vgpu.state() == VgpuState.ATTACHED) {
                 vgpu.detach();
             }
+            if (memory != null) {
+                memory.close();
+            }
             binding.close();
             throw e;
         }
+        memories.put(vgpuId, memory);
         AttachedVgpu result = new AttachedVgpu(vgpu, pluginId, binding);
         attached.put(vgpuId, result);
         log.info("vGPU {} ({}) attached through plugin '{}' to {}", vgpuId, vgpu.type().name(), pluginId, target);
@@ -156,13 +187,46 @@ public final class Gvt implements AutoCloseable {
                 vgpu.detach();
             }
         } finally {
-            attachment.binding().close();
+            try {
+                memories.remove(vgpuId).close();
+            } finally {
+                attachment.binding().close();
+            }
         }
     }
 
+    /**
+     * Captures what vGPU {@code vgpuId}'s primary plane shows, read through the host GGTT the vGPU's guest
+     * programmed (see {@link PlaneCapture}). Empty when the vGPU is not attached, the plane is off or
+     * misprogrammed, or its format is not 32-bit XRGB/XBGR. Linear surfaces only: a tiled surface is read as
+     * if it were linear.
+     */
+    public synchronized Optional<PlaneCapture> capturePrimaryPlane(int vgpuId) {
+        VgpuMemory memory = memories.get(vgpuId);
+        AttachedVgpu attachment = attached.get(vgpuId);
+        if (memory == null || attachment == null) {
+            return Optional.empty();
+        }
+        Vgpu vgpu = attachment.vgpu();
+        Optional<PlaneInfo> queried = vgpu.queryPlane(PlaneInfo.PlaneType.PRIMARY);
+        if (queried.isEmpty()) {
+            return Optional.empty();
+        }
+        PlaneInfo plane = queried.get();
+        boolean bgr = plane.drmFormat() == PlaneCapture.DRM_XBGR8888;
+        if (plane.drmFormat() != PlaneCapture.DRM_XRGB8888 && !bgr) {
+            return Optional.empty();
+        }
+        HostGpu gpu = hostGpu.orElseThrow();
+        int[] pixels = new int[plane.width() * plane.height()];
+        int[] unmapped = {0};
+        vgpu.runLocked(() -> unmapped[0] = memory.readSurface(gpu, plane, bgr, pixels));
+        return Optional.of(new PlaneCapture(plane, pixels, unmapped[0]));
+    }
+
     /** The attachment of vGPU {@code vgpuId}, if it is attached. */
-    public synchronized java.util.Optional<AttachedVgpu> attachment(int vgpuId) {
-        return java.util.Optional.ofNullable(attached.get(vgpuId));
+    public synchronized Optional<AttachedVgpu> attachment(int vgpuId) {
+        return Optional.ofNullable(attached.get(vgpuId));
     }
 
     /** Detaches and destroys every vGPU, closes every opened hypervisor, then unloads the plugins. Idempotent. */

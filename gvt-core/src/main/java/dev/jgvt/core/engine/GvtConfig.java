@@ -1,5 +1,6 @@
 package dev.jgvt.core.engine;
 
+import dev.jgvt.core.gtt.PpgttConfig;
 import dev.jgvt.core.vgpu.HostGeometry;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
@@ -65,6 +66,20 @@ public record GvtConfig(Path pluginsDirectory, Map<String, String> settings) {
         } catch (NumberFormatException e) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "setting " + key + " is not a number: '" + value + "'", e);
         }
+    }
+
+    /** Setting key: {@code strict} (every guest page-table write trapped) or {@code relaxed} (out-of-sync pages). */
+    public static final String PPGTT_MODE = "gpu.ppgtt-mode";
+
+    /** The shadow-PPGTT mode from {@link #PPGTT_MODE}; strict by default. */
+    public PpgttConfig ppgtt() {
+        String mode = settings.getOrDefault(PPGTT_MODE, "strict").trim();
+        return switch (mode) {
+            case "strict" -> PpgttConfig.STRICT;
+            case "relaxed" -> PpgttConfig.RELAXED;
+            default -> throw new GvtException(ErrorCode.INVALID_ARGUMENT,
+                    "setting " + PPGTT_MODE + " must be strict or relaxed, not '" + mode + "'");
+        };
     }
 
     /** The settings of one plugin: {@code plugin.<id>.*} with that prefix removed. */

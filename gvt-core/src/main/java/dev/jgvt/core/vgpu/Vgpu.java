@@ -310,6 +310,11 @@ public final class Vgpu implements DeviceModel {
         resetListeners.add(requireNonNull(listener, "listener is null"));
     }
 
+    /** Removes a listener added with {@link #addResetListener} (a subsystem detaching from this vGPU). */
+    public void removeResetListener(ResetListener listener) {
+        resetListeners.remove(listener);
+    }
+
     /** Where PVINFO guest → host notifications go. */
     public void setPvNotificationListener(PvNotificationListener listener) {
         requireNonNull(listener, "listener is null");

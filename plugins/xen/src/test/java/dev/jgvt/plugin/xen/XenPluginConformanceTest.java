@@ -56,7 +56,7 @@ final class XenPluginConformanceTest extends BasePluginConformanceTest {
         public boolean supports(Behavior behavior) {
             return switch (behavior) {
                 case PAGE_TRACKING, GUEST_WRITES, REVOKED_PIN_SEGMENTS -> true;
-                case REMOVE_RAM, CONTIGUOUS_2M_PINS, STALL_INTERRUPTS -> false;
+                case REMOVE_RAM, CONTIGUOUS_2M_PINS, STALL_INTERRUPTS, READ_ONLY_RAM -> false;
             };
         }
     }

@@ -1,0 +1,174 @@
+package dev.jgvt.core.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.jgvt.core.gtt.GgttShadow;
+import dev.jgvt.core.gtt.GttScratch;
+import dev.jgvt.core.gtt.PinCache;
+import dev.jgvt.core.gtt.PpgttConfig;
+import dev.jgvt.core.gtt.PpgttRoot;
+import dev.jgvt.core.gtt.PpgttShadower;
+import dev.jgvt.core.gtt.ShadowPpgtt;
+import dev.jgvt.core.host.HostGpu;
+import dev.jgvt.core.mmio.PvNotificationListener;
+import dev.jgvt.core.track.PageTrackRegistry;
+import dev.jgvt.core.vgpu.ResetListener;
+import dev.jgvt.core.vgpu.Vgpu;
+import dev.jgvt.spi.GuestBinding;
+import dev.jgvt.spi.PlaneInfo;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The graphics-memory side of one attached vGPU: scratch pages, the pin cache over the guest's binding, the
+ * GGTT shadow behind the vGPU's GGTT window, page tracking, and the shadow PPGTTs the guest announces
+ * through PVINFO. Created at attach, closed at detach; all hooks into the vGPU are set here and cleared on
+ * close. Everything runs under the vGPU's lock (the trap path), so nothing here synchronises itself.
+ */
+final class VgpuMemory implements AutoCloseable {
+    /** Frames kept pinned while unreferenced, so a guest rewriting the same entries does not re-pin. */
+    private static final int IDLE_PINS = 1024;
+    private static final long ADDRESS_MASK = 0x0000_3FFF_FFFF_F000L;
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final Vgpu vgpu;
+    private final SwitchableGgttWindow window;
+    private final GttScratch scratch;
+    private final PinCache pins;
+    private final GgttShadow ggtt;
+    private final PageTrackRegistry tracking;
+    private final PpgttShadower ppgtt;
+    /** PPGTTs the guest announced (PVINFO g2v create), by root; released when it announces destroy. */
+    private final Map<PpgttRoot, ShadowPpgtt> announced = new HashMap<>();
+    private final ResetListener onReset;
+
+    VgpuMemory(Vgpu vgpu, GuestBinding binding, HostGpu gpu, SwitchableGgttWindow window, PpgttConfig config) {
+        this.vgpu = requireNonNull(vgpu, "vgpu is null");
+        this.window = requireNonNull(window, "window is null");
+        requireNonNull(binding, "binding is null");
+        requireNonNull(gpu, "gpu is null");
+        this.scratch = new GttScratch(gpu);
+        this.pins = new PinCache(binding.pages(), gpu, IDLE_PINS);
+        this.ggtt = new GgttShadow(vgpu.partition(), gpu, pins, scratch);
+        this.tracking = new PageTrackRegistry(binding.tracker());
+        this.ppgtt = new PpgttShadower(binding.memory(), tracking, pins, gpu, scratch, config);
+        window.bind(ggtt);
+        vgpu.setTrackedWriteHandler(tracking::dispatch);
+        vgpu.setDmaUnmapHandler(pins::dmaUnmapped);
+        vgpu.setPvNotificationListener(new PvNotificationListener() {
+            @Override
+            public void ppgtt(boolean created, int levels, long[] pdps) {
+                announced(created, levels, pdps);
+            }
+        });
+        this.onReset = new ResetListener() {
+            @Override
+            public void deviceReset() {
+                ggtt.reset();
+                ppgtt.reset();
+            }
+        };
+        vgpu.addResetListener(onReset);
+    }
+
+    private void announced(boolean created, int levels, long[] pdps) {
+        PpgttRoot root = levels == 4 ? PpgttRoot.l4(pdps[0]) : PpgttRoot.l3(pdps[0], pdps[1], pdps[2], pdps[3]);
+        if (created) {
+            announced.computeIfAbsent(root, ppgtt::acquire);
+        } else {
+            ShadowPpgtt mm = announced.remove(root);
+            if (mm != null) {
+                ppgtt.release(mm);
+            }
+        }
+    }
+
+    GgttShadow ggtt() {
+        return ggtt;
+    }
+
+    PinCache pins() {
+        return pins;
+    }
+
+    PpgttShadower ppgtt() {
+        return ppgtt;
+    }
+
+    PageTrackRegistry tracking() {
+        return tracking;
+    }
+
+    /** The shadow of a PPGTT the guest announced, if it did. */
+    Optional<ShadowPpgtt> announced(PpgttRoot root) {
+        return Optional.ofNullable(announced.get(root));
+    }
+
+    /**
+     * Reads a linear 32-bit surface through the host GGTT into {@code pixels} (0xRRGGBB), swapping red and
+     * blue for XBGR. A page counts as unmapped, and reads black, unless its host entry is present and holds
+     * the device address of the pinned guest page the vGPU's own entry names. Returns the unmapped pages.
+     */
+    int readSurface(HostGpu gpu, PlaneInfo plane, boolean bgr, int[] pixels) {
+        BitSet unmapped = new BitSet();
+        long base = plane.graphicsAddress();
+        long firstPage = base >>> 12;
+        long currentPage = -1;
+        MemorySegment page = null;
+        for (int y = 0; y < plane.height(); y++) {
+            for (int x = 0; x < plane.width(); x++) {
+                long address = base + (long) y * plane.stride() + x * 4L;
+                long gmPage = address >>> 12;
+                if (gmPage != currentPage) {
+                    currentPage = gmPage;
+                    page = hostPage(gpu, gmPage);
+                    if (page == null) {
+                        unmapped.set((int) (gmPage - firstPage));
+                    }
+                }
+                int value = page == null ? 0 : page.get(LE_INT, address & 0xFFF);
+                pixels[y * plane.width() + x] = bgr
+                        ? ((value & 0xFF) << 16) | (value & 0xFF00) | ((value >>> 16) & 0xFF)
+                        : value & 0xFF_FFFF;
+            }
+        }
+        return unmapped.cardinality();
+    }
+
+    private MemorySegment hostPage(HostGpu gpu, long gmPage) {
+        if (gmPage >= gpu.ggttEntries()) {
+            return null;
+        }
+        long host = gpu.ggttRead((int) gmPage);
+        if ((host & 1) == 0) {
+            return null;
+        }
+        long gfn = (ggtt.guestEntry(gmPage) & ADDRESS_MASK) >>> 12;
+        MemorySegment segment = pins.page(gfn);
+        if (segment == null || pins.dmaAddress(gfn) != (host & ADDRESS_MASK)) {
+            return null;
+        }
+        return segment;
+    }
+
+    @Override
+    public void close() {
+        vgpu.runLocked(() -> {
+            window.unbind();
+            vgpu.removeResetListener(onReset);
+            vgpu.setTrackedWriteHandler((gpa, bytes) -> {});
+            vgpu.setDmaUnmapHandler((iova, length) -> {});
+            vgpu.setPvNotificationListener(PvNotificationListener.NONE);
+            announced.clear();
+            ppgtt.close();
+            ggtt.close();
+            pins.close();
+            scratch.close();
+        });
+    }
+}
