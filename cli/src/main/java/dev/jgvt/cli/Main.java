@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             VersionCommand.class,
             PluginsCommand.class,
             TypesCommand.class,
+            DemoCommand.class,
             CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",

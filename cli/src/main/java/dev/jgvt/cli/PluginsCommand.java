@@ -49,7 +49,7 @@ final class PluginsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws JsonProcessingException {
         List<PluginStatus> statuses;
-        try (Gvt gvt = Gvt.start(GvtConfig.of(pluginsDirectory()))) {
+        try (Gvt gvt = Gvt.start(GvtConfig.of(pluginsDirectory(pluginsDir)))) {
             statuses = gvt.plugins();
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -63,9 +63,10 @@ final class PluginsCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Path pluginsDirectory() {
-        if (pluginsDir != null) {
-            return pluginsDir;
+    /** {@code override} if given, else the distribution's plugins/ directory; a typed error without either. */
+    static Path pluginsDirectory(Path override) {
+        if (override != null) {
+            return override;
         }
         String home = System.getProperty(HOME_PROPERTY);
         if (home == null || home.isBlank()) {

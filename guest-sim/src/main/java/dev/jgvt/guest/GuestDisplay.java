@@ -90,6 +90,11 @@ public final class GuestDisplay {
         PvInfo.signalDisplayReady(platform);
     }
 
+    /** Flips to {@code fb}: a PLANE_SURF write, latched at the next vblank, which raises flip done. */
+    public void flip(Framebuffer fb) {
+        write(PLANE_SURF, fb.gma());
+    }
+
     private void write(long offset, long value) {
         platform.mmioWrite(GuestPlatform.BAR0, offset, 4, value);
     }

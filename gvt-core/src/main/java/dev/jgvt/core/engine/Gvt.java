@@ -195,6 +195,21 @@ public final class Gvt implements AutoCloseable {
         }
     }
 
+    /** What the host saw of attached vGPU {@code vgpuId}; empty when it is not attached. */
+    public synchronized Optional<VgpuStats> stats(int vgpuId) {
+        VgpuMemory memory = memories.get(vgpuId);
+        AttachedVgpu attachment = attached.get(vgpuId);
+        if (memory == null || attachment == null) {
+            return Optional.empty();
+        }
+        Vgpu vgpu = attachment.vgpu();
+        VgpuStats[] result = new VgpuStats[1];
+        vgpu.runLocked(() -> result[0] = new VgpuStats(vgpu.msiSignals(), memory.tracking().dispatched(),
+                memory.ppgtt().traps(), memory.pins().pinnedFrames(), memory.ggtt().ignoredWrites(),
+                vgpu.unhandledAccesses(), vgpu.failsafe()));
+        return Optional.ofNullable(result[0]);
+    }
+
     /**
      * Captures what vGPU {@code vgpuId}'s primary plane shows, read through the host GGTT the vGPU's guest
      * programmed (see {@link PlaneCapture}). Empty when the vGPU is not attached, the plane is off or

@@ -76,13 +76,34 @@ final class VgpuMemory implements AutoCloseable {
         vgpu.addResetListener(onReset);
     }
 
+    /**
+     * A PPGTT announced through PVINFO is shadowed at once (and its table pages tracked), so the guest's later
+     * page-table writes are trapped from the start; it stays pinned until the guest announces its end. A root
+     * the shadower cannot use (not guest RAM, budget exhausted) fails this vGPU, as GVT-g does.
+     */
     private void announced(boolean created, int levels, long[] pdps) {
-        PpgttRoot root = levels == 4 ? PpgttRoot.l4(pdps[0]) : PpgttRoot.l3(pdps[0], pdps[1], pdps[2], pdps[3]);
+        PpgttRoot root;
+        try {
+            root = levels == 4 ? PpgttRoot.l4(pdps[0]) : PpgttRoot.l3(pdps[0], pdps[1], pdps[2], pdps[3]);
+        } catch (IllegalArgumentException e) {
+            vgpu.enterFailsafe("PVINFO announced an unusable PPGTT root: " + e.getMessage());
+            return;
+        }
         if (created) {
-            announced.computeIfAbsent(root, ppgtt::acquire);
+            if (announced.containsKey(root)) {
+                return;
+            }
+            ShadowPpgtt mm = ppgtt.acquire(root);
+            if (!ppgtt.pin(mm)) {
+                ppgtt.release(mm);
+                vgpu.enterFailsafe("cannot shadow the announced PPGTT " + root + ": " + mm.error());
+                return;
+            }
+            announced.put(root, mm);
         } else {
             ShadowPpgtt mm = announced.remove(root);
             if (mm != null) {
+                ppgtt.unpin(mm);
                 ppgtt.release(mm);
             }
         }

@@ -1,0 +1,15 @@
+package dev.jgvt.core.engine;
+
+/**
+ * What the host saw of one attached vGPU.
+ *
+ * @param msiSignals MSIs raised to the guest
+ * @param trackedWrites guest writes to tracked page-table pages delivered to their shadows
+ * @param ppgttTraps page-table writes the PPGTT shadower handled
+ * @param pinnedFrames guest frames pinned right now (GGTT, PPGTT)
+ * @param ggttIgnoredWrites guest GGTT writes refused (outside the partition, malformed)
+ * @param unhandledAccesses MMIO accesses to registers the model does not implement
+ * @param failsafe whether the vGPU failed
+ */
+public record VgpuStats(long msiSignals, long trackedWrites, long ppgttTraps, int pinnedFrames, long ggttIgnoredWrites,
+        long unhandledAccesses, boolean failsafe) {}
