@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -14,6 +16,12 @@ import java.util.Optional;
  * helpers). Byte arrays are owned by the record once passed in.
  */
 public sealed interface Payload {
+    /** Up to 32 bytes as hex, for messages. */
+    private static String hex(byte[] bytes) {
+        String h = HexFormat.of().formatHex(bytes, 0, Math.min(bytes.length, 32));
+        return bytes.length + " bytes " + h + (bytes.length > 32 ? "..." : "");
+    }
+
     /** Bytes this payload occupies on the wire. */
     int length();
 
@@ -35,6 +43,23 @@ public sealed interface Payload {
 
     /** Bytes of a command this codec does not structure (GET_REGION_IO_FDS). */
     record Opaque(byte[] bytes) implements Payload {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Opaque o && Arrays.equals(bytes, o.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            h = 31 * h + Arrays.hashCode(bytes);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "Opaque[" + "bytes=" + hex(bytes) + "]";
+        }
         public Opaque {
             requireNonNull(bytes, "bytes is null");
         }
@@ -98,6 +123,27 @@ public sealed interface Payload {
      * GET_DIRTY_BITMAP the bitmap description/data follows and is kept as raw bytes.
      */
     record DmaUnmap(int argsz, int flags, long address, long size, byte[] bitmap) implements Payload {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof DmaUnmap o && argsz == o.argsz && flags == o.flags && address == o.address && size == o.size && Arrays.equals(bitmap, o.bitmap);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            h = 31 * h + Integer.hashCode(argsz);
+            h = 31 * h + Integer.hashCode(flags);
+            h = 31 * h + Long.hashCode(address);
+            h = 31 * h + Long.hashCode(size);
+            h = 31 * h + Arrays.hashCode(bitmap);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "DmaUnmap[" + "argsz=" + argsz + ", " + "flags=" + flags + ", " + "address=" + address + ", " + "size=" + size + ", " + "bitmap=" + hex(bitmap) + "]";
+        }
         public static final int LENGTH = 24;
         public static final int FLAG_GET_DIRTY_BITMAP = 1;
         public static final int FLAG_ALL = 2;
@@ -201,6 +247,25 @@ public sealed interface Payload {
 
     /** A capability this codec does not interpret; its body runs to the next capability or the payload's end. */
     record UnknownCap(int id, int version, byte[] body) implements RegionCap {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof UnknownCap o && id == o.id && version == o.version && Arrays.equals(body, o.body);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            h = 31 * h + Integer.hashCode(id);
+            h = 31 * h + Integer.hashCode(version);
+            h = 31 * h + Arrays.hashCode(body);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "UnknownCap[" + "id=" + id + ", " + "version=" + version + ", " + "body=" + hex(body) + "]";
+        }
         public UnknownCap {
             requireNonNull(body, "body is null");
         }
@@ -279,6 +344,28 @@ public sealed interface Payload {
      * vector (eventfds travel as SCM_RIGHTS fds, not in the payload).
      */
     record IrqSet(int argsz, int flags, int index, int start, int count, byte[] data) implements Payload {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof IrqSet o && argsz == o.argsz && flags == o.flags && index == o.index && start == o.start && count == o.count && Arrays.equals(data, o.data);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            h = 31 * h + Integer.hashCode(argsz);
+            h = 31 * h + Integer.hashCode(flags);
+            h = 31 * h + Integer.hashCode(index);
+            h = 31 * h + Integer.hashCode(start);
+            h = 31 * h + Integer.hashCode(count);
+            h = 31 * h + Arrays.hashCode(data);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "IrqSet[" + "argsz=" + argsz + ", " + "flags=" + flags + ", " + "index=" + index + ", " + "start=" + start + ", " + "count=" + count + ", " + "data=" + hex(data) + "]";
+        }
         public static final int LENGTH = 20;
         public static final int DATA_NONE = 1;
         public static final int DATA_BOOL = 2;
@@ -307,6 +394,26 @@ public sealed interface Payload {
      * {@code data} (the read reply and the write request carry {@code count} bytes; the others none).
      */
     record RegionAccess(long offset, int region, int count, byte[] data) implements Payload {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof RegionAccess o && offset == o.offset && region == o.region && count == o.count && Arrays.equals(data, o.data);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            h = 31 * h + Long.hashCode(offset);
+            h = 31 * h + Integer.hashCode(region);
+            h = 31 * h + Integer.hashCode(count);
+            h = 31 * h + Arrays.hashCode(data);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "RegionAccess[" + "offset=" + offset + ", " + "region=" + region + ", " + "count=" + count + ", " + "data=" + hex(data) + "]";
+        }
         public static final int LENGTH = 16;
 
         public RegionAccess {
@@ -333,6 +440,25 @@ public sealed interface Payload {
      * and the write request carry {@code count} bytes).
      */
     record DmaAccess(long address, long count, byte[] data) implements Payload {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof DmaAccess o && address == o.address && count == o.count && Arrays.equals(data, o.data);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            h = 31 * h + Long.hashCode(address);
+            h = 31 * h + Long.hashCode(count);
+            h = 31 * h + Arrays.hashCode(data);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "DmaAccess[" + "address=" + address + ", " + "count=" + count + ", " + "data=" + hex(data) + "]";
+        }
         public static final int LENGTH = 16;
 
         public DmaAccess {
@@ -400,6 +526,25 @@ public sealed interface Payload {
 
     /** DEVICE_FEATURE request and reply: {@code argsz, flags (feature 0–15, GET 1<<16, SET 1<<17, PROBE 1<<18)}, data. */
     record DeviceFeature(int argsz, int flags, byte[] data) implements Payload {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof DeviceFeature o && argsz == o.argsz && flags == o.flags && Arrays.equals(data, o.data);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            h = 31 * h + Integer.hashCode(argsz);
+            h = 31 * h + Integer.hashCode(flags);
+            h = 31 * h + Arrays.hashCode(data);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "DeviceFeature[" + "argsz=" + argsz + ", " + "flags=" + flags + ", " + "data=" + hex(data) + "]";
+        }
         public static final int LENGTH = 8;
 
         public DeviceFeature {
@@ -419,6 +564,25 @@ public sealed interface Payload {
 
     /** MIG_DATA_READ/WRITE: {@code argsz, size}, then data ({@code size} valid bytes; a read reply may carry more). */
     record MigData(int argsz, int size, byte[] data) implements Payload {
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof MigData o && argsz == o.argsz && size == o.size && Arrays.equals(data, o.data);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            h = 31 * h + Integer.hashCode(argsz);
+            h = 31 * h + Integer.hashCode(size);
+            h = 31 * h + Arrays.hashCode(data);
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "MigData[" + "argsz=" + argsz + ", " + "size=" + size + ", " + "data=" + hex(data) + "]";
+        }
         public static final int LENGTH = 8;
 
         public MigData {
