@@ -11,7 +11,7 @@ import org.pf4j.Extension;
 
 /**
  * The kvm-vfio plugin. Built so far (internal, tested): kernel facilities through FFM
- * ({@code dev.jgvt.plugin.kvm.os}: eventfd, memfd + mmap, AF_UNIX with SCM_RIGHTS), the software IOMMU with
+ * ({@code dev.jgvt.plugin.kvm.os}: eventfd, memfd + mmap, AF_UNIX with SCM_RIGHTS, KVM VM-level irqfd/ioeventfd), the software IOMMU with
  * VFIO type1 v2 semantics ({@code dev.jgvt.plugin.kvm.iommu}, including the SPI's GuestMemory/GuestPages
  * over it) and the vfio-user wire codec and channel ({@code dev.jgvt.plugin.kvm.vfiouser}). Not built: the
  * vfio-user server that would expose a DeviceModel, so {@link #open} still fails and the plugin reports
@@ -19,8 +19,8 @@ import org.pf4j.Extension;
  */
 @Extension
 public final class KvmVfioPlugin implements HypervisorPlugin {
-    static final String NOT_BUILT = "the vfio-user server, `gvt serve` and KVM irqfd/memslot wiring are not built yet"
-            + " (built: FFM eventfd/memfd/SCM_RIGHTS, the type1 software IOMMU, the vfio-user codec); issue: kvm-vfio plugin";
+    static final String NOT_BUILT = "the vfio-user server, `gvt serve` and the KVM memslot/vCPU wiring are not built yet"
+            + " (built: FFM eventfd/memfd/SCM_RIGHTS and KVM irqfd, the type1 software IOMMU, the vfio-user codec); issue: kvm-vfio plugin";
 
     @Override
     public String id() {

@@ -44,6 +44,8 @@ public final class Libc {
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_CMSG_CLOEXEC = 0x40000000;
     public static final int SHUT_RDWR = 2;
+    public static final int O_RDWR = 2;
+    public static final int O_CLOEXEC = 0x80000;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
@@ -72,6 +74,14 @@ public final class Libc {
     private static final MethodHandle RECVMSG = bind("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SHUTDOWN = bind("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle UNLINK = bind("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle OPEN = bindVariadic("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    /** ioctl(int, unsigned long, ...) with a pointer argument. */
+    private static final MethodHandle IOCTL_PTR = bindVariadic("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    /** ioctl(int, unsigned long, ...) with a value argument. */
+    private static final MethodHandle IOCTL_VAL = bindVariadic("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
     private static final MethodHandle PREAD = bind("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
 
@@ -81,6 +91,13 @@ public final class Libc {
         MemorySegment symbol = LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new ExceptionInInitializerError("libc symbol " + name + " not found"));
         return LINKER.downcallHandle(symbol, descriptor, Linker.Option.captureCallState("errno"));
+    }
+
+    private static MethodHandle bindVariadic(String name, FunctionDescriptor descriptor, int firstVariadic) {
+        MemorySegment symbol = LINKER.defaultLookup().find(name)
+                .orElseThrow(() -> new ExceptionInInitializerError("libc symbol " + name + " not found"));
+        return LINKER.downcallHandle(symbol, descriptor, Linker.Option.captureCallState("errno"),
+                Linker.Option.firstVariadicArg(firstVariadic));
     }
 
     private static int errno(MemorySegment capture) {
@@ -377,6 +394,48 @@ public final class Libc {
         MemorySegment c = CAPTURE.get();
         try {
             int r = (int) SHUTDOWN.invokeExact(c, fd, how);
+            return r < 0 ? -errno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code open(path, flags, 0)}; returns the fd or {@code -errno} (EINTR retried). */
+    public static int rawOpen(String path, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment c = arena.allocate(CAPTURE_LAYOUT);
+            MemorySegment p = arena.allocateFrom(path);
+            while (true) {
+                int r = (int) OPEN.invokeExact(c, p, flags, 0);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(c);
+                if (e != Errno.EINTR) {
+                    return -e;
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code ioctl(fd, request, arg)} with a pointer argument; returns the result or {@code -errno}. */
+    public static int rawIoctl(int fd, long request, MemorySegment arg) {
+        MemorySegment c = CAPTURE.get();
+        try {
+            int r = (int) IOCTL_PTR.invokeExact(c, fd, request, arg);
+            return r < 0 ? -errno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code ioctl(fd, request, value)} with a value argument; returns the result or {@code -errno}. */
+    public static int rawIoctl(int fd, long request, long value) {
+        MemorySegment c = CAPTURE.get();
+        try {
+            int r = (int) IOCTL_VAL.invokeExact(c, fd, request, value);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
