@@ -17,7 +17,8 @@ public final class IommuException extends RuntimeException {
     private final int errno;
     private final ErrorCode code;
 
-    IommuException(int errno, ErrorCode code, String message) {
+    /** A failure with the errno a VFIO/vfio-user peer would see and the SPI code; the errno's name is appended. */
+    public IommuException(int errno, ErrorCode code, String message) {
         super(requireNonNull(message, "message is null") + " (" + Errno.name(errno) + ")");
         this.errno = errno;
         this.code = requireNonNull(code, "code is null");

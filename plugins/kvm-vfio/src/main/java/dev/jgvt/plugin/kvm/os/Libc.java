@@ -82,6 +82,7 @@ public final class Libc {
     /** ioctl(int, unsigned long, ...) with a value argument. */
     private static final MethodHandle IOCTL_VAL = bindVariadic("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
+    private static final MethodHandle LSEEK = bind("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle PREAD = bind("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
 
@@ -289,6 +290,28 @@ public final class Libc {
                 throw ioError("mmap", errno(c));
             }
             return r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code mmap(NULL, length, prot, flags, fd, offset)}; returns the address, or {@code -errno} on failure. */
+    public static long rawMmap(long length, int prot, int flags, int fd, long offset) {
+        MemorySegment c = CAPTURE.get();
+        try {
+            MemorySegment r = (MemorySegment) MMAP.invokeExact(c, MemorySegment.NULL, length, prot, flags, fd, offset);
+            return r.address() == -1L ? -errno(c) : r.address();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code lseek(fd, 0, SEEK_END)}: the file's size, or {@code -errno}. */
+    public static long rawFileSize(int fd) {
+        MemorySegment c = CAPTURE.get();
+        try {
+            long r = (long) LSEEK.invokeExact(c, fd, 0L, 2);
+            return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
         }
