@@ -8,6 +8,7 @@ public final class Errno {
     public static final int ENOENT = 2;
     public static final int EINTR = 4;
     public static final int EIO = 5;
+    public static final int ENXIO = 6;
     public static final int E2BIG = 7;
     public static final int EBADF = 9;
     public static final int EAGAIN = 11;
@@ -41,6 +42,7 @@ public final class Errno {
             Map.entry(ENOENT, "ENOENT"),
             Map.entry(EINTR, "EINTR"),
             Map.entry(EIO, "EIO"),
+            Map.entry(ENXIO, "ENXIO"),
             Map.entry(E2BIG, "E2BIG"),
             Map.entry(EBADF, "EBADF"),
             Map.entry(EAGAIN, "EAGAIN"),
