@@ -9,10 +9,18 @@ import dev.jgvt.spi.HypervisorPlugin;
 import java.util.Set;
 import org.pf4j.Extension;
 
-/** Honest skeleton: the plugin loads and reports itself, but cannot attach guests yet. */
+/**
+ * The kvm-vfio plugin. Built so far (internal, tested): kernel facilities through FFM
+ * ({@code dev.jgvt.plugin.kvm.os}: eventfd, memfd + mmap, AF_UNIX with SCM_RIGHTS, KVM VM-level irqfd/ioeventfd), the software IOMMU with
+ * VFIO type1 v2 semantics ({@code dev.jgvt.plugin.kvm.iommu}, including the SPI's GuestMemory/GuestPages
+ * over it) and the vfio-user wire codec and channel ({@code dev.jgvt.plugin.kvm.vfiouser}). Not built: the
+ * vfio-user server that would expose a DeviceModel, so {@link #open} still fails and the plugin reports
+ * itself unavailable.
+ */
 @Extension
 public final class KvmVfioPlugin implements HypervisorPlugin {
-    static final String NOT_BUILT = "the VFIO software IOMMU and vfio-user server are not built yet (issue: kvm-vfio plugin)";
+    static final String NOT_BUILT = "the vfio-user server, `gvt serve` and the KVM memslot/vCPU wiring are not built yet"
+            + " (built: FFM eventfd/memfd/SCM_RIGHTS and KVM irqfd, the type1 software IOMMU, the vfio-user codec); issue: kvm-vfio plugin";
 
     @Override
     public String id() {
