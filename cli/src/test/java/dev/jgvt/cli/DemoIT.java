@@ -1,0 +1,82 @@
+package dev.jgvt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jgvt.guest.Picture;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code gvt demo} as a user runs it: exit code, summary.json, and the PNGs decoded and checked. */
+final class DemoIT {
+    @TempDir
+    Path out;
+
+    @Test
+    void everyGuestSeesCorrectResultsAndThePngsShowWhatItDrew() throws Exception {
+        Distribution.Result result = Distribution.gvt("demo", "--vgpus", "3", "--frames", "6", "--size", "200x120",
+                "--out", out.toString());
+        assertThat(result.exitCode()).as(result.out() + result.err()).isZero();
+        assertThat(result.out()).contains("Every guest saw correct results.").contains("Not built yet: command submission");
+
+        JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertThat(summary.get("ok").asBoolean()).isTrue();
+        assertThat(summary.get("vgpus")).hasSize(3);
+        for (JsonNode vgpu : summary.get("vgpus")) {
+            int id = vgpu.get("vgpu").asInt();
+            assertThat(vgpu.get("frames").asInt()).isEqualTo(6);
+            assertThat(vgpu.get("flipsCompleted").asInt()).isEqualTo(6);
+            assertThat(vgpu.get("msisDelivered").asLong()).isGreaterThanOrEqualTo(6);
+            assertThat(vgpu.get("pixelMismatches").asLong()).isZero();
+            assertThat(vgpu.get("pixelsChecked").asLong()).isEqualTo(200 * 120);
+            // 16 page-table entries rewritten per frame after the PPGTT was announced: each one a trap
+            assertThat(vgpu.get("ppgttWritesTrapped").asLong()).isGreaterThanOrEqualTo(16 * 6);
+            assertThat(vgpu.get("errors")).isEmpty();
+            assertThat(vgpu.get("submissions").isNull()).as("not built: reported as null, not as 0").isTrue();
+
+            BufferedImage png = ImageIO.read(out.resolve("vgpu-" + id + ".png").toFile());
+            assertThat(png.getWidth()).isEqualTo(200);
+            assertThat(png.getHeight()).isEqualTo(120);
+            for (int y = 0; y < 120; y += 7) {
+                for (int x = 0; x < 200; x += 5) {
+                    assertThat(png.getRGB(x, y) & 0xFF_FFFF).as("vGPU %d pixel (%d,%d)", id, x, y)
+                            .isEqualTo(Picture.pixel(id, 5, 200, 120, x, y));
+                }
+            }
+        }
+    }
+
+    @Test
+    void theXenPluginRunsTheSameGuestOnItsEmulatedXenAndSaysSo() throws Exception {
+        Distribution.Result result = Distribution.gvt("demo", "--vgpus", "1", "--frames", "3", "--size", "64x48",
+                "--hypervisor", "xen", "--out", out.toString());
+        assertThat(result.exitCode()).as(result.out() + result.err()).isZero();
+        assertThat(result.out()).contains("plugin 'xen'").contains("emulated");
+        JsonNode vgpu = new ObjectMapper().readTree(out.resolve("summary.json").toFile()).get("vgpus").get(0);
+        assertThat(vgpu.get("pixelMismatches").asLong()).isZero();
+        assertThat(vgpu.get("ppgttWritesTrapped").asLong()).isGreaterThanOrEqualTo(16 * 3);
+    }
+
+    @Test
+    void badOptionsAreRejectedWithWhatWasWrong() throws Exception {
+        Distribution.Result tooMany = Distribution.gvt("demo", "--vgpus", "9", "--out", out.toString());
+        assertThat(tooMany.exitCode()).isEqualTo(2);
+        assertThat(tooMany.err()).contains("--vgpus must be 1..7, not 9");
+
+        Distribution.Result badSize = Distribution.gvt("demo", "--size", "10x10", "--out", out.toString());
+        assertThat(badSize.exitCode()).isEqualTo(2);
+        assertThat(badSize.err()).contains("--size must be WxH");
+
+        Distribution.Result badType = Distribution.gvt("demo", "--type", "GVTg_V9_1", "--out", out.toString());
+        assertThat(badType.exitCode()).isEqualTo(2);
+        assertThat(badType.err()).contains("GVTg_V9_1");
+
+        Distribution.Result badPlugin = Distribution.gvt("demo", "--hypervisor", "kvm-vfio", "--frames", "1", "--out", out.toString());
+        assertThat(badPlugin.exitCode()).isNotZero();
+        assertThat(badPlugin.err()).contains("kvm-vfio");
+    }
+}
