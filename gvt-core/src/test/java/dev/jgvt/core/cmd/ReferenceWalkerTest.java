@@ -37,6 +37,6 @@ final class ReferenceWalkerTest {
         assertThat(walk(Engine.RCS, 0x7A000004, (1 << 14) | (1 << 24), (int) Fixture.HWSP + 8, 0, 0, 0)).isEmpty();
         assertThat(walk(Engine.BCS, 0x7A000004)).singleElement().asString().contains("unknown");
         assertThat(walk(Engine.RCS, 0x0A << 23)).singleElement().asString().contains("batch end in the ring");
-        assertThat(walk(Engine.RCS, 1 << 23)).singleElement().asString().contains("MI_USER_INTERRUPT");
+        assertThat(walk(Engine.RCS, 0x02 << 23)).singleElement().asString().contains("MI_USER_INTERRUPT");
     }
 }
