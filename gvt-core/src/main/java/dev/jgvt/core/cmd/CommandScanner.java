@@ -116,10 +116,14 @@ public final class CommandScanner implements AutoCloseable {
         ringShadow.ensureCapacity(bytes, 0);
         try {
             if (head <= tail) {
-                context.ggtt().copy(start + head, ringShadow.seg, 0, bytes);
+                if (bytes > 0) {
+                    context.ggtt().copy(start + head, ringShadow.seg, 0, bytes);
+                }
             } else {
                 context.ggtt().copy(start + head, ringShadow.seg, 0, size - head);
-                context.ggtt().copy(start, ringShadow.seg, size - head, tail);
+                if (tail > 0) {
+                    context.ggtt().copy(start, ringShadow.seg, size - head, tail);
+                }
             }
         } catch (GmUnmappedException e) {
             throw reject(Rule.GM_UNMAPPED, "RING", 0, String.format("ring page at 0x%x is not mapped", e.address()));
