@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
         description = "jgvt: mediated GPU virtualization with hypervisor plugins.",
-        subcommands = {VersionCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {VersionCommand.class, DecodeCommand.class, ScanCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the operation failed", "2:bad usage or rejected input"})
 public final class Main implements Runnable {
