@@ -3,6 +3,7 @@ package dev.jgvt.core.cmd;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.vgpu.GmRange;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -22,6 +23,7 @@ public final class CommandScanner implements AutoCloseable {
     private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong QW = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long CHUNK = 16 * 1024;
+    private static final MemorySegment ZEROS = Arena.global().allocate(16 * 1024, 64);
     private static final int MMIO_WINDOW = 2 * 1024 * 1024;
     private static final int REG_MASK = 0x7FFFFC;
     private static final int PDP_FIRST = 0x270;
@@ -29,6 +31,9 @@ public final class CommandScanner implements AutoCloseable {
     private static final int HWSP_SIZE = 4096;
     /** MI_WAIT_FOR_EVENT bits that wait on display flips: planes A/B/C and sprites A/B/C. */
     private static final int FLIP_WAIT_BITS = (1 << 1) | (1 << 9) | (1 << 15) | (1 << 2) | (1 << 10) | (1 << 20);
+
+    private static final int[] ENGINE_BASES =
+            java.util.Arrays.stream(Engine.values()).mapToInt(Engine::mmioBase).toArray();
 
     private static final int CONTINUE = 0;
     private static final int END_REGION = 1;
@@ -217,10 +222,7 @@ public final class CommandScanner implements AutoCloseable {
             }
             int header = seg.get(DW, pos);
             if (header == 0) {
-                pos += 4;
-                while (pos + 8 <= lim && seg.get(QW, pos) == 0) {
-                    pos += 8;
-                }
+                pos = skipNoops(seg, pos + 4, lim);
                 continue;
             }
             int entry = ops[header >>> 16];
@@ -251,6 +253,25 @@ public final class CommandScanner implements AutoCloseable {
             }
             pos = next;
         }
+    }
+
+    /** The end of a run of MI_NOOPs starting at {@code pos} (short runs inline, long runs vectorized). */
+    private static long skipNoops(MemorySegment seg, long pos, long lim) {
+        for (int i = 0; i < 4; i++) {
+            if (pos + 8 > lim || seg.get(QW, pos) != 0) {
+                return pos;
+            }
+            pos += 8;
+        }
+        while (pos < lim) {
+            long n = Math.min(lim - pos, ZEROS.byteSize());
+            long m = MemorySegment.mismatch(seg, pos, pos + n, ZEROS, 0, n);
+            if (m >= 0) {
+                return pos + (m & ~3L);
+            }
+            pos += n;
+        }
+        return pos;
     }
 
     /** Makes at least {@code needed} bytes of the current batch available (copying more of it), or rejects. */
@@ -603,8 +624,8 @@ public final class CommandScanner implements AutoCloseable {
     }
 
     private static boolean isEngineBase(int page) {
-        for (Engine e : Engine.values()) {
-            if (e.mmioBase() == page) {
+        for (int base : ENGINE_BASES) {
+            if (base == page) {
                 return true;
             }
         }
