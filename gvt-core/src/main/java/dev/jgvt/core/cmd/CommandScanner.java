@@ -22,7 +22,8 @@ import java.nio.ByteOrder;
 public final class CommandScanner implements AutoCloseable {
     private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong QW = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final long CHUNK = 16 * 1024;
+    /** Batch copies start with one page and double up to this, so a short batch never reads ahead much. */
+    private static final long CHUNK = 64 * 1024;
     private static final MemorySegment ZEROS = Arena.global().allocate(16 * 1024, 64);
     private static final int MMIO_WINDOW = 2 * 1024 * 1024;
     private static final int REG_MASK = 0x7FFFFC;
@@ -74,6 +75,7 @@ public final class CommandScanner implements AutoCloseable {
     private long regionGma;
     private long gmaLimit;
     private long unmappedAt;
+    private long chunk;
     private boolean regionPpgtt;
     private GraphicsMemory regionMemory;
     private int record;
@@ -282,7 +284,8 @@ public final class CommandScanner implements AutoCloseable {
         }
         while (limit < needed) {
             long copiedGma = regionGma + (limit - regionStart);
-            long end = (copiedGma + Math.max(needed - limit, CHUNK) + 0xFFF) & ~0xFFFL;
+            long end = (copiedGma + Math.max(needed - limit, chunk) + 0xFFF) & ~0xFFFL;
+            chunk = Math.min(chunk * 2, CHUNK);
             if (end > gmaLimit || end < copiedGma) {
                 end = gmaLimit;
             }
@@ -373,6 +376,7 @@ public final class CommandScanner implements AutoCloseable {
         regionGma = gma;
         gmaLimit = rangeEnd;
         unmappedAt = -1;
+        chunk = 4096;
         regionPpgtt = ppgtt;
         regionMemory = ppgtt ? ctx.ppgtt() : ctx.ggtt();
         record = batches.add(gma, ppgtt, poolId, start, parent, parentPos);
@@ -409,6 +413,7 @@ public final class CommandScanner implements AutoCloseable {
         long savedGma = regionGma;
         long savedGmaLimit = gmaLimit;
         long savedUnmapped = unmappedAt;
+        long savedChunk = chunk;
         boolean savedPpgtt = regionPpgtt;
         GraphicsMemory savedMemory = regionMemory;
         int savedRecord = record;
@@ -422,6 +427,7 @@ public final class CommandScanner implements AutoCloseable {
         regionGma = savedGma;
         gmaLimit = savedGmaLimit;
         unmappedAt = savedUnmapped;
+        chunk = savedChunk;
         regionPpgtt = savedPpgtt;
         regionMemory = savedMemory;
         record = savedRecord;
