@@ -415,4 +415,46 @@ final class CommandScannerTest {
             assertThat(scanner.batches().size(0)).isEqualTo(stream.byteSize());
         }
     }
+
+    @Test
+    void largeBatchesGrowThePoolsAndTheShadowStaysExact() throws Exception {
+        // 1st-level batch of 200 KiB in the hidden slice calling a 2nd-level batch of 150 KiB in the aperture;
+        // both exceed the pools' initial 64 KiB, so they grow while being scanned
+        long first = HIDDEN;
+        long second = APERTURE + 0x10000;
+        int[] secondBody = new int[150 * 256];
+        for (int i = 0; i + 3 < secondBody.length - 1; i += 3) {
+            secondBody[i] = mi(0x22, 3);
+            secondBody[i + 1] = 0x7000;
+            secondBody[i + 2] = i;
+        }
+        secondBody[secondBody.length - 1] = BB_END;
+        fx.write(second, secondBody);
+        int[] firstBody = new int[200 * 256];
+        System.arraycopy(bbStart(second, false, true), 0, firstBody, 1000, 3);
+        firstBody[firstBody.length - 3] = mi(0x02, 1);
+        firstBody[firstBody.length - 1] = BB_END;
+        fx.write(first, firstBody);
+        scanRing(Engine.RCS, bbStart(first, false, false));
+        ShadowBatches b = scanner.batches();
+        assertThat(b.count()).isEqualTo(2);
+        assertThat(b.size(0)).isEqualTo(4L * firstBody.length);
+        assertThat(b.size(1)).isEqualTo(4L * secondBody.length);
+        for (int i = 0; i < secondBody.length; i++) {
+            assertThat(b.shadow(1).get(DW, 4L * i)).as("dword %d", i).isEqualTo(secondBody[i]);
+        }
+        assertThat(b.shadow(0).get(DW, 4L * 1000)).isEqualTo(bbStart(second, false, true)[0]);
+        assertThat(b.shadow(0).get(DW, 4L * (firstBody.length - 3))).isZero();
+        ReferenceWalker walker = new ReferenceWalker(CommandTable.gen9(), Gen9RegisterPolicy.load(), Fixture.PARTITION,
+                HWSP, Engine.RCS, b);
+        walker.walkRing(scanner.shadowRing());
+        assertThat(walker.violations).isEmpty();
+        // a long ring slice grows the shadow ring
+        int[] ring = new int[100 * 256];
+        ring[ring.length - 1] = mi(0x05, 1);
+        fx.write(APERTURE + 0x40000, ring);
+        scanner.scanRing(fx.context(Engine.RCS), APERTURE + 0x40000, 0x20000, 0, 4L * ring.length);
+        assertThat(scanner.shadowRing().byteSize()).isEqualTo(4L * ring.length);
+        assertThat(scanner.shadowRing().get(DW, 4L * (ring.length - 1))).isEqualTo(mi(0x05, 1));
+    }
 }
