@@ -17,6 +17,9 @@ import picocli.CommandLine.Command;
             PluginsCommand.class,
             TypesCommand.class,
             DemoCommand.class,
+            DecodeCommand.class,
+            ScanCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",

@@ -1,0 +1,51 @@
+package dev.jgvt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+final class ScanCommandTest {
+    private static final String APERTURE = "0x100000:0x100000";
+    private static final String HIDDEN = "0x4000000:0x100000";
+
+    @TempDir
+    Path dir;
+
+    private CliRun scan(String engine, int... dws) throws IOException {
+        Path file = DecodeCommandTest.write(dir, "buf.bin", dws);
+        return CliRun.of("scan", "--engine", engine, "--aperture", APERTURE, "--hidden", HIDDEN, file.toString());
+    }
+
+    @Test
+    void acceptsAValidBuffer() throws IOException {
+        CliRun run = scan("rcs", 0x11000001, 0x7000, 1, 0x10400002, 0x100040, 0, 7, 0x05000000);
+        assertThat(run.out()).isEqualTo("accepted\n");
+        assertThat(run.exitCode()).isZero();
+    }
+
+    @Test
+    void namesTheRuleAndTheOffset() throws IOException {
+        CliRun forbidden = scan("rcs", 0, 0, 0x11800001, 0, 0, 0x05000000);
+        assertThat(forbidden.out()).isEqualTo("rejected: forbidden-command at 0x00000008\n");
+        assertThat(forbidden.exitCode()).isEqualTo(2);
+        assertThat(forbidden.err()).contains("MI_UPDATE_GTT");
+        CliRun outside = scan("bcs", 0x10400002, 0x300000, 0, 7, 0x05000000);
+        assertThat(outside.out()).isEqualTo("rejected: gm-out-of-range at 0x00000000\n");
+        CliRun register = scan("vcs", 0, 0x11000001, 0x100000, 0, 0x05000000);
+        assertThat(register.out()).isEqualTo("rejected: register-not-allowed at 0x00000004\n");
+        CliRun noEnd = scan("vecs", 0, 0);
+        assertThat(noEnd.out()).isEqualTo("rejected: gm-unmapped at 0x00001000\n");
+    }
+
+    @Test
+    void badRangesAreUsageErrors() throws IOException {
+        Path file = DecodeCommandTest.write(dir, "b.bin", 0x05000000);
+        CliRun run = CliRun.of("scan", "--engine", "rcs", "--aperture", "0x100:0x1000", "--hidden", HIDDEN,
+                file.toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("4 KiB aligned");
+    }
+}
