@@ -90,6 +90,7 @@ public final class PpgttShadower implements DmaInvalidationListener {
         final MemorySegment sh;
         final Spt[] child;
         final long[] leaf;
+        final PinCache.Entry[] leafPin;
         long[] huge;
         final long[] post = new long[N / 64];
         boolean postQueued;
@@ -109,6 +110,7 @@ public final class PpgttShadower implements DmaInvalidationListener {
             this.sh = shadow.segment();
             this.child = level >= 2 ? new Spt[N] : null;
             this.leaf = level == 1 ? new long[N] : null;
+            this.leafPin = level == 1 ? new PinCache.Entry[N] : null;
             if (leaf != null) {
                 java.util.Arrays.fill(leaf, NONE);
             }
@@ -283,7 +285,9 @@ public final class PpgttShadower implements DmaInvalidationListener {
                         long flags = spt.sh.getAtIndex(ENTRY, i) & GttEntry.LOW_FLAGS;
                         spt.sh.setAtIndex(ENTRY, i, scratch.dataPage() | flags | GttEntry.PRESENT);
                         spt.leaf[i] = NONE;
-                        pins.release(gfn);
+                        PinCache.Entry pin = spt.leafPin[i];
+                        spt.leafPin[i] = null;
+                        pins.unpin(pin);
                         if (!spt.isPrivate()) {
                             markPost(spt, spt.ips ? i & ~15 : i);
                         }
@@ -538,10 +542,11 @@ public final class PpgttShadower implements DmaInvalidationListener {
 
     private void releaseSlot(Spt spt, int i) {
         if (spt.level == 1) {
-            long gfn = spt.leaf[i];
-            if (gfn != NONE) {
+            PinCache.Entry pin = spt.leafPin[i];
+            if (pin != null) {
                 spt.leaf[i] = NONE;
-                pins.release(gfn);
+                spt.leafPin[i] = null;
+                pins.unpin(pin);
             }
             return;
         }
@@ -590,26 +595,26 @@ public final class PpgttShadower implements DmaInvalidationListener {
     }
 
     private void installLeaf(Spt spt, int slot, long ge, long gfn) {
-        long old = spt.leaf[slot];
+        PinCache.Entry old = spt.leafPin[slot];
         long entry;
-        long held = NONE;
+        PinCache.Entry held = null;
         if (!GttEntry.present(ge)) {
             entry = scratch.notPresentEntry(1);
         } else {
-            long dma = pins.acquire(gfn);
+            held = pins.pin(gfn);
             long flags = (ge & GttEntry.LOW_FLAGS) | GttEntry.PRESENT;
-            if (dma == PinCache.NO_MAPPING) {
+            if (held == null) {
                 invalidFrames++;
                 entry = scratch.dataPage() | flags;
             } else {
-                entry = dma | flags;
-                held = gfn;
+                entry = held.dmaAddress() | flags;
             }
         }
-        spt.leaf[slot] = held;
+        spt.leafPin[slot] = held;
+        spt.leaf[slot] = held == null ? NONE : gfn;
         spt.sh.setAtIndex(ENTRY, slot, entry);
-        if (old != NONE) {
-            pins.release(old);
+        if (old != null) {
+            pins.unpin(old);
         }
     }
 
