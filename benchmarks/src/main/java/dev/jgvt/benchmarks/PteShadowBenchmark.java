@@ -30,6 +30,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -53,7 +54,10 @@ public class PteShadowBenchmark {
     static final int BATCH = 4096;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int TABLES = 8;
-    private static final int POOL = 16 * 1024;
+
+    /** Distinct guest frames the updates point at (all kept in the pin cache). */
+    @Param({"16384", "1024"})
+    public int pool;
 
     private SimGpu gpu;
     private Guest guest;
@@ -89,12 +93,12 @@ public class PteShadowBenchmark {
                 guest.ram.set(LONG, pts[t] << 12 | (long) i << 3, (poolBase + t * 512L + i) << 12 | 3);
             }
         }
-        guest.next = poolBase + POOL;
+        guest.next = poolBase + Math.max(pool, TABLES * 512);
         ShadowPpgtt mm = shadower.acquire(PpgttRoot.l4(pml4 << 12));
         if (!shadower.pin(mm)) {
             throw new IllegalStateException(mm.error());
         }
-        for (long f = poolBase; f < poolBase + POOL; f++) {
+        for (long f = poolBase; f < poolBase + pool; f++) {
             pins.acquire(f);
             pins.release(f);
         }
@@ -103,7 +107,7 @@ public class PteShadowBenchmark {
         values = new long[1 << 16];
         for (int i = 0; i < gpas.length; i++) {
             gpas[i] = pts[r.nextInt(TABLES)] << 12 | (long) r.nextInt(512) << 3;
-            values[i] = (poolBase + r.nextInt(POOL)) << 12 | 3;
+            values[i] = (poolBase + r.nextInt(pool)) << 12 | 3;
         }
         plainShadow = new long[TABLES * 512];
         bytes = Arena.ofAuto().allocate(8, 8);

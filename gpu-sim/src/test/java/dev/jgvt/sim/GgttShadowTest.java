@@ -42,6 +42,16 @@ final class GgttShadowTest {
     }
 
     @Test
+    void gmaToGpaUsesTheGuestEntry() {
+        long gfn = rig.guest.allocFrame();
+        rig.ggtt.write((HIDDEN_INDEX + 3) * 8, 8, gfn << 12 | 1);
+        assertThat(rig.ggtt.gmaToGpa((HIDDEN_INDEX + 3) << 12 | 0x42)).isEqualTo(gfn << 12 | 0x42);
+        assertThat(rig.ggtt.gmaToGpa((HIDDEN_INDEX + 4) << 12)).isEqualTo(-1);
+        assertThat(rig.ggtt.gmaToGpa(4096)).as("outside the partition").isEqualTo(-1);
+        assertThat(rig.ggtt.gmaToGpa(-1)).isEqualTo(-1);
+    }
+
+    @Test
     void writesOutsideThePartitionAreIgnoredAndReadZero() {
         long gfn = rig.guest.allocFrame();
         long before = rig.gpu.ggttRead(5);

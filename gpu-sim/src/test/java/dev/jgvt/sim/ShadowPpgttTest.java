@@ -110,6 +110,25 @@ final class ShadowPpgttTest {
     }
 
     @Test
+    void gmaToGpaWalksTheGuestTables() {
+        GuestTables t = new GuestTables(rig.guest);
+        long a = rig.guest.allocFrame();
+        long huge = rig.guest.alloc2m();
+        long run = rig.guest.alloc2m();
+        t.map4k(VA, a);
+        t.map2m(VA + (4L << 21), huge);
+        t.map64k(VA + (8L << 21) + 0x10000, run + 16);
+        ShadowPpgtt mm = rig.ppgtt.acquire(PpgttRoot.l4(t.rootGpa()));
+        assertThat(rig.ppgtt.gmaToGpa(mm, VA + 0x123)).isEqualTo(a << 12 | 0x123);
+        assertThat(rig.ppgtt.gmaToGpa(mm, VA + (4L << 21) + 0x12345)).isEqualTo((huge << 12) + 0x12345);
+        assertThat(rig.ppgtt.gmaToGpa(mm, VA + (8L << 21) + 0x1ABCD)).isEqualTo(((run + 16) << 12) + 0xABCD);
+        assertThat(rig.ppgtt.gmaToGpa(mm, VA + 4096)).isEqualTo(-1);
+        assertThat(rig.ppgtt.gmaToGpa(mm, 1L << 50)).isEqualTo(-1);
+        ShadowPpgtt bad = rig.ppgtt.acquire(PpgttRoot.l4(1L << 40));
+        assertThat(rig.ppgtt.gmaToGpa(bad, 0)).isEqualTo(-1);
+    }
+
+    @Test
     void legacyThreeLevelRoots() {
         long pd = rig.guest.allocFrame();
         long pt = rig.guest.allocFrame();

@@ -167,6 +167,22 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
         return slot < 0 ? 0 : guest[slot];
     }
 
+    /**
+     * The guest physical address GM {@code gma} maps to through the guest's GGTT entry, or -1 when {@code gma} is
+     * outside the vGPU's partition or the entry is not present (GVT-g's {@code gma_to_gpa} for the GGTT; used for
+     * ring, batch, context and display surface accesses). Never throws.
+     */
+    public long gmaToGpa(long gma) {
+        if (gma < 0) {
+            return -1;
+        }
+        int slot = slotOf(gma >>> 12);
+        if (slot < 0 || !GttEntry.present(guest[slot])) {
+            return -1;
+        }
+        return (guest[slot] & GttEntry.ADDR_4K) | (gma & 0xFFF);
+    }
+
     /** Guest writes ignored (outside the partition or malformed). */
     public long ignoredWrites() {
         return ignoredWrites;

@@ -47,7 +47,8 @@ public final class PinCache {
     private long pinFailures;
     private long invalidations;
 
-    private static final class Entry {
+    /** A reference-holder's handle on one cached frame (see {@link #pin}); lets the holder release without a lookup. */
+    public static final class Entry {
         final long gfn;
         final PinnedPages pin;
         final MemorySegment segment;
@@ -61,6 +62,16 @@ public final class PinCache {
             this.pin = pin;
             this.segment = segment;
             this.dma = dma;
+        }
+
+        /** The frame. */
+        public long gfn() {
+            return gfn;
+        }
+
+        /** Its device address. */
+        public long dmaAddress() {
+            return dma;
         }
     }
 
@@ -101,6 +112,33 @@ public final class PinCache {
         return e.dma;
     }
 
+    /**
+     * As {@link #acquire} but returns the cache entry (null when the frame cannot be used), so the holder can
+     * {@link #unpin} it without a lookup. The shadow PPGTT's hot path uses this.
+     */
+    public Entry pin(long gfn) {
+        Entry e = entries.get(gfn);
+        if (e == null) {
+            e = pinAndMap(gfn);
+            if (e == null) {
+                return null;
+            }
+            entries.put(gfn, e);
+        } else if (e.refs == 0) {
+            idle--;
+        }
+        e.refs++;
+        return e;
+    }
+
+    /** Drops one reference taken by {@link #pin}; ignored when the entry was dropped by a DMA unmap. */
+    public void unpin(Entry e) {
+        if (!e.alive || e.refs == 0) {
+            return;
+        }
+        drop1(e);
+    }
+
     /** Drops one reference taken by {@link #acquire}; a frame with none left becomes idle. */
     public void release(long gfn) {
         Entry e = entries.get(gfn);
@@ -108,6 +146,10 @@ public final class PinCache {
             log.debug("release of gfn 0x{} that holds no reference", Long.toHexString(gfn));
             return;
         }
+        drop1(e);
+    }
+
+    private void drop1(Entry e) {
         if (--e.refs == 0) {
             idle++;
             if (!e.queued) {

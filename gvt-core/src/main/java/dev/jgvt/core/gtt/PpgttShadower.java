@@ -90,6 +90,7 @@ public final class PpgttShadower implements DmaInvalidationListener {
         final MemorySegment sh;
         final Spt[] child;
         final long[] leaf;
+        final PinCache.Entry[] leafPin;
         long[] huge;
         final long[] post = new long[N / 64];
         boolean postQueued;
@@ -109,6 +110,7 @@ public final class PpgttShadower implements DmaInvalidationListener {
             this.sh = shadow.segment();
             this.child = level >= 2 ? new Spt[N] : null;
             this.leaf = level == 1 ? new long[N] : null;
+            this.leafPin = level == 1 ? new PinCache.Entry[N] : null;
             if (leaf != null) {
                 java.util.Arrays.fill(leaf, NONE);
             }
@@ -283,7 +285,9 @@ public final class PpgttShadower implements DmaInvalidationListener {
                         long flags = spt.sh.getAtIndex(ENTRY, i) & GttEntry.LOW_FLAGS;
                         spt.sh.setAtIndex(ENTRY, i, scratch.dataPage() | flags | GttEntry.PRESENT);
                         spt.leaf[i] = NONE;
-                        pins.release(gfn);
+                        PinCache.Entry pin = spt.leafPin[i];
+                        spt.leafPin[i] = null;
+                        pins.unpin(pin);
                         if (!spt.isPrivate()) {
                             markPost(spt, spt.ips ? i & ~15 : i);
                         }
@@ -307,6 +311,57 @@ public final class PpgttShadower implements DmaInvalidationListener {
                     mm.fail();
                 }
             }
+        }
+    }
+
+    /**
+     * The guest physical address that graphics address {@code gva} maps to in {@code mm}'s guest page tables
+     * (read from guest memory, so parked and out-of-sync entries are seen as the guest wrote them), or -1 when
+     * it is not mapped, maps a 1 GiB page, or a table is not guest RAM. GVT-g's {@code gma_to_gpa} for PPGTT
+     * addresses (ring and batch buffers). Never throws.
+     */
+    public long gmaToGpa(ShadowPpgtt mm, long gva) {
+        PpgttRoot root = mm.root();
+        long table;
+        int level;
+        if (root.mode() == PpgttRoot.Mode.L4) {
+            if ((gva >>> 48) != 0) {
+                return -1;
+            }
+            table = root.pdp0() & GttEntry.ADDR_4K;
+            level = 4;
+        } else {
+            if ((gva >>> 32) != 0 || root.pdp((int) (gva >>> 30) & 3) == 0) {
+                return -1;
+            }
+            table = root.pdp((int) (gva >>> 30) & 3) & GttEntry.ADDR_4K;
+            level = 2;
+        }
+        try {
+            while (true) {
+                int index = GttEntry.index(gva, level);
+                long e = memory.readLong(table | (long) index << 3);
+                if (!GttEntry.present(e)) {
+                    return -1;
+                }
+                if (level == 3 && (e & GttEntry.PS) != 0) {
+                    return -1;
+                }
+                if (level == 2 && (e & GttEntry.PS) != 0) {
+                    return (e & GttEntry.ADDR_2M) | (gva & 0x1F_FFFF);
+                }
+                if (level == 2 && (e & GttEntry.IPS) != 0) {
+                    long pte = memory.readLong((e & GttEntry.ADDR_4K) | (long) (GttEntry.index(gva, 1) & ~15) << 3);
+                    return GttEntry.present(pte) ? (pte & GttEntry.ADDR_64K) | (gva & 0xFFFF) : -1;
+                }
+                if (level == 1) {
+                    return (e & GttEntry.ADDR_4K) | (gva & 0xFFF);
+                }
+                table = e & GttEntry.ADDR_4K;
+                level--;
+            }
+        } catch (GvtException e) {
+            return -1;
         }
     }
 
@@ -538,10 +593,11 @@ public final class PpgttShadower implements DmaInvalidationListener {
 
     private void releaseSlot(Spt spt, int i) {
         if (spt.level == 1) {
-            long gfn = spt.leaf[i];
-            if (gfn != NONE) {
+            PinCache.Entry pin = spt.leafPin[i];
+            if (pin != null) {
                 spt.leaf[i] = NONE;
-                pins.release(gfn);
+                spt.leafPin[i] = null;
+                pins.unpin(pin);
             }
             return;
         }
@@ -590,26 +646,26 @@ public final class PpgttShadower implements DmaInvalidationListener {
     }
 
     private void installLeaf(Spt spt, int slot, long ge, long gfn) {
-        long old = spt.leaf[slot];
+        PinCache.Entry old = spt.leafPin[slot];
         long entry;
-        long held = NONE;
+        PinCache.Entry held = null;
         if (!GttEntry.present(ge)) {
             entry = scratch.notPresentEntry(1);
         } else {
-            long dma = pins.acquire(gfn);
+            held = pins.pin(gfn);
             long flags = (ge & GttEntry.LOW_FLAGS) | GttEntry.PRESENT;
-            if (dma == PinCache.NO_MAPPING) {
+            if (held == null) {
                 invalidFrames++;
                 entry = scratch.dataPage() | flags;
             } else {
-                entry = dma | flags;
-                held = gfn;
+                entry = held.dmaAddress() | flags;
             }
         }
-        spt.leaf[slot] = held;
+        spt.leafPin[slot] = held;
+        spt.leaf[slot] = held == null ? NONE : gfn;
         spt.sh.setAtIndex(ENTRY, slot, entry);
-        if (old != NONE) {
-            pins.release(old);
+        if (old != null) {
+            pins.unpin(old);
         }
     }
 
