@@ -42,10 +42,13 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Run guests on vGPUs end to end and check what they produce.",
-            "Each guest enumerates its vGPU, reads PVINFO, maps a double-buffered framebuffer through its GGTT,",
-            "draws and flips frames (waiting for flip-done interrupts), and rewrites a PPGTT the host shadows.",
-            "The host then scans each display out through its shadow GGTT and compares every pixel.",
-            "Not built yet: command submission (ELSP, scanning, execution) - the summary says so."
+            "",
+            "Each guest enumerates its vGPU, reads PVINFO, maps a double-buffered framebuffer through its GGTT, "
+                    + "draws and flips frames (waiting for flip-done interrupts), and rewrites a PPGTT the host shadows. "
+                    + "The host then scans each display out through its shadow GGTT and compares every pixel.",
+            "",
+            "Not built yet: command submission (ELSP, scanning, execution); the summary says so.",
+            ""
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every guest saw correct results", "1:a guest observed a wrong result or the run failed",
