@@ -169,4 +169,28 @@ final class BatchAndRingTest {
                 e -> assertThat(e.elsewhere()).isEqualTo("XY_COLOR_BLT"));
         assertThat(data.getInt(0)).isEqualTo(1);
     }
+
+    @Test
+    void withoutAPpgttThePpgttBitAndNonGlobalStoresUseTheGgtt() {
+        GpuMemory.Surface gb = mem.ggtt(GBATCH, 1);
+        put(gb, 0, Cmd.sdi(false, DATA + 0x30, 9), new int[] {Cmd.BB_END});
+        ring.emit(Cmd.bbStart(GBATCH, true, false));
+        if ((ring.tail & 7) != 0) {
+            ring.emit(Cmd.NOOP);
+        }
+        Completion c = mem.engines.submit(Submission.of(Engine.RCS, RING, 8192, 0, ring.tail, GpuAddressSpace.GGTT));
+        assertThat(c.completed()).as(c.toString()).isTrue();
+        assertThat(data.getInt(0x30)).isEqualTo(9);
+    }
+
+    @Test
+    void aRingOnAnUnmappedGgttPageFaultsAtTheFetch() {
+        Completion c = mem.engines.submit(Submission.of(Engine.BCS, 0x70_0000, 4096, 0x20, 0x40, mem.ppgtt));
+        assertThat(c.error()).get().isInstanceOfSatisfying(EngineError.PageFault.class, e -> {
+            assertThat(e.command()).isEqualTo("(fetch)");
+            assertThat(e.fault().address()).isEqualTo(0x70_0020);
+            assertThat(e.where().buffer()).isEqualTo(Location.Buffer.RING);
+        });
+        assertThat(c.head()).isEqualTo(0x20);
+    }
 }

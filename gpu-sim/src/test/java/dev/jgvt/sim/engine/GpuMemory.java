@@ -36,6 +36,31 @@ final class GpuMemory implements AutoCloseable {
             pages[(int) (offset >>> 12)].set(INT, offset & 0xFFF, value);
         }
 
+        byte getByte(long offset) {
+            return pages[(int) (offset >>> 12)].get(ValueLayout.JAVA_BYTE, offset & 0xFFF);
+        }
+
+        void setByte(long offset, byte value) {
+            pages[(int) (offset >>> 12)].set(ValueLayout.JAVA_BYTE, offset & 0xFFF, value);
+        }
+
+        /** The whole surface's bytes. */
+        byte[] bytes() {
+            byte[] all = new byte[pages.length * 4096];
+            for (int i = 0; i < pages.length; i++) {
+                MemorySegment.copy(pages[i], ValueLayout.JAVA_BYTE, 0, all, i * 4096, 4096);
+            }
+            return all;
+        }
+
+        void fill(java.util.Random random) {
+            for (MemorySegment page : pages) {
+                for (int i = 0; i < 4096; i += 4) {
+                    page.set(INT, i, random.nextInt());
+                }
+            }
+        }
+
         long getLong(long offset) {
             return (getInt(offset) & 0xFFFF_FFFFL) | ((long) getInt(offset + 4) << 32);
         }
