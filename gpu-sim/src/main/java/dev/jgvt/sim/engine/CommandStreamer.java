@@ -22,6 +22,8 @@ final class CommandStreamer {
     private static final int SECOND_LEVEL = 1 << 22;
     private static final int PPGTT_BATCH = 1 << 8;
     private static final int NOTIFY = 1 << 8;
+    private static final int STORE_INDEX = 1 << 21;
+    private static final int PC_MMIO_WRITE = 1 << 23;
 
     private final Engine engine;
     private final GpuAddressWalker walker;
@@ -267,6 +269,9 @@ final class CommandStreamer {
         int op = (dw[0] >>> 14) & 3;
         if (op != 0) {
             requireLength(length, 4);
+            if ((dw[0] & STORE_INDEX) != 0) {
+                throw illegal("store data index (HWSP-relative address) is not supported");
+            }
             postSync(op, space((dw[1] & 4) != 0), address(dw[1] & ~7, dw[2]), 3, length);
         }
         if ((dw[0] & NOTIFY) != 0) {
@@ -277,8 +282,14 @@ final class CommandStreamer {
     void pipeControl(int length) {
         requireLength(length, 2);
         int op = (dw[1] >>> 14) & 3;
+        if ((dw[1] & PC_MMIO_WRITE) != 0) {
+            throw illegal("the MMIO write post-sync operation is not supported");
+        }
         if (op != 0) {
             requireLength(length, 5);
+            if ((dw[1] & STORE_INDEX) != 0) {
+                throw illegal("store data index (HWSP-relative address) is not supported");
+            }
             postSync(op, space((dw[1] & (1 << 24)) != 0), address(dw[2], dw[3]), 4, length);
         }
         if ((dw[1] & NOTIFY) != 0) {

@@ -160,4 +160,35 @@ final class MiCommandTest {
         assertThat(c.commands()).isGreaterThanOrEqualTo(expected + 1);
         assertThat(ggtt.getInt(0x200)).isEqualTo((int) seed);
     }
+
+    @Test
+    void hwspRelativeAndMmioPostSyncWritesAreIllegalCommandsNotSilentWrites() {
+        int[] flush = Cmd.flushDw(true, 0x40, false, 1);
+        flush[0] |= 1 << 21;
+        ring.emit(flush);
+        assertThat(ring.run(Engine.BCS, 0).error()).get().isInstanceOfSatisfying(EngineError.IllegalCommand.class,
+                e -> assertThat(e.command()).isEqualTo("MI_FLUSH_DW"));
+        int head = ring.tail;
+        int[] pc = Cmd.pipeControl(true, 0x40, false, 1);
+        pc[1] |= 1 << 21;
+        ring.emit(pc);
+        assertThat(ring.run(Engine.RCS, head).error()).get().isInstanceOfSatisfying(EngineError.IllegalCommand.class,
+                e -> assertThat(e.reason()).contains("store data index"));
+        head = ring.tail;
+        int[] mmio = Cmd.pipeControl(true, 0x40, false, 1);
+        mmio[1] = 1 << 23;
+        ring.emit(mmio);
+        assertThat(ring.run(Engine.RCS, head).error()).get().isInstanceOf(EngineError.IllegalCommand.class);
+    }
+
+    @Test
+    void timestampPostSyncWritesAnIncreasingQword() {
+        int[] pc = Cmd.pipeControl(true, DATA + 0x300, false, 0);
+        pc[1] |= 3 << 14;
+        ring.emit(pc).emit(Cmd.NOOP, Cmd.NOOP).emit(pc.clone());
+        ring.surface.setInt(ring.tail - 24 + 8, (int) (DATA + 0x308));
+        Completion c = ring.run(Engine.RCS, 0);
+        assertThat(c.completed()).as(c.toString()).isTrue();
+        assertThat(ggtt.getLong(0x308)).isGreaterThan(ggtt.getLong(0x300)).isPositive();
+    }
 }
