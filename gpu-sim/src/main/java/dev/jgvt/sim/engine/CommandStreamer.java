@@ -89,7 +89,7 @@ final class CommandStreamer {
                 }
                 count++;
                 commandName = "(fetch)";
-                int header = fetch(0);
+                int header = fetchHeader();
                 CommandDef def = commands.table.find(engine, header);
                 if (def == null) {
                     CommandDef other = commands.table.findOnAnyEngine(header);
@@ -102,9 +102,7 @@ final class CommandStreamer {
                             length + " dwords run past the tail at 0x" + Integer.toHexString(s.tail())));
                 }
                 dw[0] = header;
-                for (int i = 1; i < length; i++) {
-                    dw[i] = fetch(i);
-                }
+                fetchRest(length);
                 advance(length);
                 timestamp++;
                 EngineCommands.Op op = commands.op(def);
@@ -149,12 +147,29 @@ final class CommandStreamer {
         return new Location(buffer, commandSpace, commandAddress, commandRingOffset);
     }
 
-    private int fetch(int index) {
+    private int fetchHeader() {
         if (level == 0) {
-            long offset = (ringPos + 4L * index) % submission.ringSize();
-            return walker.readInt(GpuAddressSpace.GGTT, submission.ringAddress() + offset);
+            return walker.readInt(GpuAddressSpace.GGTT, submission.ringAddress() + ringPos);
         }
-        return walker.readInt(batchSpace, batchAddress + 4L * index);
+        return walker.readInt(batchSpace, batchAddress);
+    }
+
+    /** Reads dwords 1 .. length-1 of the current command into {@link #dw}, one translation per page. */
+    private void fetchRest(int length) {
+        int count = length - 1;
+        if (count == 0) {
+            return;
+        }
+        if (level != 0) {
+            walker.readInts(batchSpace, batchAddress + 4, dw, 1, count);
+            return;
+        }
+        int start = (ringPos + 4) % submission.ringSize();
+        int first = Math.min(count, (submission.ringSize() - start) / 4);
+        walker.readInts(GpuAddressSpace.GGTT, submission.ringAddress() + start, dw, 1, first);
+        if (first < count) {
+            walker.readInts(GpuAddressSpace.GGTT, submission.ringAddress(), dw, 1 + first, count - first);
+        }
     }
 
     private void advance(int length) {
