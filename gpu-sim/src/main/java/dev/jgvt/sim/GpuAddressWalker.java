@@ -19,6 +19,7 @@ import java.util.Set;
  */
 public final class GpuAddressWalker {
     private static final ValueLayout.OfLong ENTRY = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt DWORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long PRESENT = 1L;
     private static final long PS = 1L << 7;
     private static final long IPS = 1L << 11;
@@ -84,6 +85,24 @@ public final class GpuAddressWalker {
     public int readInt(GpuAddressSpace space, long va) {
         long device = translate(space, va);
         return page(device, va).get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), device & 0xFFC);
+    }
+
+    /**
+     * Reads {@code count} little-endian 32-bit values at {@code va} (4-byte aligned) of {@code space} into
+     * {@code dst[offset ...]}, translating once per page; allocates nothing.
+     */
+    public void readInts(GpuAddressSpace space, long va, int[] dst, int offset, int count) {
+        if ((va & 3) != 0) {
+            throw new IllegalArgumentException("dword reads need a 4-byte aligned address: 0x" + Long.toHexString(va));
+        }
+        int done = 0;
+        while (done < count) {
+            long at = va + 4L * done;
+            long device = translate(space, at);
+            int chunk = (int) Math.min(count - done, (HugeConst.PAGE - (device & 0xFFF)) / 4);
+            MemorySegment.copy(page(device, at), DWORD, device & 0xFFF, dst, offset + done, chunk);
+            done += chunk;
+        }
     }
 
     /** Writes a little-endian 32-bit value at {@code va} (4-byte aligned). */

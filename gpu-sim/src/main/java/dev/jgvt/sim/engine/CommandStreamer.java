@@ -1,0 +1,402 @@
+package dev.jgvt.sim.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.jgvt.core.cmd.CommandDef;
+import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.sim.GpuAddressSpace;
+import dev.jgvt.sim.GpuAddressWalker;
+import dev.jgvt.sim.GpuFault;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One simulated command streamer: fetches commands from the ring slice and the batch buffers it calls, through
+ * the GPU's walker, and executes them (see {@link EngineCommands}). Holds the engine's register file, which
+ * persists across submissions. One submission at a time ({@link #execute} is synchronized).
+ */
+final class CommandStreamer {
+    private static final int MAX_DWORDS = (1 << 16) + 1;
+    private static final int GGTT_BIT = 1 << 22;
+    private static final int SECOND_LEVEL = 1 << 22;
+    private static final int PPGTT_BATCH = 1 << 8;
+    private static final int NOTIFY = 1 << 8;
+    private static final int STORE_INDEX = 1 << 21;
+    private static final int PC_MMIO_WRITE = 1 << 23;
+
+    private final Engine engine;
+    private final GpuAddressWalker walker;
+    private final EngineCommands commands;
+    private final RegisterFile registers = new RegisterFile();
+    private final Blitter blitter;
+    private final int[] dw = new int[MAX_DWORDS];
+    private long timestamp;
+
+    // State of the submission being executed.
+    private Submission submission;
+    private List<EngineEvent> events;
+    private int level;
+    private GpuAddressSpace batchSpace;
+    private long batchAddress;
+    private GpuAddressSpace returnSpace;
+    private long returnAddress;
+    private int ringPos;
+    // The command being executed.
+    private int commandLevel;
+    private GpuAddressSpace commandSpace;
+    private long commandAddress;
+    private int commandRingOffset;
+    private String commandName;
+
+    CommandStreamer(Engine engine, GpuAddressWalker walker, EngineCommands commands) {
+        this.engine = requireNonNull(engine, "engine is null");
+        this.walker = requireNonNull(walker, "walker is null");
+        this.commands = requireNonNull(commands, "commands is null");
+        this.blitter = new Blitter(walker);
+    }
+
+    /** Stops the engine with an error; thrown by operations, caught by the fetch loop. */
+    private static final class Stop extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient EngineError error;
+
+        Stop(EngineError error) {
+            super(null, null, false, false);
+            this.error = error;
+        }
+    }
+
+    synchronized int readRegister(int offset) {
+        return registers.read(offset & 0x7FFFFC);
+    }
+
+    synchronized void writeRegister(int offset, int value) {
+        registers.write(offset & 0x7FFFFC, value);
+    }
+
+    synchronized Completion execute(Submission s) {
+        submission = s;
+        events = new ArrayList<>();
+        level = 0;
+        ringPos = s.head();
+        int count = 0;
+        try {
+            while (level != 0 || ringPos != s.tail()) {
+                markCommand();
+                if (count == s.maxCommands()) {
+                    return finish(count, new EngineError.CommandLimit(location(), s.maxCommands()));
+                }
+                count++;
+                commandName = "(fetch)";
+                int header = fetchHeader();
+                CommandDef def = commands.table.find(engine, header);
+                if (def == null) {
+                    CommandDef other = commands.table.findOnAnyEngine(header);
+                    return finish(count, new EngineError.UnknownCommand(location(), header, other == null ? null : other.name()));
+                }
+                commandName = def.name();
+                int length = def.length(header);
+                if (level == 0 && 4L * length > ringDistance(ringPos, s.tail())) {
+                    return finish(count, new EngineError.IllegalCommand(location(), commandName,
+                            length + " dwords run past the tail at 0x" + Integer.toHexString(s.tail())));
+                }
+                dw[0] = header;
+                fetchRest(length);
+                advance(length);
+                timestamp++;
+                EngineCommands.Op op = commands.op(def);
+                if (op != null) {
+                    op.execute(this, length);
+                }
+            }
+            return finish(count, null);
+        } catch (GpuFault fault) {
+            return finish(count, new EngineError.PageFault(location(), commandName, fault));
+        } catch (Stop stop) {
+            return finish(count, stop.error);
+        }
+    }
+
+    private Completion finish(int count, EngineError error) {
+        int head = error == null ? ringPos : commandRingOffset;
+        Completion c = new Completion(submission, head, count, events, Optional.ofNullable(error));
+        submission = null;
+        events = null;
+        return c;
+    }
+
+    private void markCommand() {
+        commandLevel = level;
+        if (level == 0) {
+            commandRingOffset = ringPos;
+            commandSpace = GpuAddressSpace.GGTT;
+            commandAddress = submission.ringAddress() + ringPos;
+        } else {
+            commandSpace = batchSpace;
+            commandAddress = batchAddress;
+        }
+    }
+
+    private Location location() {
+        Location.Buffer buffer = switch (commandLevel) {
+            case 0 -> Location.Buffer.RING;
+            case 1 -> Location.Buffer.FIRST_LEVEL_BATCH;
+            default -> Location.Buffer.SECOND_LEVEL_BATCH;
+        };
+        return new Location(buffer, commandSpace, commandAddress, commandRingOffset);
+    }
+
+    private int fetchHeader() {
+        if (level == 0) {
+            return walker.readInt(GpuAddressSpace.GGTT, submission.ringAddress() + ringPos);
+        }
+        return walker.readInt(batchSpace, batchAddress);
+    }
+
+    /** Reads dwords 1 .. length-1 of the current command into {@link #dw}, one translation per page. */
+    private void fetchRest(int length) {
+        int count = length - 1;
+        if (count == 0) {
+            return;
+        }
+        if (level != 0) {
+            walker.readInts(batchSpace, batchAddress + 4, dw, 1, count);
+            return;
+        }
+        int start = (ringPos + 4) % submission.ringSize();
+        int first = Math.min(count, (submission.ringSize() - start) / 4);
+        walker.readInts(GpuAddressSpace.GGTT, submission.ringAddress() + start, dw, 1, first);
+        if (first < count) {
+            walker.readInts(GpuAddressSpace.GGTT, submission.ringAddress(), dw, 1 + first, count - first);
+        }
+    }
+
+    private void advance(int length) {
+        if (level == 0) {
+            ringPos = (int) ((ringPos + 4L * length) % submission.ringSize());
+        } else {
+            batchAddress += 4L * length;
+        }
+    }
+
+    private int ringDistance(int from, int to) {
+        return to >= from ? to - from : submission.ringSize() - from + to;
+    }
+
+    private Stop illegal(String reason) {
+        return new Stop(new EngineError.IllegalCommand(location(), commandName, reason));
+    }
+
+    private void requireLength(int length, int needed) {
+        if (length < needed) {
+            throw illegal("needs at least " + needed + " dwords, has " + length);
+        }
+    }
+
+    private static long address(int low, int high) {
+        return (low & 0xFFFF_FFFCL) | ((long) (high & 0xFFFF) << 32);
+    }
+
+    private GpuAddressSpace space(boolean ggtt) {
+        return ggtt ? GpuAddressSpace.GGTT : submission.ppgtt();
+    }
+
+    private void event(EngineEvent.Kind kind) {
+        events.add(new EngineEvent(kind, location()));
+    }
+
+    // ---- MI commands -------------------------------------------------------------------------------------
+
+    void batchBufferStart(int length) {
+        long target = address(dw[1], length >= 3 ? dw[2] : 0);
+        GpuAddressSpace space = (dw[0] & PPGTT_BATCH) != 0 ? submission.ppgtt() : GpuAddressSpace.GGTT;
+        boolean second = (dw[0] & SECOND_LEVEL) != 0;
+        switch (level) {
+            case 0 -> {
+                if (second) {
+                    throw illegal("a second-level batch cannot start from the ring");
+                }
+                level = 1;
+            }
+            case 1 -> {
+                if (second) {
+                    returnSpace = batchSpace;
+                    returnAddress = batchAddress;
+                    level = 2;
+                }
+                // else: chained, the new batch replaces the current one
+            }
+            default -> throw illegal("no batch buffer start inside a second-level batch");
+        }
+        batchSpace = space;
+        batchAddress = target;
+    }
+
+    void batchBufferEnd(int length) {
+        switch (level) {
+            case 2 -> {
+                level = 1;
+                batchSpace = returnSpace;
+                batchAddress = returnAddress;
+            }
+            case 1 -> level = 0;
+            default -> {
+                // In the ring the command has nothing to return from: no effect.
+            }
+        }
+    }
+
+    void storeDataImm(int length) {
+        requireLength(length, 4);
+        GpuAddressSpace space = space((dw[0] & GGTT_BIT) != 0);
+        long address = address(dw[1], dw[2]);
+        for (int i = 3; i < length; i++) {
+            walker.writeInt(space, address + 4L * (i - 3), dw[i]);
+        }
+    }
+
+    void loadRegisterImm(int length) {
+        if ((length - 1) % 2 != 0) {
+            throw illegal("register/value pairs expected, " + (length - 1) + " dwords follow the header");
+        }
+        for (int i = 1; i < length; i += 2) {
+            registers.write(dw[i] & 0x7FFFFC, dw[i + 1]);
+        }
+    }
+
+    void storeRegisterMem(int length) {
+        requireLength(length, 4);
+        walker.writeInt(space((dw[0] & GGTT_BIT) != 0), address(dw[2], dw[3]), registers.read(dw[1] & 0x7FFFFC));
+    }
+
+    void loadRegisterMem(int length) {
+        requireLength(length, 4);
+        registers.write(dw[1] & 0x7FFFFC, walker.readInt(space((dw[0] & GGTT_BIT) != 0), address(dw[2], dw[3])));
+    }
+
+    void loadRegisterReg(int length) {
+        requireLength(length, 3);
+        registers.write(dw[2] & 0x7FFFFC, registers.read(dw[1] & 0x7FFFFC));
+    }
+
+    void flushDw(int length) {
+        int op = (dw[0] >>> 14) & 3;
+        if (op != 0) {
+            requireLength(length, 4);
+            if ((dw[0] & STORE_INDEX) != 0) {
+                throw illegal("store data index (HWSP-relative address) is not supported");
+            }
+            postSync(op, space((dw[1] & 4) != 0), address(dw[1] & ~7, dw[2]), 3, length);
+        }
+        if ((dw[0] & NOTIFY) != 0) {
+            event(EngineEvent.Kind.FLUSH_DW_NOTIFY);
+        }
+    }
+
+    void pipeControl(int length) {
+        requireLength(length, 2);
+        int op = (dw[1] >>> 14) & 3;
+        if ((dw[1] & PC_MMIO_WRITE) != 0) {
+            throw illegal("the MMIO write post-sync operation is not supported");
+        }
+        if (op != 0) {
+            requireLength(length, 5);
+            if ((dw[1] & STORE_INDEX) != 0) {
+                throw illegal("store data index (HWSP-relative address) is not supported");
+            }
+            postSync(op, space((dw[1] & (1 << 24)) != 0), address(dw[2], dw[3]), 4, length);
+        }
+        if ((dw[1] & NOTIFY) != 0) {
+            event(EngineEvent.Kind.PIPE_CONTROL_NOTIFY);
+        }
+    }
+
+    /** Post-sync operation 1 writes the immediate dword(s) from {@code dataIndex}; 3 writes a 64-bit timestamp. */
+    private void postSync(int op, GpuAddressSpace space, long address, int dataIndex, int length) {
+        switch (op) {
+            case 1 -> {
+                walker.writeInt(space, address, dw[dataIndex]);
+                if (length > dataIndex + 1) {
+                    walker.writeInt(space, address + 4, dw[dataIndex + 1]);
+                }
+            }
+            case 3 -> {
+                walker.writeInt(space, address, (int) timestamp);
+                walker.writeInt(space, address + 4, (int) (timestamp >>> 32));
+            }
+            default -> throw illegal("post-sync operation " + op + " is not supported");
+        }
+    }
+
+    void userInterrupt(int length) {
+        event(EngineEvent.Kind.USER_INTERRUPT);
+    }
+
+    // ---- blitter -----------------------------------------------------------------------------------------
+
+    private static final int[] BR13_BPP = {1, 2, 2, 4};
+    private static final int[] FAST_BPP = {1, 2, 0, 4, 8, 16, 0, 0};
+    private static final int ROP_PATCOPY = 0xF0;
+    private static final int ROP_SRCCOPY = 0xCC;
+
+    void colorBlt(int length) {
+        requireLength(length, 7);
+        int bpp = BR13_BPP[(dw[1] >>> 24) & 3];
+        checkRop(ROP_PATCOPY);
+        checkLinear(dw[0] & (1 << 11), "destination");
+        Blitter.Rect r = rect(dw[2], dw[3], 0);
+        blitter.fill(submission.ppgtt(), address(dw[4], dw[5]), (short) dw[1], r, bpp, dw[6] & 0xFFFF_FFFFL, mask(bpp));
+    }
+
+    void srcCopyBlt(int length) {
+        requireLength(length, 10);
+        int bpp = BR13_BPP[(dw[1] >>> 24) & 3];
+        checkRop(ROP_SRCCOPY);
+        checkLinear(dw[0] & (1 << 11), "destination");
+        checkLinear(dw[0] & (1 << 15), "source");
+        Blitter.Rect r = rect(dw[2], dw[3], dw[6]);
+        blitter.copy(submission.ppgtt(), address(dw[4], dw[5]), (short) dw[1], submission.ppgtt(),
+                address(dw[8], dw[9]), (short) dw[7], r, bpp, mask(bpp));
+    }
+
+    void fastCopyBlt(int length) {
+        requireLength(length, 10);
+        int bpp = FAST_BPP[(dw[1] >>> 24) & 7];
+        if (bpp == 0) {
+            throw illegal("color depth " + ((dw[1] >>> 24) & 7) + " is reserved");
+        }
+        checkLinear(dw[0] & (3 << 13), "destination");
+        checkLinear(dw[0] & (3 << 20), "source");
+        Blitter.Rect r = rect(dw[2], dw[3], dw[6]);
+        blitter.copy(submission.ppgtt(), address(dw[4], dw[5]), (short) dw[1], submission.ppgtt(),
+                address(dw[8], dw[9]), (short) dw[7], r, bpp, (1 << bpp) - 1);
+    }
+
+    private static Blitter.Rect rect(int topLeft, int bottomRight, int source) {
+        return Blitter.Rect.clip((short) topLeft, (short) (topLeft >>> 16), (short) bottomRight,
+                (short) (bottomRight >>> 16), (short) source, (short) (source >>> 16));
+    }
+
+    /** 32 bpp: DW0 bit 21 writes alpha (byte 3), bit 20 writes RGB (bytes 0..2); other depths write all bytes. */
+    private int mask(int bpp) {
+        if (bpp != 4) {
+            return (1 << bpp) - 1;
+        }
+        return ((dw[0] & (1 << 20)) != 0 ? 0x7 : 0) | ((dw[0] & (1 << 21)) != 0 ? 0x8 : 0);
+    }
+
+    private void checkRop(int expected) {
+        int rop = (dw[1] >>> 16) & 0xFF;
+        if (rop != expected) {
+            throw illegal("raster operation 0x" + Integer.toHexString(rop) + " is not supported (only 0x"
+                    + Integer.toHexString(expected) + ")");
+        }
+    }
+
+    private void checkLinear(int tilingBits, String surface) {
+        if (tilingBits != 0) {
+            throw illegal("tiled " + surface + " surfaces are not supported (linear only)");
+        }
+    }
+}

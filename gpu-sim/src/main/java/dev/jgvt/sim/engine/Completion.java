@@ -1,0 +1,47 @@
+package dev.jgvt.sim.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The result of one {@link Submission}: what an execlist layer writes into the context (RING_HEAD) and the
+ * context-status buffer (complete, or hung/reset), and the events it raises as interrupts.
+ *
+ * @param submission what was executed
+ * @param head ring offset where the engine stopped: the tail when complete; when hung, the ring command being
+ *     executed (the MI_BATCH_BUFFER_START for a fault inside a batch)
+ * @param commands commands executed (ring and batch), including the failing one
+ * @param events signals in execution order
+ * @param error why the engine stopped early; empty when it reached the tail
+ */
+public record Completion(Submission submission, int head, int commands, List<EngineEvent> events,
+        Optional<EngineError> error) {
+    public Completion {
+        requireNonNull(submission, "submission is null");
+        events = List.copyOf(events);
+        requireNonNull(error, "error is null");
+    }
+
+    /** Whether the engine reached the tail. */
+    public boolean completed() {
+        return error.isEmpty();
+    }
+
+    /** Whether the workload is hung (stopped on an error). */
+    public boolean hung() {
+        return error.isPresent();
+    }
+
+    /** The number of MI_USER_INTERRUPT commands executed. */
+    public long userInterrupts() {
+        return events.stream().filter(e -> e.kind() == EngineEvent.Kind.USER_INTERRUPT).count();
+    }
+
+    @Override
+    public String toString() {
+        return submission.engine() + (completed() ? " completed" : " hung: " + error.get().describe()) + ", head 0x"
+                + Integer.toHexString(head) + ", " + commands + " commands, " + events.size() + " events";
+    }
+}

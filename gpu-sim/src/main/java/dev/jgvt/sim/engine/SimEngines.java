@@ -1,0 +1,46 @@
+package dev.jgvt.sim.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.sim.SimGpu;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * The software GPU's command streamers (RCS, BCS, VCS, VCS2, VECS), executing submissions through the GPU's
+ * GGTT and PPGTT walker.
+ *
+ * <p><b>Execution model.</b> {@link #submit} runs the submission synchronously on the caller's thread and
+ * returns its {@link Completion}; submissions to one engine are serialized, different engines may run
+ * concurrently on different threads. An execlist layer on top turns a completion into context-status events
+ * and interrupts. A fault, an unknown command or the command bound never throws: the completion carries the
+ * typed {@link EngineError} and the workload counts as hung.
+ */
+public final class SimEngines {
+    private final Map<Engine, CommandStreamer> streamers = new EnumMap<>(Engine.class);
+
+    public SimEngines(SimGpu gpu) {
+        requireNonNull(gpu, "gpu is null");
+        EngineCommands commands = EngineCommands.gen9();
+        for (Engine engine : Engine.values()) {
+            streamers.put(engine, new CommandStreamer(engine, gpu.walker(), commands));
+        }
+    }
+
+    /** Executes {@code submission} to its tail or to the first error. */
+    public Completion submit(Submission submission) {
+        requireNonNull(submission, "submission is null");
+        return streamers.get(submission.engine()).execute(submission);
+    }
+
+    /** The value of register {@code offset} (MMIO offset) in {@code engine}'s register file; 0 until written. */
+    public int readRegister(Engine engine, int offset) {
+        return streamers.get(requireNonNull(engine, "engine is null")).readRegister(offset);
+    }
+
+    /** Writes register {@code offset} of {@code engine}'s register file (as an MMIO write would). */
+    public void writeRegister(Engine engine, int offset, int value) {
+        streamers.get(requireNonNull(engine, "engine is null")).writeRegister(offset, value);
+    }
+}
