@@ -43,7 +43,7 @@ final class DecodeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = InputFiles.read(file);
         StringBuilder jsonCommands = new StringBuilder();
         CommandDecoder.Result result;
         try (Arena arena = Arena.ofConfined()) {

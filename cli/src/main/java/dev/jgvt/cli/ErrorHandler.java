@@ -1,6 +1,11 @@
 package dev.jgvt.cli;
 
 import dev.jgvt.spi.GvtException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 
 /** Turns exceptions into one line on stderr and an exit code; stack traces only with JGVT_DEBUG set. */
@@ -9,17 +14,33 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     static final int REJECTED = 2;
 
     @Override
-    public int handleExecutionException(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+    public int handleExecutionException(Exception thrown, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+        Exception e = thrown instanceof UncheckedIOException unchecked ? unchecked.getCause() : thrown;
         String name = commandLine.getCommandSpec().qualifiedName();
+        int code = FAILED;
         if (e instanceof GvtException gvt) {
             commandLine.getErr().println(name + ": " + gvt.code() + ": " + gvt.getMessage());
+            code = isRejection(gvt) ? REJECTED : FAILED;
+        } else if (e instanceof NoSuchFileException missing) {
+            commandLine.getErr().println(name + ": no such file: " + missing.getFile());
+            code = REJECTED;
+        } else if (e instanceof AccessDeniedException denied) {
+            commandLine.getErr().println(name + ": permission denied: " + denied.getFile());
+            code = REJECTED;
+        } else if (e instanceof FileSystemException fs) {
+            commandLine.getErr().println(name + ": " + fs.getFile() + ": " + fs.getReason());
+            code = REJECTED;
+        } else if (e instanceof IOException io) {
+            // the files a command reads or writes are the ones the user named
+            commandLine.getErr().println(name + ": " + io.getMessage());
+            code = REJECTED;
         } else {
             commandLine.getErr().println(name + ": " + e);
         }
         if (System.getenv("JGVT_DEBUG") != null) {
             e.printStackTrace(commandLine.getErr());
         }
-        return e instanceof GvtException gvt && isRejection(gvt) ? REJECTED : FAILED;
+        return code;
     }
 
     private static boolean isRejection(GvtException e) {

@@ -54,7 +54,7 @@ final class ScanCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = InputFiles.read(file);
         if (bytes.length > aperture.size()) {
             err.printf("gvt scan: the file (%d bytes) does not fit the aperture slice %s%n", bytes.length, aperture);
             return ErrorHandler.REJECTED;

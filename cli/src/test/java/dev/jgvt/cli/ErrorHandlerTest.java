@@ -1,0 +1,33 @@
+package dev.jgvt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Input files that cannot be read are bad input: one line naming the file, exit 2. */
+final class ErrorHandlerTest {
+    @Test
+    void aMissingInputFileIsNamed(@TempDir Path dir) {
+        Path missing = dir.resolve("nope.bin");
+        CliRun decode = CliRun.of("decode", "--engine", "rcs", missing.toString());
+        assertThat(decode.exitCode()).isEqualTo(2);
+        assertThat(decode.err()).isEqualTo("gvt decode: INVALID_ARGUMENT: no such file: " + missing + System.lineSeparator());
+
+        CliRun scan = CliRun.of("scan", "--engine", "bcs", "--aperture", "0x8000000:0x1000000", "--hidden",
+                "0x48000000:0x1000000", missing.toString());
+        assertThat(scan.exitCode()).isEqualTo(2);
+        assertThat(scan.err()).contains("no such file: " + missing);
+    }
+
+    @Test
+    void aDirectoryGivenAsInputIsRejected(@TempDir Path dir) throws IOException {
+        Path sub = Files.createDirectory(dir.resolve("sub"));
+        CliRun decode = CliRun.of("decode", "--engine", "rcs", sub.toString());
+        assertThat(decode.exitCode()).isEqualTo(2);
+        assertThat(decode.err()).startsWith("gvt decode: ").contains(sub.toString());
+    }
+}
