@@ -314,9 +314,9 @@ public final class FakeGuest implements GuestBinding {
     }
 
     /**
-     * Calls {@code listener} with the MSI count after each delivery, on the guest's delivery thread (never on
-     * the signalling thread). A listener that blocks stalls later deliveries, as a stalled VMM would, but
-     * never the core. Null removes it.
+     * Calls {@code listener} with each MSI's number on the guest's delivery thread (never on the signalling
+     * thread); the guest-side count moves once the listener returns. A listener that blocks stalls this and
+     * later deliveries, as a stalled VMM would, but never the core. Null removes it.
      */
     public void setMsiListener(LongConsumer listener) {
         checkOpen();

@@ -141,8 +141,13 @@ final class FakeInterrupts implements InterruptSink {
         return count;
     }
 
+    /**
+     * Runs on the single delivery thread: the listener (a stalled VMM, say) sees MSI number {@code count}
+     * first and the guest's count moves only after it returns, so a guest that has seen N MSIs knows the
+     * listener has seen them too.
+     */
     private void deliverAndNotify() {
-        long count = deliver();
+        long count = delivered.get() + 1;
         listener.ifPresent(l -> {
             try {
                 l.accept(count);
@@ -150,6 +155,7 @@ final class FakeInterrupts implements InterruptSink {
                 log.warn("MSI listener of guest {} failed on MSI {}", guest.name(), count, e);
             }
         });
+        deliver();
     }
 
     private void wakeWaiters() {
