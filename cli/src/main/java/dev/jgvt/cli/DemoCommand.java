@@ -227,7 +227,7 @@ final class DemoCommand implements Callable<Integer> {
         progress.finish();
         for (int i = 0; i < n; i++) {
             if (reports.get(i) == null) {
-                reports.set(i, new GuestDriver.Report(0, 0, 0, 0, 0, -1, List.of("the guest thread was interrupted")));
+                reports.set(i, GuestDriver.Report.failed("the guest thread was interrupted"));
             }
         }
         return reports;

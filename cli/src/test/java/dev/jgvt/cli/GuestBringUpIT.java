@@ -135,7 +135,7 @@ final class GuestBringUpIT {
             long seen = guest.msiCount();
             vgpu.raise(IrqEvent.RCS_USER_INTERRUPT);
             assertThat(guest.awaitMsi(seen, Duration.ofSeconds(10))).isGreaterThan(seen);
-            assertThat(interrupts.handle()).isEqualTo(new GuestInterrupts.Pending(GuestInterrupts.RCS_USER, 0));
+            assertThat(interrupts.handle()).isEqualTo(new GuestInterrupts.Pending(GuestInterrupts.RCS_USER, 0, 0, 0));
 
             seen = guest.msiCount();
             vgpu.raise(IrqEvent.BCS_USER_INTERRUPT); // not enabled by the guest: no MSI

@@ -63,16 +63,28 @@ public final class GuestDisplay {
         return platform.mmioRead(GuestPlatform.BAR0, GGTT_WINDOW + (gma >>> 12) * 8, 8);
     }
 
-    /** Draws {@link Picture} frame {@code frame} of vGPU {@code index} into the framebuffer's RAM. */
+    /** Draws {@link Picture} frame {@code frame} of vGPU {@code index} into the framebuffer's RAM with the CPU. */
     public void draw(Framebuffer fb, int index, int frame) {
+        java.util.List<Picture.Rect> overlays = Picture.overlays(index, frame, fb.width(), fb.height());
+        paint(platform, fb.gpa(), fb.stride(), fb.width(), fb.height(),
+                (x, y) -> Picture.pixel(overlays, index, fb.width(), fb.height(), x, y));
+    }
+
+    /** What a CPU-drawn surface holds at (x, y). */
+    @FunctionalInterface
+    interface PixelSource {
+        int pixel(int x, int y);
+    }
+
+    /** Writes a {@code width} x {@code height} XRGB8888 surface of pitch {@code stride} at {@code gpa}, row by row. */
+    static void paint(GuestPlatform platform, long gpa, int stride, int width, int height, PixelSource source) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment row = arena.allocate(fb.stride());
-            for (int y = 0; y < fb.height(); y++) {
-                for (int x = 0; x < fb.width(); x++) {
-                    row.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), x * 4L,
-                            Picture.pixel(index, frame, fb.width(), fb.height(), x, y));
+            MemorySegment row = arena.allocate(stride);
+            for (int y = 0; y < height; y++) {
+                for (int x = 0; x < width; x++) {
+                    row.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), x * 4L, source.pixel(x, y));
                 }
-                platform.ramWrite(fb.gpa() + (long) y * fb.stride(), row);
+                platform.ramWrite(gpa + (long) y * stride, row);
             }
         }
     }

@@ -5,17 +5,18 @@ import static java.util.Objects.requireNonNull;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.IntConsumer;
 
 /**
  * A small i915-like guest driver: brings the vGPU up (PCI, PVINFO, interrupts), double-buffers a
- * framebuffer in its aperture balloon and flips between the buffers, waiting for each flip-done interrupt,
- * and churns the entries of a PPGTT it announced to the host (every write to those tables is a trap the
- * host must see). It checks what it can observe and reports anything a correct device would not do.
- *
- * <p>What it does not do yet: build logical ring contexts and submit command buffers through ELSP (the
- * submission pipeline is not built).
+ * framebuffer in its aperture balloon, and each frame draws the back buffer with the blitter while the
+ * render, video and video-enhancement engines run store workloads, all submitted through execlists (logical
+ * ring contexts in GGTT, 4-level PPGTTs in its RAM, ELSP, CSB and context-switch interrupts, see
+ * {@link Workloads}); then it flips to the new frame and waits for the flip-done interrupt, and rewrites
+ * entries of a PPGTT it announced to the host (every write to those tables is a trap the host must see).
+ * It checks what it can observe and reports anything a correct device would not do.
  */
 public final class GuestDriver {
     /** Where firmware put the device's BARs and where MSIs go; fixed like a VM's PCI hole. */
@@ -24,17 +25,34 @@ public final class GuestDriver {
     /** RAM below this is the guest kernel's; the driver allocates above it. */
     static final long RESERVED_RAM = 1L << 20;
     private static final long PAGE = 4096;
+    private static final int MAX_ERRORS = 100;
 
     private final GuestPlatform platform;
     private final int index;
     private final int width;
     private final int height;
 
-    /** What one run observed. */
+    /**
+     * What one run observed.
+     *
+     * @param submissions ELSP submissions written (an RCS submission carries two contexts)
+     * @param completions contexts each engine completed, as its CSB reported them
+     * @param valuesChecked values stored by the engines that the guest read back
+     * @param valueMismatches of those, the ones that were wrong
+     * @param pixelsChecked blitted pixels the guest compared with {@link Picture}
+     * @param pixelMismatches of those, the ones that were wrong
+     */
     public record Report(int frames, int flipsCompleted, long msis, long ggttEntriesWritten, long ppgttEntriesWritten,
-            int lastFrame, List<String> errors) {
+            int lastFrame, long submissions, Map<GuestEngine, Long> completions, long valuesChecked,
+            long valueMismatches, long pixelsChecked, long pixelMismatches, List<String> errors) {
         public Report {
+            completions = Map.copyOf(completions);
             errors = List.copyOf(errors);
+        }
+
+        /** A report of a guest that did not run at all. */
+        public static Report failed(String error) {
+            return new Report(0, 0, 0, 0, 0, -1, 0, Map.of(), 0, 0, 0, 0, List.of(error));
         }
     }
 
@@ -61,10 +79,18 @@ public final class GuestDriver {
         int shown = 0;
         int last = -1;
         long msiAtStart = platform.msiCount();
+        Workloads work = null;
+        GgttMapper ggtt = null;
         try {
             PciDevice.enumerate(platform, MMIO_BASE, MSI_ADDRESS, 0x30 + index);
             PvInfo info = PvInfo.read(platform);
+            for (int cap : new int[] {PvInfo.CAP_FULL_PPGTT, PvInfo.CAP_HWSP_EMULATION}) {
+                if (!info.has(cap)) {
+                    throw new GuestException(String.format("PVINFO caps 0x%x lack 0x%x, which this driver needs", info.caps(), cap));
+                }
+            }
             GmAllocator aperture = new GmAllocator(info.apertureBase(), info.apertureSize());
+            GmAllocator hidden = new GmAllocator(info.hiddenBase(), info.hiddenSize());
             FrameAllocator frames0 = new FrameAllocator(RESERVED_RAM, platform.ramSize());
             GuestInterrupts interrupts = new GuestInterrupts(platform);
             interrupts.enablePipeA(GuestInterrupts.PIPE_FLIP_DONE);
@@ -78,46 +104,52 @@ public final class GuestDriver {
             }
             PteChurn churn = new PteChurn(platform, frames0, index);
             ppgttWrites += churn.announce();
+            ggtt = new GgttMapper(platform, hidden, frames0);
+            work = new Workloads(platform, interrupts, ggtt, frames0, index, buffers, churn);
 
+            Optional<PteChurn.Remap> remap = Optional.empty();
             for (int frame = 0; frame < frames && keepGoing.getAsBoolean(); frame++) {
-                GuestDisplay.Framebuffer back = buffers[frame & 1];
-                display.draw(back, index, frame);
-                long seen = platform.msiCount();
+                int back = frame & 1;
+                work.runFrame(frame, back, remap, errors);
+                interrupts.consume(GuestInterrupts.Group.PIPE_A, GuestInterrupts.PIPE_FLIP_DONE);
                 if (frame == 0) {
-                    display.scanOut(back);
+                    display.scanOut(buffers[back]);
                 } else {
-                    display.flip(back);
+                    display.flip(buffers[back]);
                 }
-                if (awaitFlip(interrupts, seen)) {
+                if (interrupts.awaitUntil(() -> interrupts.consume(GuestInterrupts.Group.PIPE_A, GuestInterrupts.PIPE_FLIP_DONE),
+                        Duration.ofSeconds(2))) {
                     flips++;
                 } else {
                     errors.add("frame " + frame + ": no flip-done interrupt within 2 s");
                 }
-                ppgttWrites += churn.step();
+                remap = churn.step();
+                ppgttWrites += PteChurn.entriesPerStep();
                 shown++;
                 last = frame;
                 progress.accept(frame);
             }
-            ppgttWrites += churn.retire();
+            work.retire();
+            churn.retire();
         } catch (GuestException e) {
             errors.add(e.getMessage());
         } catch (RuntimeException e) {
             errors.add("the device failed an access: " + e);
         }
-        return new Report(shown, flips, platform.msiCount() - msiAtStart, ggttWrites, ppgttWrites, last, errors);
-    }
-
-    private boolean awaitFlip(GuestInterrupts interrupts, long seen) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        long count = seen;
-        while (System.nanoTime() < deadline) {
-            count = platform.awaitMsi(count, Duration.ofMillis(50));
-            GuestInterrupts.Pending pending = interrupts.handle();
-            if ((pending.pipeA() & GuestInterrupts.PIPE_FLIP_DONE) != 0) {
-                return true;
-            }
+        if (ggtt != null) {
+            ggttWrites += ggtt.entriesWritten();
         }
-        return false;
+        if (errors.size() > MAX_ERRORS) {
+            int more = errors.size() - MAX_ERRORS;
+            errors.subList(MAX_ERRORS, errors.size()).clear();
+            errors.add("... and " + more + " more errors");
+        }
+        return work == null
+                ? new Report(shown, flips, platform.msiCount() - msiAtStart, ggttWrites, ppgttWrites, last, 0, Map.of(),
+                        0, 0, 0, 0, errors)
+                : new Report(shown, flips, platform.msiCount() - msiAtStart, ggttWrites,
+                        ppgttWrites + work.ppgttEntriesWritten(), last, work.submissions(), work.completions(),
+                        work.valuesChecked(), work.valueMismatches(), work.pixelsChecked(), work.pixelMismatches(), errors);
     }
 
     private static void checkGgtt(GuestDisplay display, GuestDisplay.Framebuffer fb, List<String> errors) {
@@ -128,55 +160,6 @@ public final class GuestDriver {
                         (fb.gpa() + off) | 1));
                 return;
             }
-        }
-    }
-
-    /**
-     * A PPGTT the guest announces to the host through PVINFO and then keeps rewriting: each step remaps a
-     * few random pages of a 2 MiB window to other frames, as a driver binding and unbinding objects does.
-     * Every entry written after the announcement lands in a page-table page the host tracks.
-     */
-    static final class PteChurn {
-        private static final long WINDOW = 0x4000_0000L;
-        private static final int PAGES = 512;
-        private final GuestPlatform platform;
-        private final Ppgtt ppgtt;
-        private final long[] frames = new long[64];
-        private final SplittableRandom random;
-
-        PteChurn(GuestPlatform platform, FrameAllocator allocator, int seed) {
-            this.platform = platform;
-            this.ppgtt = new Ppgtt(platform, allocator);
-            this.random = new SplittableRandom(seed);
-            for (int i = 0; i < frames.length; i++) {
-                frames[i] = allocator.frame();
-            }
-        }
-
-        /** Maps the window, then tells the host (PVINFO pdp[0] + g2v L4 create). Returns entries written. */
-        int announce() {
-            for (int page = 0; page < PAGES; page++) {
-                ppgtt.map4k(WINDOW + page * PAGE, frames[page % frames.length], PAGE);
-            }
-            platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.PDP0_LO, 4, ppgtt.root() & 0xFFFF_FFFFL);
-            platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.PDP0_LO + 4, 4, ppgtt.root() >>> 32);
-            platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.G2V_NOTIFY, 4, PvInfo.G2V_PPGTT_L4_CREATE);
-            return PAGES;
-        }
-
-        /** Remaps 16 random pages of the window. */
-        int step() {
-            for (int i = 0; i < 16; i++) {
-                int page = random.nextInt(PAGES);
-                ppgtt.map4k(WINDOW + page * PAGE, frames[random.nextInt(frames.length)], PAGE);
-            }
-            return 16;
-        }
-
-        /** Tells the host the PPGTT is gone. */
-        int retire() {
-            platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.G2V_NOTIFY, 4, PvInfo.G2V_PPGTT_L4_DESTROY);
-            return 0;
         }
     }
 }

@@ -1,9 +1,16 @@
 package dev.jgvt.guest;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * The picture a guest draws: a gradient tinted by the vGPU's index, the index as a large seven-segment
- * digit, and boxes that move with the frame number. A pure function of its inputs, so whoever reads the
+ * The picture a guest draws: a gradient tinted by the vGPU's index, boxes that move with the frame number,
+ * and the index as a large seven-segment digit on top. A pure function of its inputs, so whoever reads the
  * guest's display back (a test, a PNG viewer) can check any pixel without trusting the path in between.
+ *
+ * <p>It is made to be drawn by a blitter: the gradient ({@link #background}) does not change between
+ * frames, so it is drawn once and copied; everything on top of it is a list of solid rectangles
+ * ({@link #overlays}), painted in order, the later over the earlier.
  */
 public final class Picture {
     private static final int[] TINTS = {0x3060C0, 0xC04030, 0x30A050, 0xB08020, 0x8040B0, 0x20A0A0, 0xA03070, 0x707070};
@@ -12,16 +19,33 @@ public final class Picture {
     private static final int DIGIT_COLOUR = 0xFFFFFF;
     private static final int BOX_COLOUR = 0xFFD000;
 
+    /** A solid rectangle of the picture: [x, x + width) x [y, y + height), XRGB8888 colour. */
+    public record Rect(int x, int y, int width, int height, int colour) {
+        public boolean contains(int px, int py) {
+            return px >= x && px < x + width && py >= y && py < y + height;
+        }
+    }
+
     private Picture() {}
 
     /** The XRGB8888 value (X = 0) of pixel (x, y) of frame {@code frame} for vGPU {@code index}. */
     public static int pixel(int index, int frame, int width, int height, int x, int y) {
-        if (inDigit(Math.floorMod(index, 10), width, height, x, y)) {
-            return DIGIT_COLOUR;
+        return pixel(overlays(index, frame, width, height), index, width, height, x, y);
+    }
+
+    /** The pixel given the frame's {@link #overlays} (computed once per frame by callers checking many pixels). */
+    public static int pixel(List<Rect> overlays, int index, int width, int height, int x, int y) {
+        for (int i = overlays.size() - 1; i >= 0; i--) {
+            Rect r = overlays.get(i);
+            if (r.contains(x, y)) {
+                return r.colour();
+            }
         }
-        if (inBox(frame, width, height, x, y)) {
-            return BOX_COLOUR;
-        }
+        return background(index, width, height, x, y);
+    }
+
+    /** The gradient under everything: the same in every frame. */
+    public static int background(int index, int width, int height, int x, int y) {
         int tint = TINTS[Math.floorMod(index, TINTS.length)];
         int r = scale((tint >>> 16) & 0xFF, x, width);
         int g = scale((tint >>> 8) & 0xFF, y, height);
@@ -29,44 +53,62 @@ public final class Picture {
         return (r << 16) | (g << 8) | b;
     }
 
-    private static int scale(int channel, int position, int extent) {
-        return channel / 4 + (channel * 3 / 4) * position / Math.max(1, extent - 1);
-    }
-
-    private static boolean inBox(int frame, int width, int height, int x, int y) {
+    /**
+     * The solid rectangles over the gradient in painting order (three boxes, then the digit's segments),
+     * clipped to the picture; none is empty.
+     */
+    public static List<Rect> overlays(int index, int frame, int width, int height) {
+        List<Rect> rects = new ArrayList<>(10);
         int size = Math.max(4, Math.min(width, height) / 8);
         for (int box = 0; box < 3; box++) {
             int bx = Math.floorMod(frame * (3 + box) + box * width / 3, Math.max(1, width - size));
             int by = height * (box + 1) / 4 - size / 2;
-            if (x >= bx && x < bx + size && y >= by && y < by + size) {
-                return true;
-            }
+            add(rects, width, height, bx, by, size, size, BOX_COLOUR);
         }
-        return false;
-    }
-
-    private static boolean inDigit(int digit, int width, int height, int x, int y) {
         int h = height / 2;
         int w = h / 2;
         int t = Math.max(2, h / 10);
         int left = width / 16;
         int top = height / 4;
-        int dx = x - left;
-        int dy = y - top;
-        if (dx < 0 || dy < 0 || dx >= w || dy >= h) {
-            return false;
-        }
-        int mask = DIGITS[digit];
         int mid = h / 2;
-        boolean a = dy < t;
-        boolean d = dy >= h - t;
-        boolean g = dy >= mid - t / 2 && dy < mid + (t + 1) / 2;
-        boolean leftEdge = dx < t;
-        boolean rightEdge = dx >= w - t;
-        boolean upper = dy < mid;
-        return (bit(mask, 0) && a) || (bit(mask, 3) && d) || (bit(mask, 6) && g)
-                || (bit(mask, 1) && rightEdge && upper) || (bit(mask, 2) && rightEdge && !upper)
-                || (bit(mask, 5) && leftEdge && upper) || (bit(mask, 4) && leftEdge && !upper);
+        int mask = DIGITS[Math.floorMod(index, 10)];
+        if (bit(mask, 0)) {
+            add(rects, width, height, left, top, w, t, DIGIT_COLOUR);
+        }
+        if (bit(mask, 3)) {
+            add(rects, width, height, left, top + h - t, w, t, DIGIT_COLOUR);
+        }
+        if (bit(mask, 6)) {
+            add(rects, width, height, left, top + mid - t / 2, w, t / 2 + (t + 1) / 2, DIGIT_COLOUR);
+        }
+        if (bit(mask, 1)) {
+            add(rects, width, height, left + w - t, top, t, mid, DIGIT_COLOUR);
+        }
+        if (bit(mask, 2)) {
+            add(rects, width, height, left + w - t, top + mid, t, h - mid, DIGIT_COLOUR);
+        }
+        if (bit(mask, 5)) {
+            add(rects, width, height, left, top, t, mid, DIGIT_COLOUR);
+        }
+        if (bit(mask, 4)) {
+            add(rects, width, height, left, top + mid, t, h - mid, DIGIT_COLOUR);
+        }
+        return rects;
+    }
+
+    /** Adds [x, x+w) x [y, y+h) clipped to the picture, unless nothing is left of it. */
+    private static void add(List<Rect> rects, int width, int height, int x, int y, int w, int h, int colour) {
+        int x0 = Math.max(0, x);
+        int y0 = Math.max(0, y);
+        int x1 = Math.min(width, x + w);
+        int y1 = Math.min(height, y + h);
+        if (x1 > x0 && y1 > y0) {
+            rects.add(new Rect(x0, y0, x1 - x0, y1 - y0, colour));
+        }
+    }
+
+    private static int scale(int channel, int position, int extent) {
+        return channel / 4 + (channel * 3 / 4) * position / Math.max(1, extent - 1);
     }
 
     private static boolean bit(int mask, int bit) {

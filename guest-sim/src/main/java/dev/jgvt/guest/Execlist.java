@@ -1,0 +1,215 @@
+package dev.jgvt.guest;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One engine's execlist port as the guest drives it: a hardware status page in GGTT, run-list mode enabled
+ * through RING_MODE, submissions of one or two contexts through ELSP, and the context status buffer read
+ * from the status page's mirror (entries at dword 0x10 + 2i, write pointer at dword 0x1F) and checked by a
+ * {@link CsbTracker}. A submission is finished when its CSB events arrived and the engine's context-switch
+ * interrupt was handled; the guest then checks that each context's RING_HEAD reached the tail it submitted.
+ */
+final class Execlist {
+    static final int CSB_MIRROR = 0x10;
+    static final int CSB_MIRROR_WRITE_POINTER = 0x1F;
+    static final long RING_MODE_ENABLE_RUN_LIST = 0x8000_8000L;
+
+    private final GuestPlatform platform;
+    private final GuestInterrupts interrupts;
+    private final GuestEngine engine;
+    private final GgttMapper.Mapping hwsp;
+    private final CsbTracker csb;
+    private final List<String> errors = new ArrayList<>();
+    private List<LogicalContext> running = List.of();
+    private boolean switchInterrupt;
+    private boolean userInterrupt;
+    private boolean expectUserInterrupt;
+    private boolean wedged;
+    private boolean active;
+    private boolean succeeded;
+    private long submissions;
+
+    Execlist(GuestPlatform platform, GuestInterrupts interrupts, GgttMapper ggtt, GuestEngine engine) {
+        this.platform = requireNonNull(platform, "platform is null");
+        this.interrupts = requireNonNull(interrupts, "interrupts is null");
+        this.engine = requireNonNull(engine, "engine is null");
+        this.hwsp = ggtt.map(1);
+        this.csb = new CsbTracker(engine.name());
+        Ram.writeInt(platform, hwsp.gpa() + 4L * CSB_MIRROR_WRITE_POINTER, CsbTracker.NOTHING_WRITTEN);
+    }
+
+    /** Points HWS_PGA at the status page, unmasks the engine's interrupts, enables run-list submission. */
+    void enable() {
+        platform.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.HWS_PGA), 4, hwsp.gma());
+        interrupts.enable(engine.interruptGroup(), engine.userInterrupt() | engine.contextSwitchInterrupt());
+        platform.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.RING_MODE), 4, RING_MODE_ENABLE_RUN_LIST);
+    }
+
+    GuestEngine engine() {
+        return engine;
+    }
+
+    /** True once a submission timed out: the engine's state is unknown and the guest stops using it. */
+    boolean wedged() {
+        return wedged;
+    }
+
+    /** Whether the last submission finished complete and checked (its results may be verified). */
+    boolean succeeded() {
+        return succeeded;
+    }
+
+    /**
+     * Submits element 0 (and element 1, if given) whose rings and tails are already written. {@code
+     * userInterrupt}: the rings end with MI_USER_INTERRUPT, so the engine's user interrupt must arrive too.
+     */
+    void submit(boolean userInterrupt, LogicalContext... contexts) {
+        if (wedged) {
+            throw new IllegalStateException(engine + " is wedged");
+        }
+        for (LogicalContext c : contexts) {
+            if (c.engine() != engine) {
+                throw new IllegalArgumentException("context " + c.id() + " belongs to " + c.engine() + ", not " + engine);
+            }
+            c.publishTail();
+        }
+        csb.reset();
+        csb.submitted(java.util.Arrays.stream(contexts).mapToInt(LogicalContext::id).toArray());
+        running = List.of(contexts);
+        active = true;
+        succeeded = false;
+        switchInterrupt = false;
+        this.userInterrupt = false;
+        expectUserInterrupt = userInterrupt;
+        interrupts.consume(engine.interruptGroup(), engine.userInterrupt() | engine.contextSwitchInterrupt());
+        long element0 = contexts[0].descriptor();
+        long element1 = contexts.length > 1 ? contexts[1].descriptor() : 0;
+        long elsp = engine.register(GuestEngine.ELSP);
+        platform.mmioWrite(GuestPlatform.BAR0, elsp, 4, element1 >>> 32);
+        platform.mmioWrite(GuestPlatform.BAR0, elsp, 4, element1 & 0xFFFF_FFFFL);
+        platform.mmioWrite(GuestPlatform.BAR0, elsp, 4, element0 >>> 32);
+        platform.mmioWrite(GuestPlatform.BAR0, elsp, 4, element0 & 0xFFFF_FFFFL);
+        submissions++;
+    }
+
+    /**
+     * Reads the CSB mirror and the interrupts handled so far. Returns true when the submission is finished
+     * (complete and checked, or failed); false while it is still running.
+     */
+    boolean poll() {
+        if (!active) {
+            return true;
+        }
+        if (interrupts.consume(engine.interruptGroup(), engine.contextSwitchInterrupt())) {
+            switchInterrupt = true;
+        }
+        if (interrupts.consume(engine.interruptGroup(), engine.userInterrupt())) {
+            userInterrupt = true;
+        }
+        int readBefore = csb.readPointer();
+        CsbTracker.State state = csb.consume(mirrorWritePointer(), mirrorEntries());
+        if (csb.readPointer() != readBefore) {
+            platform.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.CSB_POINTER), 4,
+                    ((long) csb.readPointer() << 8) | (0x7L << 24));
+        }
+        return switch (state) {
+            case PENDING -> false;
+            case COMPLETE -> {
+                if (!switchInterrupt || (expectUserInterrupt && !userInterrupt)) {
+                    yield false;
+                }
+                finish();
+                yield true;
+            }
+            case FAILED, IDLE -> {
+                // The engine's view and the guest's differ: it is not used again.
+                errors.addAll(csb.takeErrors());
+                wedged = true;
+                active = false;
+                yield true;
+            }
+        };
+    }
+
+    /** Gives up on the running submission: the engine is considered hung. */
+    void timedOut(String what) {
+        if (!active) {
+            return;
+        }
+        active = false;
+        String missing = csb.state() == CsbTracker.State.COMPLETE
+                ? (switchInterrupt ? "its user interrupt" : "its context-switch interrupt") : "its CSB events";
+        csb.abandon(what + " timed out waiting for " + missing + " (CSB write pointer " + mirrorWritePointer() + ")");
+        errors.addAll(csb.takeErrors());
+        wedged = true;
+    }
+
+    private void finish() {
+        int before = errors.size();
+        for (LogicalContext c : running) {
+            int head = c.imageHead();
+            if (head != c.ring().tail()) {
+                errors.add(String.format("%s: context 0x%x completed but its image's RING_HEAD is 0x%x, not the tail 0x%x",
+                        engine, c.id(), head, c.ring().tail()));
+            }
+            c.ring().consumed(c.ring().tail());
+        }
+        checkMmioCsb();
+        running = List.of();
+        active = false;
+        succeeded = errors.size() == before;
+    }
+
+    /** The CSB registers must say what the status page's mirror says. */
+    private void checkMmioCsb() {
+        long pointer = platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB_POINTER), 4);
+        int mirror = mirrorWritePointer();
+        if ((pointer & 7) != mirror) {
+            errors.add(String.format("%s: CSB pointer register says write pointer %d, the status page says %d",
+                    engine, pointer & 7, mirror));
+            return;
+        }
+        CsbTracker.Entry[] entries = mirrorEntries();
+        int[] mmio = new int[2];
+        for (int i = 0; i < CsbTracker.ENTRIES; i++) {
+            mmio[0] = (int) platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB + 8 * i), 4);
+            mmio[1] = (int) platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB + 8 * i + 4), 4);
+            if (mmio[0] != entries[i].status() || mmio[1] != entries[i].contextId()) {
+                errors.add(String.format("%s: CSB register entry %d is {0x%x, 0x%x}, the status page has %s",
+                        engine, i, mmio[0], mmio[1], entries[i]));
+                return;
+            }
+        }
+    }
+
+    private int mirrorWritePointer() {
+        return Ram.readInt(platform, hwsp.gpa() + 4L * CSB_MIRROR_WRITE_POINTER);
+    }
+
+    private CsbTracker.Entry[] mirrorEntries() {
+        int[] raw = Ram.readInts(platform, hwsp.gpa() + 4L * CSB_MIRROR, 2 * CsbTracker.ENTRIES);
+        CsbTracker.Entry[] entries = new CsbTracker.Entry[CsbTracker.ENTRIES];
+        for (int i = 0; i < entries.length; i++) {
+            entries[i] = new CsbTracker.Entry(raw[2 * i], raw[2 * i + 1]);
+        }
+        return entries;
+    }
+
+    long submissions() {
+        return submissions;
+    }
+
+    int completions() {
+        return csb.completions();
+    }
+
+    /** Errors found since the last call. */
+    List<String> takeErrors() {
+        List<String> taken = List.copyOf(errors);
+        errors.clear();
+        return taken;
+    }
+}
