@@ -3,7 +3,10 @@ package dev.jgvt.sim;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.host.HostBuffer;
+import dev.jgvt.core.host.HostCompletion;
 import dev.jgvt.core.host.HostGpu;
+import dev.jgvt.core.host.HostSubmission;
+import dev.jgvt.sim.engine.SimEngines;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
 import java.lang.foreign.Arena;
@@ -16,7 +19,8 @@ import java.util.List;
 /**
  * A software GPU's memory side: a host GGTT of the configured size, a device address space (the DMA map
  * table: device address → backing segment), host-owned memory, and the {@link GpuAddressWalker} through
- * which every simulated GPU memory access goes.
+ * which every simulated GPU memory access goes; and its command streamers ({@link #engines()}), which execute
+ * {@link #execute host submissions}.
  */
 public final class SimGpu implements HostGpu, AutoCloseable {
     private static final ValueLayout.OfLong ENTRY = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -30,6 +34,7 @@ public final class SimGpu implements HostGpu, AutoCloseable {
     private final List<MemorySegment> freePages = new ArrayList<>();
     private long hostBytesInUse;
     private boolean closed;
+    private volatile SimEngines engines;
 
     public SimGpu(SimGpuConfig config) {
         this.config = requireNonNull(config, "config is null");
@@ -41,6 +46,25 @@ public final class SimGpu implements HostGpu, AutoCloseable {
     /** The walker engines use for every memory access. */
     public GpuAddressWalker walker() {
         return walker;
+    }
+
+    /** The command streamers (created on first use). */
+    public SimEngines engines() {
+        SimEngines e = engines;
+        if (e == null) {
+            synchronized (this) {
+                if (engines == null) {
+                    engines = new SimEngines(this);
+                }
+                e = engines;
+            }
+        }
+        return e;
+    }
+
+    @Override
+    public HostCompletion execute(HostSubmission submission) {
+        return engines().execute(submission);
     }
 
     public SimGpuConfig config() {

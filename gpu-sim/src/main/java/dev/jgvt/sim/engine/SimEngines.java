@@ -3,6 +3,9 @@ package dev.jgvt.sim.engine;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.core.host.HostCompletion;
+import dev.jgvt.core.host.HostSubmission;
+import dev.jgvt.sim.GpuAddressSpace;
 import dev.jgvt.sim.SimGpu;
 import java.util.EnumMap;
 import java.util.Map;
@@ -32,6 +35,23 @@ public final class SimEngines {
     public Completion submit(Submission submission) {
         requireNonNull(submission, "submission is null");
         return streamers.get(submission.engine()).execute(submission);
+    }
+
+    /**
+     * Executes a host submission (the {@link dev.jgvt.core.host.HostGpu#execute} contract): converts it to a
+     * {@link Submission} in the address space it names and reports the result in the core's terms.
+     */
+    public HostCompletion execute(HostSubmission submission) {
+        requireNonNull(submission, "submission is null");
+        GpuAddressSpace space = switch (submission.levels()) {
+            case 4 -> new GpuAddressSpace.Ppgtt4(submission.root(0));
+            case 3 -> new GpuAddressSpace.Ppgtt3(submission.roots());
+            default -> GpuAddressSpace.GGTT;
+        };
+        Completion done = submit(new Submission(submission.engine(), submission.ringAddress(), submission.ringSize(),
+                submission.head(), submission.tail(), space, submission.maxCommands()));
+        return new HostCompletion(done.head(), done.commands(), (int) done.userInterrupts(),
+                done.error().map(EngineError::describe));
     }
 
     /** The value of register {@code offset} (MMIO offset) in {@code engine}'s register file; 0 until written. */

@@ -9,8 +9,13 @@ import com.google.inject.Stage;
 import com.google.inject.spi.Message;
 import dev.jgvt.core.plugin.PluginRegistry;
 import dev.jgvt.core.plugin.PluginStatus;
+import dev.jgvt.core.exec.ExecStats;
+import dev.jgvt.core.exec.Execlists;
+import dev.jgvt.core.exec.GpuScheduler;
+import dev.jgvt.core.exec.HostGmSpace;
 import dev.jgvt.core.gtt.PpgttConfig;
 import dev.jgvt.core.host.HostGpu;
+import dev.jgvt.core.vgpu.HostGeometry;
 import dev.jgvt.core.vgpu.Vgpu;
 import dev.jgvt.core.vgpu.VgpuManager;
 import dev.jgvt.core.vgpu.VgpuState;
@@ -44,7 +49,12 @@ public final class Gvt implements AutoCloseable {
     private final Optional<HostGpu> hostGpu;
     private final GgttWindows windows;
     private final PpgttConfig ppgttConfig;
+    private final HostGeometry geometry;
     private final Map<Integer, VgpuMemory> memories = new TreeMap<>();
+    private final Map<Integer, Execlists> submissions = new TreeMap<>();
+    /** Created with the first attach: the engines' scheduler and the host graphics memory for shadow buffers. */
+    private GpuScheduler scheduler;
+    private HostGmSpace hostGm;
     /** Hypervisors opened so far, by plugin id; closed before the plugins are unloaded. */
     private final Map<String, Hypervisor> hypervisors = new LinkedHashMap<>();
     private final Map<Integer, AttachedVgpu> attached = new TreeMap<>();
@@ -57,6 +67,7 @@ public final class Gvt implements AutoCloseable {
         this.hostGpu = requireNonNull(hostGpu, "hostGpu is null");
         this.windows = requireNonNull(windows, "windows is null");
         this.ppgttConfig = config.ppgtt();
+        this.geometry = config.geometry();
     }
 
     /**
@@ -151,13 +162,23 @@ public final class Gvt implements AutoCloseable {
         }
         GuestBinding binding = hypervisor.attach(new AttachRequest("vgpu" + vgpuId, target), vgpu);
         VgpuMemory memory = null;
+        Execlists execlists = null;
         try {
             memory = new VgpuMemory(vgpu, binding, gpu, windows.of(vgpu), ppgttConfig);
+            if (scheduler == null) {
+                hostGm = HostGmSpace.hostHighGm(gpu, geometry);
+                scheduler = new GpuScheduler(gpu);
+            }
+            execlists = new Execlists(vgpu, binding.memory(), memory.ggtt(), memory.pins(), memory.ppgtt(), hostGm,
+                    scheduler);
             vgpu.attach(binding);
             vgpu.activate();
         } catch (RuntimeException e) {
             if (vgpu.state() == VgpuState.ATTACHED) {
                 vgpu.detach();
+            }
+            if (execlists != null) {
+                execlists.close();
             }
             if (memory != null) {
                 memory.close();
@@ -166,6 +187,7 @@ public final class Gvt implements AutoCloseable {
             throw e;
         }
         memories.put(vgpuId, memory);
+        submissions.put(vgpuId, execlists);
         AttachedVgpu result = new AttachedVgpu(vgpu, pluginId, binding);
         attached.put(vgpuId, result);
         log.info("vGPU {} ({}) attached through plugin '{}' to {}", vgpuId, vgpu.type().name(), pluginId, target);
@@ -188,9 +210,13 @@ public final class Gvt implements AutoCloseable {
             }
         } finally {
             try {
-                memories.remove(vgpuId).close();
+                submissions.remove(vgpuId).close();
             } finally {
-                attachment.binding().close();
+                try {
+                    memories.remove(vgpuId).close();
+                } finally {
+                    attachment.binding().close();
+                }
             }
         }
     }
@@ -203,10 +229,11 @@ public final class Gvt implements AutoCloseable {
             return Optional.empty();
         }
         Vgpu vgpu = attachment.vgpu();
+        ExecStats exec = submissions.get(vgpuId).stats();
         VgpuStats[] result = new VgpuStats[1];
         vgpu.runLocked(() -> result[0] = new VgpuStats(vgpu.msiSignals(), memory.tracking().dispatched(),
                 memory.ppgtt().traps(), memory.pins().pinnedFrames(), memory.ggtt().ignoredWrites(),
-                vgpu.unhandledAccesses(), vgpu.failsafe()));
+                vgpu.unhandledAccesses(), vgpu.failsafe(), exec));
         return Optional.ofNullable(result[0]);
     }
 
@@ -274,6 +301,9 @@ public final class Gvt implements AutoCloseable {
                 }
             }
             hypervisors.clear();
+            if (scheduler != null) {
+                scheduler.close();
+            }
         } finally {
             plugins.close();
         }

@@ -1,5 +1,7 @@
 package dev.jgvt.core.engine;
 
+import dev.jgvt.core.exec.ExecStats;
+
 /**
  * What the host saw of one attached vGPU.
  *
@@ -10,6 +12,11 @@ package dev.jgvt.core.engine;
  * @param ggttIgnoredWrites guest GGTT writes refused (outside the partition, malformed)
  * @param unhandledAccesses MMIO accesses to registers the model does not implement
  * @param failsafe whether the vGPU failed
+ * @param exec what command submission did (workloads, scanning, execution)
  */
 public record VgpuStats(long msiSignals, long trackedWrites, long ppgttTraps, int pinnedFrames, long ggttIgnoredWrites,
-        long unhandledAccesses, boolean failsafe) {}
+        long unhandledAccesses, boolean failsafe, ExecStats exec) {
+    public VgpuStats {
+        java.util.Objects.requireNonNull(exec, "exec is null");
+    }
+}

@@ -5,8 +5,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * The physical GPU as the core sees it. This is the memory part: the host GGTT, the device (DMA) address
  * space in which guest pages and host-owned memory are visible to the GPU, and allocation of host-owned
- * memory (shadow page tables, scratch pages, shadow buffers). Engine submission and completion are a
- * separate part added to this interface later; nothing here depends on it.
+ * memory (shadow page tables, scratch pages, shadow buffers), and execution of shadow workloads on its engines
+ * ({@link #execute}).
  *
  * <p><b>Device addresses.</b> Everything the GPU reaches goes through a device address: host GGTT entries
  * and shadow PPGTT entries hold device addresses (bits 45:12), never host virtual addresses. A device
@@ -64,4 +64,16 @@ public interface HostGpu {
      * @throws dev.jgvt.spi.GvtException {@code NO_SPACE} when host memory or device space is exhausted
      */
     HostBuffer allocate(long bytes, String purpose);
+
+    /**
+     * Executes {@code submission} on its physical engine and returns when the engine has stopped: at the tail,
+     * or early on an error (the completion says which). Submissions to one engine are serialised; different
+     * engines may execute concurrently on different threads. Never throws for what the workload contains.
+     *
+     * @throws dev.jgvt.spi.GvtException {@link dev.jgvt.spi.ErrorCode#UNSUPPORTED} from a GPU model that has no
+     *     engines (memory-only test doubles)
+     */
+    default HostCompletion execute(HostSubmission submission) {
+        throw new dev.jgvt.spi.GvtException(dev.jgvt.spi.ErrorCode.UNSUPPORTED, "this host GPU has no engines");
+    }
 }

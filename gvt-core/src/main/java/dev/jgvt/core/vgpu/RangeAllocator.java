@@ -9,7 +9,7 @@ import java.util.TreeMap;
  * ranges are merged with free neighbours, so freeing a range in the middle of allocated ones leaves a hole
  * that later allocations of that size or smaller reuse. Not thread-safe (the manager serialises).
  */
-final class RangeAllocator {
+public final class RangeAllocator {
     private final long start;
     private final long end;
     private final long granule;
@@ -18,7 +18,7 @@ final class RangeAllocator {
     /** Allocated ranges: base → end. */
     private final NavigableMap<Long, Long> used = new TreeMap<>();
 
-    RangeAllocator(long start, long end, long granule) {
+    public RangeAllocator(long start, long end, long granule) {
         if (start < 0 || end < start || granule <= 0 || start % granule != 0 || end % granule != 0) {
             throw new IllegalArgumentException("bad allocator range [" + start + ", " + end + ") granule " + granule);
         }
@@ -31,7 +31,7 @@ final class RangeAllocator {
     }
 
     /** Allocates {@code size} units at the lowest fitting base; -1 if no free range is large enough. */
-    long allocate(long size) {
+    public long allocate(long size) {
         if (size <= 0 || size % granule != 0) {
             throw new IllegalArgumentException("size must be a positive multiple of " + granule + ": " + size);
         }
@@ -51,7 +51,7 @@ final class RangeAllocator {
     }
 
     /** Returns the range allocated at {@code base}. */
-    void free(long base) {
+    public void free(long base) {
         Long rangeEnd = used.remove(base);
         if (rangeEnd == null) {
             throw new IllegalArgumentException("no range allocated at " + base);
@@ -71,7 +71,7 @@ final class RangeAllocator {
     }
 
     /** Units not allocated (possibly fragmented). */
-    long freeTotal() {
+    public long freeTotal() {
         long total = 0;
         for (Map.Entry<Long, Long> hole : free.entrySet()) {
             total += hole.getValue() - hole.getKey();
@@ -79,7 +79,7 @@ final class RangeAllocator {
         return total;
     }
 
-    long capacity() {
+    public long capacity() {
         return end - start;
     }
 }

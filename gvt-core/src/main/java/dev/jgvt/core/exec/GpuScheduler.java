@@ -1,0 +1,290 @@
+package dev.jgvt.core.exec;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.jgvt.core.host.HostCompletion;
+import dev.jgvt.core.host.HostGpu;
+import dev.jgvt.core.host.HostSubmission;
+import dev.jgvt.core.mmio.Gen9Registers;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the vGPUs' workloads on the host GPU (gvt-g.md §7.4-7.5): one dispatcher thread per engine takes the
+ * next workload of the vGPU that owns the GPU, prepares it, executes it on the host engine and completes it; a
+ * service thread applies the {@link TimeSlicePolicy} every {@value TimeSlicePolicy#TIME_SLICE_NANOS} ns while
+ * anything is queued. Ownership changes hands only when no engine has work of the previous owner in flight; an
+ * owner that runs out of work yields at once.
+ *
+ * <p>Lock order: a vGPU's lock may be held when this scheduler's lock is taken (ELSP, completion), never the
+ * reverse: the dispatchers release the scheduler's lock before preparing or completing a workload.
+ */
+public final class GpuScheduler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GpuScheduler.class);
+    private static final Gen9Registers.Engine[] ENGINES = Gen9Registers.Engine.values();
+
+    private final HostGpu gpu;
+    private final LongSupplier clock;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final TimeSlicePolicy<Execlists> policy;
+    private final List<Execlists> registered = new ArrayList<>();
+    /** Per engine: whose workload is between prepare and complete, or null. */
+    private final Execlists[] busy = new Execlists[ENGINES.length];
+    private final List<Thread> threads = new ArrayList<>();
+    private Execlists current;
+    /** The policy chose another owner; no new work of the current one starts until the switch. */
+    private boolean needReschedule;
+    private boolean closed;
+    private long switches;
+
+    /** A scheduler for {@code gpu}'s engines on the system clock; its threads start at once. */
+    public GpuScheduler(HostGpu gpu) {
+        this(gpu, System::nanoTime);
+    }
+
+    GpuScheduler(HostGpu gpu, LongSupplier clock) {
+        this.gpu = requireNonNull(gpu, "gpu is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.policy = new TimeSlicePolicy<>(clock.getAsLong());
+        for (Gen9Registers.Engine engine : ENGINES) {
+            threads.add(Thread.ofPlatform().daemon().name("gvt-dispatch-" + engine.name().toLowerCase(java.util.Locale.ROOT))
+                    .start(() -> dispatch(engine)));
+        }
+        threads.add(Thread.ofPlatform().daemon().name("gvt-schedule").start(this::service));
+    }
+
+    // ---------------------------------------------------------------------------------- called by Execlists
+
+    void register(Execlists vgpu) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the scheduler is closed");
+            }
+            registered.add(vgpu);
+            policy.add(vgpu, vgpu.weight(), clock.getAsLong());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops {@code vgpu}'s queued work and waits until none of its work is in flight. */
+    void unregister(Execlists vgpu) {
+        lock.lock();
+        try {
+            for (var queue : vgpu.queues) {
+                queue.clear();
+            }
+            while (inFlight(vgpu)) {
+                changed.awaitUninterruptibly();
+            }
+            if (current == vgpu) {
+                policy.switchedTo(null, clock.getAsLong());
+                current = null;
+                needReschedule = false;
+            }
+            policy.remove(vgpu);
+            registered.remove(vgpu);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void enqueue(Execlists vgpu, Workload w) {
+        lock.lock();
+        try {
+            vgpu.queues[w.guestEngine.ordinal()].addLast(w);
+            if (current == null || (current != vgpu && !hasWork(current))) {
+                reschedule();
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The next queued workload of {@code vgpu} on {@code engine}, or null. */
+    Workload peek(Execlists vgpu, Gen9Registers.Engine engine) {
+        lock.lock();
+        try {
+            return vgpu.queues[engine.ordinal()].peekFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops {@code vgpu}'s queued workloads on {@code engine}; returns how many. */
+    int drop(Execlists vgpu, Gen9Registers.Engine engine) {
+        lock.lock();
+        try {
+            int n = vgpu.queues[engine.ordinal()].size();
+            vgpu.queues[engine.ordinal()].clear();
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Nanoseconds {@code vgpu} has owned the GPU. */
+    long usedNanos(Execlists vgpu) {
+        lock.lock();
+        try {
+            if (current == vgpu) {
+                policy.switchedTo(vgpu, clock.getAsLong()); // charge up to now
+            }
+            return policy.used(vgpu);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Times the GPU changed owner. */
+    public long switches() {
+        lock.lock();
+        try {
+            return switches;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- threads
+
+    private void dispatch(Gen9Registers.Engine engine) {
+        int e = engine.ordinal();
+        lock.lock();
+        try {
+            while (!closed) {
+                Execlists owner = current;
+                Workload w = owner == null || needReschedule ? null : owner.queues[e].pollFirst();
+                if (w == null) {
+                    changed.awaitUninterruptibly();
+                    continue;
+                }
+                busy[e] = owner;
+                lock.unlock();
+                try {
+                    run(owner, w);
+                } finally {
+                    lock.lock();
+                    busy[e] = null;
+                }
+                if (needReschedule || !hasWork(owner)) {
+                    reschedule(); // a pending switch, or an owner without work yields at once
+                }
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run(Execlists owner, Workload w) {
+        HostCompletion done = null;
+        try {
+            HostSubmission submission = owner.prepare(w);
+            if (submission != null) {
+                done = gpu.execute(submission);
+            }
+        } catch (RuntimeException ex) {
+            w.failure = "internal error: " + ex;
+            log.error("vGPU {}: {} failed on the host", owner.vgpu().id(), w, ex);
+        } finally {
+            owner.complete(w, done);
+        }
+    }
+
+    /** Applies the policy every tick while anything is registered and busy; sleeps otherwise. */
+    private void service() {
+        lock.lock();
+        try {
+            while (!closed) {
+                boolean anyWork = current != null;
+                for (int i = 0; i < registered.size() && !anyWork; i++) {
+                    anyWork = hasWork(registered.get(i));
+                }
+                if (anyWork) {
+                    reschedule();
+                    changed.await(TimeSlicePolicy.TIME_SLICE_NANOS, TimeUnit.NANOSECONDS);
+                } else {
+                    changed.awaitUninterruptibly();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Asks the policy who should own the GPU; switches when the current owner has nothing in flight. */
+    private void reschedule() {
+        long now = clock.getAsLong();
+        Execlists next = policy.pick(now, this::hasWork);
+        if (next == current) {
+            needReschedule = false;
+            return;
+        }
+        if (inFlight(current)) {
+            needReschedule = true;
+            return;
+        }
+        needReschedule = false;
+        policy.switchedTo(next, now);
+        current = next;
+        switches++;
+        changed.signalAll();
+    }
+
+    private boolean hasWork(Execlists vgpu) {
+        if (vgpu == null) {
+            return false;
+        }
+        for (var queue : vgpu.queues) {
+            if (!queue.isEmpty()) {
+                return true;
+            }
+        }
+        return inFlight(vgpu);
+    }
+
+    private boolean inFlight(Execlists vgpu) {
+        if (vgpu == null) {
+            return false;
+        }
+        for (Execlists b : busy) {
+            if (b == vgpu) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Stops the threads; work still queued is dropped. Idempotent. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        for (Thread t : threads) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

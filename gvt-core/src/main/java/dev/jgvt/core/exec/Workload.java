@@ -1,0 +1,65 @@
+package dev.jgvt.core.exec;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.core.gtt.PpgttRoot;
+import dev.jgvt.core.gtt.ShadowPpgtt;
+import dev.jgvt.core.host.HostSubmission;
+import dev.jgvt.core.mmio.Gen9Registers;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One guest context submission (an ELSP element): created at ELSP time from the guest's context image, then
+ * prepared (scanned, shadowed), executed on the host engine and completed by the dispatcher. Mutable; owned by
+ * its {@link Execlists} and touched under the vGPU's lock only, except by the dispatcher between prepare and
+ * complete (when only the {@link #submission} is read).
+ */
+final class Workload {
+    final Execlists owner;
+    final Gen9Registers.Engine guestEngine;
+    final Engine engine;
+    final ContextDescriptor descriptor;
+    final VirtualExeclist.Slot slot;
+    /** Whether starting this workload emulates the slot's schedule-in (the slot's first element). */
+    final boolean first;
+    /** Guest physical address of the context's register-state page (page 1). */
+    final long ringContextGpa;
+    final RingContext context;
+    final int head;
+    final int tail;
+    final PpgttRoot root;
+    /** Set while prepared. */
+    ShadowPpgtt mm;
+    /** Address spaces an MI_LOAD_REGISTER_IMM of PDPs pointed at, pinned for this workload. */
+    final List<ShadowPpgtt> loadedPdps = new ArrayList<>(0);
+    HostSubmission submission;
+    /** Why the workload failed, or null. */
+    String failure;
+    /** Pending virtual events taken out by the scanner (RecordedEvents bits). */
+    int events;
+    long scannedBytes;
+
+    Workload(Execlists owner, Gen9Registers.Engine guestEngine, Engine engine, ContextDescriptor descriptor,
+            VirtualExeclist.Slot slot, boolean first, long ringContextGpa, RingContext context, int head, int tail,
+            PpgttRoot root) {
+        this.owner = requireNonNull(owner, "owner is null");
+        this.guestEngine = requireNonNull(guestEngine, "guestEngine is null");
+        this.engine = requireNonNull(engine, "engine is null");
+        this.descriptor = requireNonNull(descriptor, "descriptor is null");
+        this.slot = requireNonNull(slot, "slot is null");
+        this.first = first;
+        this.ringContextGpa = ringContextGpa;
+        this.context = requireNonNull(context, "context is null");
+        this.head = head;
+        this.tail = tail;
+        this.root = requireNonNull(root, "root is null");
+    }
+
+    @Override
+    public String toString() {
+        return guestEngine + " context " + descriptor.contextId() + " [0x" + Integer.toHexString(head) + ", 0x"
+                + Integer.toHexString(tail) + ") of ring 0x" + Long.toHexString(context.ringStart());
+    }
+}
