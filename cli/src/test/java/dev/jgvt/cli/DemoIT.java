@@ -21,7 +21,7 @@ final class DemoIT {
         Distribution.Result result = Distribution.gvt("demo", "--vgpus", "3", "--frames", "6", "--size", "200x120",
                 "--out", out.toString());
         assertThat(result.exitCode()).as(result.out() + result.err()).isZero();
-        assertThat(result.out()).contains("Every guest saw correct results.").contains("Not built yet: command submission");
+        assertThat(result.out()).contains("Every guest saw correct results.").doesNotContain("Not built yet");
 
         JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
         assertThat(summary.get("ok").asBoolean()).isTrue();
@@ -36,7 +36,20 @@ final class DemoIT {
             // 16 page-table entries rewritten per frame after the PPGTT was announced: each one a trap
             assertThat(vgpu.get("ppgttWritesTrapped").asLong()).isGreaterThanOrEqualTo(16 * 6);
             assertThat(vgpu.get("errors")).isEmpty();
-            assertThat(vgpu.get("submissions").isNull()).as("not built: reported as null, not as 0").isTrue();
+            // every frame: one ELSP submission per engine, two contexts on the render engine
+            assertThat(vgpu.get("submissions").asLong()).isEqualTo(4 * 6);
+            assertThat(vgpu.get("contextsCompleted").get("RCS").asLong()).isEqualTo(2 * 6);
+            for (String engine : new String[] {"BCS", "VCS0", "VECS"}) {
+                assertThat(vgpu.get("contextsCompleted").get(engine).asLong()).as(engine).isEqualTo(6);
+            }
+            assertThat(vgpu.get("workloadsCompleted").asLong()).isEqualTo(5 * 6);
+            assertThat(vgpu.get("valuesChecked").asLong()).isPositive();
+            assertThat(vgpu.get("valueMismatches").asLong()).isZero();
+            assertThat(vgpu.get("blitPixelsChecked").asLong()).isEqualTo(6L * 200 * 120);
+            assertThat(vgpu.get("blitPixelMismatches").asLong()).isZero();
+            assertThat(vgpu.get("bytesScanned").asLong()).isPositive();
+            assertThat(vgpu.get("rejectedWorkloads").asLong()).isZero();
+            assertThat(vgpu.get("hungWorkloads").asLong()).isZero();
 
             BufferedImage png = ImageIO.read(out.resolve("vgpu-" + id + ".png").toFile());
             assertThat(png.getWidth()).isEqualTo(200);
@@ -59,6 +72,9 @@ final class DemoIT {
         JsonNode vgpu = new ObjectMapper().readTree(out.resolve("summary.json").toFile()).get("vgpus").get(0);
         assertThat(vgpu.get("pixelMismatches").asLong()).isZero();
         assertThat(vgpu.get("ppgttWritesTrapped").asLong()).isGreaterThanOrEqualTo(16 * 3);
+        assertThat(vgpu.get("valueMismatches").asLong()).isZero();
+        assertThat(vgpu.get("blitPixelMismatches").asLong()).isZero();
+        assertThat(vgpu.get("errors")).isEmpty();
     }
 
     @Test
