@@ -31,6 +31,8 @@ public final class GuestDriver {
     private final int index;
     private final int width;
     private final int height;
+    private final Duration submitTimeout;
+    private final Duration flipTimeout;
 
     /**
      * What one run observed.
@@ -57,6 +59,13 @@ public final class GuestDriver {
     }
 
     public GuestDriver(GuestPlatform platform, int index, int width, int height) {
+        this(platform, index, width, height, Duration.ofSeconds(10), Duration.ofSeconds(2));
+    }
+
+    /** With the longest waits for a frame's submissions and for a flip; past them the guest reports an error. */
+    GuestDriver(GuestPlatform platform, int index, int width, int height, Duration submitTimeout, Duration flipTimeout) {
+        this.submitTimeout = requireNonNull(submitTimeout, "submitTimeout is null");
+        this.flipTimeout = requireNonNull(flipTimeout, "flipTimeout is null");
         this.platform = requireNonNull(platform, "platform is null");
         if (width < 16 || height < 16 || width > 4096 || height > 4096) {
             throw new IllegalArgumentException("display size " + width + "x" + height + " is not in 16..4096");
@@ -105,7 +114,7 @@ public final class GuestDriver {
             PteChurn churn = new PteChurn(platform, frames0, index);
             ppgttWrites += churn.announce();
             ggtt = new GgttMapper(platform, hidden, frames0);
-            work = new Workloads(platform, interrupts, ggtt, frames0, index, buffers, churn);
+            work = new Workloads(platform, interrupts, ggtt, frames0, index, buffers, churn, submitTimeout);
 
             Optional<PteChurn.Remap> remap = Optional.empty();
             for (int frame = 0; frame < frames && keepGoing.getAsBoolean(); frame++) {
@@ -118,10 +127,10 @@ public final class GuestDriver {
                     display.flip(buffers[back]);
                 }
                 if (interrupts.awaitUntil(() -> interrupts.consume(GuestInterrupts.Group.PIPE_A, GuestInterrupts.PIPE_FLIP_DONE),
-                        Duration.ofSeconds(2))) {
+                        flipTimeout)) {
                     flips++;
                 } else {
-                    errors.add("frame " + frame + ": no flip-done interrupt within 2 s");
+                    errors.add("frame " + frame + ": no flip-done interrupt within " + flipTimeout.toMillis() + " ms");
                 }
                 remap = churn.step();
                 ppgttWrites += PteChurn.entriesPerStep();

@@ -27,7 +27,6 @@ import java.util.Optional;
  * Every stored value is unique to the vGPU, frame and slot, and its target is cleared before submission.
  */
 final class Workloads {
-    static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final long PAGE = 4096;
     /** Virtual address bases of the two address spaces: above 4 GiB, in different PML4 slots. */
     private static final long DRAW_VA = 0x1_0000_0000L;
@@ -45,6 +44,7 @@ final class Workloads {
 
     private final GuestPlatform platform;
     private final GuestInterrupts interrupts;
+    private final Duration timeout;
     private final int index;
     private final GuestDisplay.Framebuffer[] buffers;
     private final PteChurn churn;
@@ -80,9 +80,10 @@ final class Workloads {
      * page, one context per engine (two on RCS), and enables execlists on the four engines.
      */
     Workloads(GuestPlatform platform, GuestInterrupts interrupts, GgttMapper ggtt, FrameAllocator frames, int index,
-            GuestDisplay.Framebuffer[] buffers, PteChurn churn) {
+            GuestDisplay.Framebuffer[] buffers, PteChurn churn, Duration timeout) {
         this.platform = requireNonNull(platform, "platform is null");
         this.interrupts = requireNonNull(interrupts, "interrupts is null");
+        this.timeout = requireNonNull(timeout, "timeout is null");
         this.index = index;
         this.buffers = buffers.clone();
         this.churn = requireNonNull(churn, "churn is null");
@@ -133,7 +134,7 @@ final class Workloads {
 
     /**
      * Runs frame {@code frame}'s workloads, drawing into buffer {@code back}; {@code remap} is the churn step's
-     * moved page, if one moved. Waits for all engines; errors go to {@code errors}.
+     * moved page, if one moved. Waits for all engines, at most the timeout; errors go to {@code errors}.
      */
     void runFrame(int frame, int back, Optional<PteChurn.Remap> remap, List<String> errors) throws InterruptedException {
         List<Check> checks = new ArrayList<>();
@@ -158,7 +159,7 @@ final class Workloads {
                 all &= port.poll();
             }
             return all;
-        }, TIMEOUT);
+        }, timeout);
         for (Execlist port : submitted) {
             if (!finished) {
                 port.timedOut("frame " + frame);

@@ -1,0 +1,127 @@
+package dev.jgvt.guest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The guest's execlist port against a scripted device: what it does right, and what it reports when the device does not. */
+final class ExeclistTest {
+    private static final Duration WAIT = Duration.ofSeconds(5);
+    private static final Duration SHORT = Duration.ofMillis(200);
+
+    private final ScriptedGpu gpu = new ScriptedGpu();
+    private final GuestInterrupts interrupts = new GuestInterrupts(gpu);
+    private final GgttMapper ggtt = new GgttMapper(gpu, new GmAllocator(0x4000_0000L, 0x1000_0000L),
+            new FrameAllocator(1 << 20, 64L << 20));
+
+    private Execlist port(GuestEngine engine) {
+        Execlist port = new Execlist(gpu, interrupts, ggtt, engine);
+        port.enable();
+        return port;
+    }
+
+    private LogicalContext context(GuestEngine engine, int id) {
+        return new LogicalContext(gpu, ggtt, engine, id, 1, 4096 - 64, 0x20_0000L);
+    }
+
+    @ParameterizedTest
+    @EnumSource(GuestEngine.class)
+    void submissionsCompleteWithTheirCsbEventsInterruptsAndHeadWriteBack(GuestEngine engine) throws InterruptedException {
+        Execlist port = port(engine);
+        assertThat(gpu.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.RING_MODE), 4)).isEqualTo(0x8000_8000L);
+        assertThat(gpu.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.HWS_PGA), 4) % 4096).isZero();
+        LogicalContext first = context(engine, 0x11);
+        LogicalContext second = context(engine, 0x12);
+        for (int round = 0; round < 4; round++) {
+            first.ring().emit(Commands.storeDataImm(0x1000, false, round));
+            second.ring().emit(Commands.noop());
+            second.ring().emit(Commands.userInterrupt());
+            if (round % 2 == 0) {
+                port.submit(true, first);
+            } else {
+                port.submit(true, first, second);
+            }
+            assertThat(interrupts.awaitUntil(port::poll, WAIT)).as("round %d", round).isTrue();
+            assertThat(port.takeErrors()).isEmpty();
+            assertThat(port.succeeded()).isTrue();
+            assertThat(first.ring().head()).isEqualTo(first.ring().tail());
+        }
+        assertThat(first.ring().tail()).as("the ring wrapped").isLessThan(4096 - 64);
+        assertThat(port.submissions()).isEqualTo(4);
+        assertThat(port.completions()).isEqualTo(6);
+        assertThat(port.wedged()).isFalse();
+    }
+
+    @Test
+    void noCsbEventsIsATimeoutAndTheEngineIsNotUsedAgain() throws InterruptedException {
+        gpu.mode = ScriptedGpu.Mode.NO_CSB;
+        Execlist port = port(GuestEngine.VECS);
+        LogicalContext c = context(GuestEngine.VECS, 1);
+        c.ring().emit(Commands.userInterrupt());
+        port.submit(true, c);
+        assertThat(interrupts.awaitUntil(port::poll, SHORT)).isFalse();
+        port.timedOut("frame 0");
+        assertThat(port.takeErrors()).singleElement().asString()
+                .contains("VECS: frame 0 timed out waiting for its CSB events").contains("write pointer 7");
+        assertThat(port.wedged()).isTrue();
+        assertThat(port.succeeded()).isFalse();
+        assertThat(port.poll()).isTrue();
+    }
+
+    @Test
+    void csbEventsWithoutTheContextSwitchInterruptAreATimeout() throws InterruptedException {
+        gpu.mode = ScriptedGpu.Mode.NO_INTERRUPT;
+        Execlist port = port(GuestEngine.VCS0);
+        LogicalContext c = context(GuestEngine.VCS0, 1);
+        c.ring().emit(Commands.userInterrupt());
+        port.submit(true, c);
+        assertThat(interrupts.awaitUntil(port::poll, SHORT)).isFalse();
+        port.timedOut("frame 2");
+        assertThat(port.takeErrors()).singleElement().asString().contains("its context-switch interrupt");
+    }
+
+    @Test
+    void aWrongContextIdFailsAtOnce() throws InterruptedException {
+        gpu.mode = ScriptedGpu.Mode.WRONG_CONTEXT_ID;
+        Execlist port = port(GuestEngine.RCS);
+        LogicalContext a = context(GuestEngine.RCS, 0x201);
+        LogicalContext b = context(GuestEngine.RCS, 0x202);
+        a.ring().emit(Commands.noop());
+        b.ring().emit(Commands.noop());
+        port.submit(false, a, b);
+        assertThat(interrupts.awaitUntil(port::poll, WAIT)).isTrue();
+        List<String> errors = port.takeErrors();
+        assertThat(errors).singleElement().asString().contains("RCS: CSB entry 1").contains("context 0x241")
+                .contains("expected {status 0x14, context 0x201}");
+        assertThat(port.wedged()).isTrue();
+        assertThat(port.succeeded()).isFalse();
+    }
+
+    @Test
+    void aMissingIdleToActiveFails() throws InterruptedException {
+        gpu.mode = ScriptedGpu.Mode.NO_IDLE_TO_ACTIVE;
+        Execlist port = port(GuestEngine.BCS);
+        LogicalContext c = context(GuestEngine.BCS, 5);
+        c.ring().emit(Commands.noop());
+        port.submit(false, c);
+        assertThat(interrupts.awaitUntil(port::poll, WAIT)).isTrue();
+        assertThat(port.takeErrors()).singleElement().asString().contains("expected {status 0x1}");
+    }
+
+    @Test
+    void aHeadThatWasNotWrittenBackIsReported() throws InterruptedException {
+        gpu.mode = ScriptedGpu.Mode.NO_HEAD_WRITE_BACK;
+        Execlist port = port(GuestEngine.BCS);
+        LogicalContext c = context(GuestEngine.BCS, 5);
+        c.ring().emit(Commands.noop());
+        port.submit(false, c);
+        assertThat(interrupts.awaitUntil(port::poll, WAIT)).isTrue();
+        assertThat(port.succeeded()).isFalse();
+        assertThat(port.takeErrors()).singleElement().asString()
+                .contains("RING_HEAD is 0xfc0, not the tail 0xfc8");
+    }
+}
