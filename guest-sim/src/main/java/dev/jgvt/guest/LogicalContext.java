@@ -16,7 +16,6 @@ final class LogicalContext {
     private final int id;
     private final GgttMapper.Mapping pages;
     private final RingBuffer ring;
-    private final long pml4;
 
     /**
      * Allocates and writes a context of {@code engine} named {@code id}, with a ring of {@code ringPages} pages
@@ -27,7 +26,6 @@ final class LogicalContext {
         this.platform = requireNonNull(platform, "platform is null");
         this.engine = requireNonNull(engine, "engine is null");
         this.id = id;
-        this.pml4 = pml4;
         GgttMapper.Mapping ringPagesMapping = ggtt.map(ringPages);
         this.ring = new RingBuffer(platform, ringPagesMapping.gma(), ringPagesMapping.gpa(), ringPages * (int) PAGE,
                 ringStart);
@@ -46,10 +44,6 @@ final class LogicalContext {
 
     RingBuffer ring() {
         return ring;
-    }
-
-    long pml4() {
-        return pml4;
     }
 
     /** The graphics address of the context (its LRCA). */
@@ -73,10 +67,5 @@ final class LogicalContext {
     /** RING_HEAD's value as the image holds it now. */
     int imageHead() {
         return Ram.readInt(platform, registerState() + 4L * (ContextImage.RING_HEAD + 1)) & 0x1F_FFFC;
-    }
-
-    /** One dword of the register-state page. */
-    int imageDword(int index) {
-        return Ram.readInt(platform, registerState() + 4L * index);
     }
 }
