@@ -89,6 +89,9 @@ final class GuestWorkloadsIT {
                 assertThat(stats.exec().completed()).isEqualTo(5L * FRAMES);
                 assertThat(stats.exec().rejected()).isZero();
                 assertThat(stats.exec().hung()).isZero();
+                assertThat(stats.exec().failed()).isZero();
+                assertThat(stats.exec().droppedSubmissions()).isZero();
+                assertThat(stats.exec().hwspMisses()).isZero();
                 assertThat(stats.exec().bytesScanned()).isPositive();
             }
         }

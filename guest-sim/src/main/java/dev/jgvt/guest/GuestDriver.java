@@ -76,8 +76,8 @@ public final class GuestDriver {
     }
 
     /**
-     * Runs until {@code frames} frames were shown or {@code keepGoing} says stop; {@code progress} hears each
-     * completed frame. Never throws for the device's misbehaviour: that goes into the report's errors.
+     * Runs until {@code frames} frames were shown or {@code keepGoing} says stop (asked from the second frame
+     * on: a display always gets one frame); {@code progress} hears each completed frame. Never throws for the device's misbehaviour: that goes into the report's errors.
      */
     public Report run(int frames, java.util.function.BooleanSupplier keepGoing, IntConsumer progress)
             throws InterruptedException {
@@ -117,7 +117,7 @@ public final class GuestDriver {
             work = new Workloads(platform, interrupts, ggtt, frames0, index, buffers, churn, submitTimeout);
 
             Optional<PteChurn.Remap> remap = Optional.empty();
-            for (int frame = 0; frame < frames && keepGoing.getAsBoolean(); frame++) {
+            for (int frame = 0; frame < frames && (frame == 0 || keepGoing.getAsBoolean()); frame++) {
                 int back = frame & 1;
                 work.runFrame(frame, back, remap, errors);
                 interrupts.consume(GuestInterrupts.Group.PIPE_A, GuestInterrupts.PIPE_FLIP_DONE);
