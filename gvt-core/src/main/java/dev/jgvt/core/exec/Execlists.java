@@ -163,6 +163,15 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
 
     @Override
     public void submitted(Gen9Registers.Engine engine, long element0, long element1) {
+        long started = System.nanoTime();
+        try {
+            submit(engine, element0, element1);
+        } finally {
+            stats.mediationNanos += System.nanoTime() - started;
+        }
+    }
+
+    private void submit(Gen9Registers.Engine engine, long element0, long element1) {
         if (closed || vgpu.failsafe()) {
             stats.droppedSubmissions++;
             return;
@@ -252,7 +261,11 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      */
     HostSubmission prepare(Workload w) {
         HostSubmission[] result = new HostSubmission[1];
-        vgpu.runLocked(() -> result[0] = prepareLocked(w));
+        vgpu.runLocked(() -> {
+            long started = System.nanoTime();
+            result[0] = prepareLocked(w);
+            stats.mediationNanos += System.nanoTime() - started;
+        });
         if (result[0] == null && w.failure == null) {
             w.failure = "the vGPU was destroyed";
         }
@@ -381,7 +394,11 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      * @param done the host's report, or null when the workload never reached the host
      */
     void complete(Workload w, HostCompletion done) {
-        vgpu.runLocked(() -> completeLocked(w, done));
+        vgpu.runLocked(() -> {
+            long started = System.nanoTime();
+            completeLocked(w, done);
+            stats.mediationNanos += System.nanoTime() - started;
+        });
         if (w.mm != null || !w.loadedPdps.isEmpty()) {
             // the vGPU was destroyed under us: nothing is shadowed any more, drop the references
             w.mm = null;
