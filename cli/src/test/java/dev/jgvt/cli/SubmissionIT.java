@@ -275,4 +275,89 @@ final class SubmissionIT {
             assertThat(rcs.csb()).as("only idle-to-active: a hung context never completes").hasSize(1);
         }
     }
+
+    private static final int BB_START_PPGTT = 0x1880_0101;
+    private static final long LOOP = 0x2000_0000L;
+
+    /** Maps a PPGTT batch at {@link #LOOP} that starts itself again: it runs until the engine's command bound. */
+    private static void mapLoopingBatch(MiniGuest g) {
+        long page = g.frames.frame();
+        g.ppgtt.map4k(LOOP, page, 4096);
+        g.writeInts(page, BB_START_PPGTT, (int) LOOP, 0, 0);
+    }
+
+    @Test
+    void detachWithWorkInFlightWaitsForItAndLeavesNoPinsHostMemoryOrSubmissions() throws InterruptedException {
+        long hostBytes = gpu.hostBytesInUse();
+        try (Gvt gvt = engine()) {
+            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
+            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(vgpu.id(), "fake",
+                    new AttachRequest.InProcess("g", RAM)).inProcessGuest().orElseThrow()), 0);
+            mapLoopingBatch(g);
+            Context rcs = g.context(RCS);
+            Context bcs = g.context(BCS);
+            rcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
+            bcs.submit(MI_STORE_DATA_IMM_GGTT, (int) g.resultsGma, 0, 1);
+            bcs.submit(MI_STORE_DATA_IMM_GGTT, (int) g.resultsGma, 0, 2);
+            gvt.detach(vgpu.id());
+            assertThat(gpu.mappedFrames()).as("guest frames still DMA-mapped after detach").isZero();
+            assertThat(gpu.hostBytesInUse()).as("host memory left after detach").isEqualTo(hostBytes);
+            gvt.vgpus().destroy(vgpu.id());
+        }
+    }
+
+    @Test
+    void anEngineResetDropsTheWorkloadInFlightWithoutCompletionAndTheEngineRunsAfterwards() throws InterruptedException {
+        try (Gvt gvt = engine()) {
+            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
+            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(vgpu.id(), "fake",
+                    new AttachRequest.InProcess("g", RAM)).inProcessGuest().orElseThrow()), 0);
+            mapLoopingBatch(g);
+            Context rcs = g.context(RCS);
+            rcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
+            rcs.submit(MI_STORE_DATA_IMM_GGTT, (int) g.resultsGma, 0, 0x0DEAD); // queued behind the loop
+            g.platform.mmioWrite(GuestPlatform.BAR0, 0x941C, 4, 1 << 1); // GDRST: render engine
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            ExecStats stats = gvt.stats(vgpu.id()).orElseThrow().exec();
+            while (stats.failed() + stats.hung() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+                stats = gvt.stats(vgpu.id()).orElseThrow().exec();
+            }
+            assertThat(stats.failed() + stats.hung()).as("the loop and the store queued behind it").isEqualTo(2);
+            assertThat(stats.completed()).isZero();
+            assertThat(g.readInt(g.resultsGpa)).as("dropped work never ran").isZero();
+
+            // the guest re-initialises the engine (its registers were reset) and continues at its tail
+            g.platform.mmioWrite(GuestPlatform.BAR0, RCS + 0x80, 4, g.mapGgtt(rcs.hwspGpa));
+            g.platform.mmioWrite(GuestPlatform.BAR0, RCS + 0x29C, 4, 0x8000_8000L);
+            g.writeInts(rcs.stateGpa + 5 * 4, rcs.tail);
+            g.writeInts(rcs.hwspGpa + 0x1F * 4, 7);
+            rcs.submit(MI_STORE_DATA_IMM_GGTT, (int) g.resultsGma + 4, 0, 0x600D);
+            awaitCsb(rcs, 2);
+            assertThat(g.readInt(g.resultsGpa + 4)).as("%s", gvt.stats(vgpu.id())).isEqualTo(0x600D);
+            assertThat(gvt.stats(vgpu.id()).orElseThrow().exec().completed()).isEqualTo(1);
+            assertThat(gvt.stats(vgpu.id()).orElseThrow().failsafe()).isFalse();
+        }
+    }
+
+    @Test
+    void aDeviceResetWithWorkInFlightLeavesTheVgpuUsableAndLeaksNothing() throws InterruptedException {
+        long hostBytes = gpu.hostBytesInUse();
+        try (Gvt gvt = engine()) {
+            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
+            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(vgpu.id(), "fake",
+                    new AttachRequest.InProcess("g", RAM)).inProcessGuest().orElseThrow()), 0);
+            mapLoopingBatch(g);
+            g.context(RCS).submit(BB_START_PPGTT, (int) LOOP, 0, 0);
+            vgpu.reset();
+            MiniGuest again = new MiniGuest(g.platform, 0);
+            Context bcs = again.context(BCS);
+            bcs.submit(MI_STORE_DATA_IMM_GGTT, (int) again.resultsGma, 0, 0x77);
+            awaitCsb(bcs, 2);
+            assertThat(again.readInt(again.resultsGpa)).isEqualTo(0x77);
+            gvt.detach(vgpu.id());
+            assertThat(gpu.mappedFrames()).isZero();
+            assertThat(gpu.hostBytesInUse()).isEqualTo(hostBytes);
+        }
+    }
 }

@@ -15,10 +15,12 @@ package dev.jgvt.core.exec;
  * @param commandsExecuted commands the host engines executed for this vGPU
  * @param ownedNanos time the scheduler gave this vGPU the GPU
  * @param hwspMisses context-status mirror writes that found no hardware status page
+ * @param mediationNanos time the core spent on this vGPU's submissions outside the host engines: ELSP
+ *     handling, preparing (shadow PPGTT, scan, shadow copies) and completing workloads
  */
 public record ExecStats(long submissions, long completed, long rejected, long hung, long failed,
         long droppedSubmissions, long bytesScanned, long scanNanos, long commandsExecuted, long ownedNanos,
-        long hwspMisses) {
+        long hwspMisses, long mediationNanos) {
     /** Scan throughput in MB/s (0 before anything was scanned). */
     public double scanMegabytesPerSecond() {
         return scanNanos == 0 ? 0 : bytesScanned * 1e3 / scanNanos;
@@ -36,10 +38,11 @@ public record ExecStats(long submissions, long completed, long rejected, long hu
         long scanNanos;
         long commandsExecuted;
         long hwspMisses;
+        long mediationNanos;
 
         ExecStats snapshot(long ownedNanos) {
             return new ExecStats(submissions, completed, rejected, hung, failed, droppedSubmissions, bytesScanned,
-                    scanNanos, commandsExecuted, ownedNanos, hwspMisses);
+                    scanNanos, commandsExecuted, ownedNanos, hwspMisses, mediationNanos);
         }
     }
 }

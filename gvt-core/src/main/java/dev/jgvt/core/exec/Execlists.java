@@ -76,6 +76,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** Per engine: context id → tail of its newest workload not completed yet (continuation head). */
     @SuppressWarnings("unchecked")
     private final Map<Integer, Integer>[] pendingTails = new Map[ENGINES.length];
+    /** Per engine: bumped by every reset; a workload created before the last reset of its engine never runs. */
+    private final long[] epochs = new long[ENGINES.length];
     /** Per engine: the workload between prepare and complete, or null. */
     private final Workload[] inFlight = new Workload[ENGINES.length];
     /** Per engine: queued workloads; guarded by the scheduler's lock. */
@@ -87,6 +89,9 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private final ExecStats.Counters stats = new ExecStats.Counters();
     private Workload scanning;
     private boolean closed;
+    /** Workloads of this vGPU executing on a host engine right now; guarded by {@link #executionMonitor}. */
+    private int executing;
+    private final Object executionMonitor = new Object();
 
     /**
      * Wires submission for {@code vgpu}: ELSP writes and resets of the vGPU come here from now on.
@@ -132,6 +137,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             }
             vgpu.setElspListener(this);
             vgpu.addResetListener(this);
+            vgpu.setQuiesceHook(this::quiesce);
         });
         scheduler.register(this);
     }
@@ -157,6 +163,15 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
 
     @Override
     public void submitted(Gen9Registers.Engine engine, long element0, long element1) {
+        long started = System.nanoTime();
+        try {
+            submit(engine, element0, element1);
+        } finally {
+            stats.mediationNanos += System.nanoTime() - started;
+        }
+    }
+
+    private void submit(Gen9Registers.Engine engine, long element0, long element1) {
         if (closed || vgpu.failsafe()) {
             stats.droppedSubmissions++;
             return;
@@ -233,7 +248,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             return null;
         }
         pendingTails[engine.ordinal()].put(d.contextId(), tail);
-        return new Workload(this, engine, engineOf(engine), d, slot, first, gpa, rc, head, tail, root);
+        return new Workload(this, engine, engineOf(engine), d, slot, first, gpa, rc, head, tail, root,
+                epochs[engine.ordinal()]);
     }
 
     // ------------------------------------------------------------------------------- dispatch (dispatcher thread)
@@ -245,7 +261,11 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      */
     HostSubmission prepare(Workload w) {
         HostSubmission[] result = new HostSubmission[1];
-        vgpu.runLocked(() -> result[0] = prepareLocked(w));
+        vgpu.runLocked(() -> {
+            long started = System.nanoTime();
+            result[0] = prepareLocked(w);
+            stats.mediationNanos += System.nanoTime() - started;
+        });
         if (result[0] == null && w.failure == null) {
             w.failure = "the vGPU was destroyed";
         }
@@ -255,6 +275,11 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private HostSubmission prepareLocked(Workload w) {
         if (closed || vgpu.failsafe()) {
             w.failure = closed ? "the vGPU was detached" : "the vGPU is in failsafe";
+            return null;
+        }
+        if (w.epoch != epochs[w.guestEngine.ordinal()]) {
+            w.failure = "the engine was reset after the workload was submitted";
+            stats.failed++;
             return null;
         }
         inFlight[w.guestEngine.ordinal()] = w;
@@ -296,6 +321,9 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             return null;
         }
         stats.bytesScanned += w.scannedBytes;
+        synchronized (executionMonitor) {
+            executing++; // before the lock is released, so a reset or unmap from now on waits for the engine
+        }
         return w.submission;
     }
 
@@ -366,7 +394,11 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      * @param done the host's report, or null when the workload never reached the host
      */
     void complete(Workload w, HostCompletion done) {
-        vgpu.runLocked(() -> completeLocked(w, done));
+        vgpu.runLocked(() -> {
+            long started = System.nanoTime();
+            completeLocked(w, done);
+            stats.mediationNanos += System.nanoTime() - started;
+        });
         if (w.mm != null || !w.loadedPdps.isEmpty()) {
             // the vGPU was destroyed under us: nothing is shadowed any more, drop the references
             w.mm = null;
@@ -384,6 +416,9 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
                 stats.commandsExecuted += done.commands();
             }
             if (w.failure != null || done == null || closed) {
+                if (done != null) {
+                    stats.failed++; // reached the host, then failed by an engine reset or a detach
+                }
                 return;
             }
             if (w.mm.takeFailure() || loadedPdpsFailed(w)) {
@@ -501,6 +536,32 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
 
     // ------------------------------------------------------------------------------------------------ resets
 
+    /** The host engine stopped executing a workload {@link #prepare} returned a submission for. */
+    void executionEnded() {
+        synchronized (executionMonitor) {
+            executing--;
+            executionMonitor.notifyAll();
+        }
+    }
+
+    /**
+     * Waits (under the vGPU's lock, from a reset or a DMA unmap) until no workload of this vGPU executes on a
+     * host engine: the engines finish on their own (every workload is bounded by {@link #MAX_COMMANDS}); their
+     * completion then waits for the lock and finds the workload failed by the reset or unmap.
+     */
+    private void quiesce() {
+        synchronized (executionMonitor) {
+            while (executing > 0) {
+                try {
+                    executionMonitor.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
     @Override
     public void deviceReset() {
         for (Gen9Registers.Engine e : ENGINES) {
@@ -518,6 +579,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     }
 
     private void resetEngine(Gen9Registers.Engine e) {
+        epochs[e.ordinal()]++;
         dropEngine(e, "engine reset");
         execlists[e.ordinal()].reset();
     }
@@ -673,6 +735,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         vgpu.runLocked(() -> {
             vgpu.setElspListener((engine, e0, e1) -> { });
             vgpu.removeResetListener(this);
+            vgpu.setQuiesceHook(() -> { });
         });
         for (EngineHost h : hosts) {
             if (h != null) {

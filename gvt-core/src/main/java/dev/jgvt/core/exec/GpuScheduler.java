@@ -192,7 +192,11 @@ public final class GpuScheduler implements AutoCloseable {
         try {
             HostSubmission submission = owner.prepare(w);
             if (submission != null) {
-                done = gpu.execute(submission);
+                try {
+                    done = gpu.execute(submission);
+                } finally {
+                    owner.executionEnded();
+                }
             }
         } catch (RuntimeException ex) {
             w.failure = "internal error: " + ex;

@@ -69,6 +69,9 @@ final class TimeSlicePolicy<K> {
         Entry<K> e = new Entry<>(key, weight, now + priorityWindow);
         order.add(0, e);
         reallocate();
+        for (Entry<K> other : order) {
+            other.left = Math.min(other.left, other.allocated); // a newcomer shrinks everybody's slice
+        }
         e.left = e.allocated;
     }
 

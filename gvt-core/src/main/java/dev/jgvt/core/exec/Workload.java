@@ -30,6 +30,8 @@ final class Workload {
     final int head;
     final int tail;
     final PpgttRoot root;
+    /** The engine's reset epoch when the workload was created. */
+    final long epoch;
     /** Set while prepared. */
     ShadowPpgtt mm;
     /** Address spaces an MI_LOAD_REGISTER_IMM of PDPs pointed at, pinned for this workload. */
@@ -43,7 +45,7 @@ final class Workload {
 
     Workload(Execlists owner, Gen9Registers.Engine guestEngine, Engine engine, ContextDescriptor descriptor,
             VirtualExeclist.Slot slot, boolean first, long ringContextGpa, RingContext context, int head, int tail,
-            PpgttRoot root) {
+            PpgttRoot root, long epoch) {
         this.owner = requireNonNull(owner, "owner is null");
         this.guestEngine = requireNonNull(guestEngine, "guestEngine is null");
         this.engine = requireNonNull(engine, "engine is null");
@@ -55,6 +57,7 @@ final class Workload {
         this.head = head;
         this.tail = tail;
         this.root = requireNonNull(root, "root is null");
+        this.epoch = epoch;
     }
 
     @Override

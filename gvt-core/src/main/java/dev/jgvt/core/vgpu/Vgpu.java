@@ -87,6 +87,7 @@ public final class Vgpu implements DeviceModel {
     private volatile ElspListener elsp = (engine, e0, e1) -> log.debug("ELSP on {} with no execlist emulation attached", engine);
     private volatile BiConsumer<Long, MemorySegment> trackedWrites = (gpa, bytes) -> { };
     private volatile BiConsumer<Long, Long> dmaUnmaps = (iova, length) -> { };
+    private volatile Runnable quiesce = () -> { };
     private boolean failsafe;
     private volatile long msiSignals;
     private volatile long msiSuppressed;
@@ -363,6 +364,15 @@ public final class Vgpu implements DeviceModel {
         this.trackedWrites = requireNonNull(handler, "handler is null");
     }
 
+    /**
+     * Called under the lock before a reset or a DMA unmap changes guest memory or shadows: the submission layer
+     * waits there until no workload of this vGPU is executing on a host engine, so no engine walks tables or
+     * pages that are about to go away.
+     */
+    public void setQuiesceHook(Runnable hook) {
+        this.quiesce = requireNonNull(hook, "hook is null");
+    }
+
     /** Where DMA-unmap notifications go (whoever holds pins: the GTT). */
     public void setDmaUnmapHandler(BiConsumer<Long, Long> handler) {
         this.dmaUnmaps = requireNonNull(handler, "handler is null");
@@ -633,6 +643,7 @@ public final class Vgpu implements DeviceModel {
         }
         lock.lock();
         try {
+            quiesce.run();
             dmaUnmaps.accept(iova, length);
         } finally {
             lock.unlock();
@@ -645,6 +656,7 @@ public final class Vgpu implements DeviceModel {
         lock.lock();
         try {
             expectAlive();
+            quiesce.run();
             display.stop();
             config.reset();
             pci.clear();
@@ -668,6 +680,7 @@ public final class Vgpu implements DeviceModel {
 
     /** GDRST from the guest (under the lock already: called from the MMIO write). */
     private void engineReset(int domainMask) {
+        quiesce.run();
         if ((domainMask & Gen9Registers.GDRST_FULL) != 0) {
             mmio.resetRange(0, GT_RESET_LIMIT);
         } else {
