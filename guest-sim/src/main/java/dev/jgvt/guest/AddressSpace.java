@@ -3,22 +3,22 @@ package dev.jgvt.guest;
 import static java.util.Objects.requireNonNull;
 
 /**
- * A process's GPU address space: a 4-level PPGTT in guest RAM with a bump allocator of virtual addresses,
- * which the guest announces to the host through PVINFO (pdp[0] and a g2v "L4 create") as a vGPU-aware
- * driver does, and retires at the end.
+ * A process's GPU address space: a PPGTT in guest RAM with a bump allocator of virtual addresses, which the
+ * guest announces to the host through PVINFO (the pdp[] roots and a g2v "L4 create" or "L3 create") as a
+ * vGPU-aware driver does, and retires at the end.
  */
 final class AddressSpace {
     private static final long PAGE = 4096;
     private static final long ALIGNMENT = 64 << 10;
 
     private final GuestPlatform platform;
-    private final Ppgtt ppgtt;
+    private final PageTables tables;
     private long next;
     private long entries;
 
-    AddressSpace(GuestPlatform platform, FrameAllocator frames, long base) {
+    AddressSpace(GuestPlatform platform, PageTables tables, long base) {
         this.platform = requireNonNull(platform, "platform is null");
-        this.ppgtt = new Ppgtt(platform, frames);
+        this.tables = requireNonNull(tables, "tables is null");
         this.next = base;
     }
 
@@ -26,18 +26,14 @@ final class AddressSpace {
     long map(long gpa, long bytes) {
         long length = (bytes + PAGE - 1) & -PAGE;
         long va = next;
-        ppgtt.map4k(va, gpa, length);
+        tables.map4k(va, gpa, length);
         entries += length / PAGE;
         next = (va + length + ALIGNMENT - 1) & -ALIGNMENT;
         return va;
     }
 
-    long root() {
-        return ppgtt.root();
-    }
-
-    Ppgtt ppgtt() {
-        return ppgtt;
+    PageTables tables() {
+        return tables;
     }
 
     long entriesWritten() {
@@ -45,20 +41,23 @@ final class AddressSpace {
     }
 
     void announce() {
-        notify(ppgtt.root(), PvInfo.G2V_PPGTT_L4_CREATE);
+        notify(platform, tables, true);
     }
 
     void retire() {
-        notify(ppgtt.root(), PvInfo.G2V_PPGTT_L4_DESTROY);
+        notify(platform, tables, false);
     }
 
-    static void notify(GuestPlatform platform, long root, int what) {
-        platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.PDP0_LO, 4, root & 0xFFFF_FFFFL);
-        platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.PDP0_LO + 4, 4, root >>> 32);
-        platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.G2V_NOTIFY, 4, what);
-    }
-
-    private void notify(long root, int what) {
-        notify(platform, root, what);
+    /** Writes the tables' roots into PVINFO's pdp[] and the g2v create or destroy code for their depth. */
+    static void notify(GuestPlatform platform, PageTables tables, boolean create) {
+        long[] pdps = tables.pdps();
+        for (int i = 0; i < pdps.length; i++) {
+            platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.PDP0_LO + 8L * i, 4, pdps[i] & 0xFFFF_FFFFL);
+            platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.PDP0_LO + 8L * i + 4, 4, pdps[i] >>> 32);
+        }
+        int code = tables.fourLevel()
+                ? (create ? PvInfo.G2V_PPGTT_L4_CREATE : PvInfo.G2V_PPGTT_L4_DESTROY)
+                : (create ? PvInfo.G2V_PPGTT_L3_CREATE : PvInfo.G2V_PPGTT_L3_DESTROY);
+        platform.mmioWrite(GuestPlatform.BAR0, PvInfo.PAGE + PvInfo.G2V_NOTIFY, 4, code);
     }
 }

@@ -39,9 +39,13 @@ final class ContextImage {
 
     /**
      * The ring-context part of page 1 for a context of {@code engine} whose ring is {@code ringBytes} at GGTT
-     * address {@code ringStart}, with 48-bit PPGTT root {@code pml4}. Dwords past the ring context are zero.
+     * address {@code ringStart}, with page-directory pointers {@code pdps} (PDP0..3: for a 4-level PPGTT the
+     * PML4 in PDP0). Dwords past the ring context are zero.
      */
-    static int[] registerState(GuestEngine engine, long ringStart, int ringBytes, int head, int tail, long pml4) {
+    static int[] registerState(GuestEngine engine, long ringStart, int ringBytes, int head, int tail, long[] pdps) {
+        if (pdps.length != 4) {
+            throw new IllegalArgumentException("four page-directory pointers expected, got " + pdps.length);
+        }
         if (ringStart % 4096 != 0 || ringStart >>> 32 != 0) {
             throw new IllegalArgumentException(String.format("ring start 0x%x is not a page-aligned GGTT address", ringStart));
         }
@@ -69,7 +73,6 @@ final class ContextImage {
         }
         image[LRI_PDP] = Commands.MI_LOAD_REGISTER_IMM | LRI_FORCE_POSTED | (9 * 2 - 1);
         set(image, CTX_TIMESTAMP, engine, GuestEngine.CTX_TIMESTAMP, 0);
-        long[] pdps = {pml4, 0, 0, 0};
         for (int n = 3; n >= 0; n--) {
             int pair = PDP_FIRST + (3 - n) * 4;
             set(image, pair, engine, GuestEngine.PDP0_LDW + 8 * n + 4, (int) (pdps[n] >>> 32));
@@ -83,12 +86,16 @@ final class ContextImage {
         image[dword + 1] = value;
     }
 
-    /** A 48-bit (4-level) PPGTT context descriptor for the context at {@code lrca}, named {@code contextId}. */
-    static long descriptor(long lrca, int contextId) {
+    /**
+     * A PPGTT context descriptor for the context at {@code lrca}, named {@code contextId}: addressing mode
+     * 48-bit (4-level) or legacy 32-bit (3-level).
+     */
+    static long descriptor(long lrca, int contextId, boolean fourLevel) {
         if (lrca % 4096 != 0 || lrca >>> 32 != 0) {
             throw new IllegalArgumentException(String.format("LRCA 0x%x is not a page-aligned GGTT address", lrca));
         }
-        long low = lrca | DESC_PPGTT | DESC_LLC_COHERENT | DESC_ADDRESSING_48 | DESC_VALID;
+        long low = lrca | DESC_PPGTT | DESC_LLC_COHERENT | (fourLevel ? DESC_ADDRESSING_48 : DESC_ADDRESSING_LEGACY_32)
+                | DESC_VALID;
         return ((long) contextId << 32) | low;
     }
 }

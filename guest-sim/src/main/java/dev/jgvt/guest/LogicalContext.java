@@ -16,22 +16,24 @@ final class LogicalContext {
     private final int id;
     private final GgttMapper.Mapping pages;
     private final RingBuffer ring;
+    private final boolean fourLevel;
 
     /**
      * Allocates and writes a context of {@code engine} named {@code id}, with a ring of {@code ringPages} pages
-     * that starts empty at byte offset {@code ringStart}, running in the PPGTT rooted at {@code pml4}.
+     * that starts empty at byte offset {@code ringStart}, running in the PPGTT {@code tables}.
      */
     LogicalContext(GuestPlatform platform, GgttMapper ggtt, GuestEngine engine, int id, int ringPages, int ringStart,
-            long pml4) {
+            PageTables tables) {
         this.platform = requireNonNull(platform, "platform is null");
         this.engine = requireNonNull(engine, "engine is null");
         this.id = id;
+        this.fourLevel = tables.fourLevel();
         GgttMapper.Mapping ringPagesMapping = ggtt.map(ringPages);
         this.ring = new RingBuffer(platform, ringPagesMapping.gma(), ringPagesMapping.gpa(), ringPages * (int) PAGE,
                 ringStart);
         this.pages = ggtt.map(engine.contextPages());
         Ram.writeInts(platform, registerState(), ContextImage.registerState(engine, ring.gma(), ring.bytes(),
-                ring.head(), ring.tail(), pml4));
+                ring.head(), ring.tail(), tables.pdps()));
     }
 
     GuestEngine engine() {
@@ -52,7 +54,7 @@ final class LogicalContext {
     }
 
     long descriptor() {
-        return ContextImage.descriptor(lrca(), id);
+        return ContextImage.descriptor(lrca(), id, fourLevel);
     }
 
     private long registerState() {

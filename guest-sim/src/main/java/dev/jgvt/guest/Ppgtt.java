@@ -7,7 +7,7 @@ import static java.util.Objects.requireNonNull;
  * table, PML4 → PDP → PD → PT). Every table write goes through {@link GuestPlatform#ramWrite}, so once the
  * host tracks these frames it sees each update, as it would from a real guest.
  */
-public final class Ppgtt {
+public final class Ppgtt implements PageTables {
     static final long PRESENT = 1;
     static final long WRITABLE = 1 << 1;
     static final long PAGE_SIZE_BIT = 1 << 7;
@@ -30,7 +30,19 @@ public final class Ppgtt {
         return pml4;
     }
 
+    /** The root pointer in PDP0, the other PDPs zero. */
+    @Override
+    public long[] pdps() {
+        return new long[] {pml4, 0, 0, 0};
+    }
+
+    @Override
+    public boolean fourLevel() {
+        return true;
+    }
+
     /** Maps {@code [gma, gma + bytes)} to {@code [gpa, gpa + bytes)} with 4 KiB pages. */
+    @Override
     public void map4k(long gma, long gpa, long bytes) {
         checkAligned(gma, gpa, bytes, PAGE);
         for (long off = 0; off < bytes; off += PAGE) {
@@ -70,6 +82,7 @@ public final class Ppgtt {
      * Walks the table for {@code gma} as the GPU would and returns the guest physical address, or -1 when
      * not mapped. Reads through the platform, so it sees the guest's RAM as it is.
      */
+    @Override
     public long translate(long gma) {
         long table = pml4;
         for (int level = 3; level >= 0; level--) {

@@ -31,8 +31,8 @@ final class PteChurn {
         }
     }
 
-    long root() {
-        return ppgtt.root();
+    PageTables tables() {
+        return ppgtt;
     }
 
     /** The guest physical address {@code va} maps to now, or -1. */
@@ -46,7 +46,7 @@ final class PteChurn {
             mapped[page] = page % frames.length;
             ppgtt.map4k(WINDOW + page * PAGE, frames[mapped[page]], PAGE);
         }
-        AddressSpace.notify(platform, ppgtt.root(), PvInfo.G2V_PPGTT_L4_CREATE);
+        AddressSpace.notify(platform, ppgtt, true);
         return PAGES;
     }
 
@@ -76,6 +76,6 @@ final class PteChurn {
 
     /** Tells the host the PPGTT is gone. */
     void retire() {
-        AddressSpace.notify(platform, ppgtt.root(), PvInfo.G2V_PPGTT_L4_DESTROY);
+        AddressSpace.notify(platform, ppgtt, false);
     }
 }

@@ -29,6 +29,8 @@ public record PvInfo(int vgpuId, int caps, long apertureBase, long apertureSize,
     static final int DISPLAY_READY = 0x804;
     static final int G2V_NOTIFY = 0x818;
     static final int PDP0_LO = 0x838;
+    static final int G2V_PPGTT_L3_CREATE = 2;
+    static final int G2V_PPGTT_L3_DESTROY = 3;
     static final int G2V_PPGTT_L4_CREATE = 4;
     static final int G2V_PPGTT_L4_DESTROY = 5;
 

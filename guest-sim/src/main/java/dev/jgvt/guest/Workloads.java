@@ -22,7 +22,8 @@ import java.util.Optional;
  * post-sync writes and MI_LOAD_REGISTER_IMM + MI_STORE_REGISTER_MEM into a GGTT results page and PPGTT
  * memory, and calls a PPGTT batch of stores; the second runs in the {@link PteChurn} PPGTT and stores through
  * a page whose entry was just rewritten, which must land in the page's new frame.
- * <li>VCS0 and VECS store through MI_STORE_DATA_IMM and MI_FLUSH_DW post-sync writes, GGTT and PPGTT.
+ * <li>VCS0 and VECS store through MI_STORE_DATA_IMM and MI_FLUSH_DW post-sync writes, GGTT and PPGTT; the
+ * VECS context runs in a legacy 32-bit (3-level) PPGTT, the others in 4-level ones.
  * </ul>
  * Every stored value is unique to the vGPU, frame and slot, and its target is cleared before submission.
  */
@@ -31,6 +32,8 @@ final class Workloads {
     /** Virtual address bases of the two address spaces: above 4 GiB, in different PML4 slots. */
     private static final long DRAW_VA = 0x1_0000_0000L;
     private static final long COMPUTE_VA = 0x80_0000_0000L;
+    /** The legacy (32-bit, 3-level) address space's base: in its third page directory. */
+    private static final long LEGACY_VA = 0x8000_0000L;
     /** Command-accessible render registers the guest loads and stores back. */
     private static final int CS_RING_CTX_SCRATCH = 0x21F0;
     private static final int CS_GPR0 = 0x2600;
@@ -51,6 +54,7 @@ final class Workloads {
     private final Map<GuestEngine, Execlist> ports = new EnumMap<>(GuestEngine.class);
     private final AddressSpace draw;
     private final AddressSpace compute;
+    private final AddressSpace legacy;
     private final long[] bufferVa;
     private final long gradientVa;
     private final GgttMapper.Mapping results;
@@ -63,6 +67,8 @@ final class Workloads {
     private final long computeBatchVa;
     private final long computeResultsGpa;
     private final long computeResultsVa;
+    private final long legacyResultsGpa;
+    private final long legacyResultsVa;
     private final LogicalContext blitContext;
     private final LogicalContext renderContext;
     private final LogicalContext churnContext;
@@ -89,7 +95,7 @@ final class Workloads {
         this.churn = requireNonNull(churn, "churn is null");
         GuestDisplay.Framebuffer fb = buffers[0];
 
-        draw = new AddressSpace(platform, frames, DRAW_VA);
+        draw = new AddressSpace(platform, new Ppgtt(platform, frames), DRAW_VA);
         bufferVa = new long[buffers.length];
         for (int i = 0; i < buffers.length; i++) {
             bufferVa[i] = draw.map(buffers[i].gpa(), buffers[i].bytes());
@@ -103,22 +109,26 @@ final class Workloads {
         drawResultsGpa = zeroedFrame(frames);
         drawResultsVa = draw.map(drawResultsGpa, PAGE);
 
-        compute = new AddressSpace(platform, frames, COMPUTE_VA);
+        compute = new AddressSpace(platform, new Ppgtt(platform, frames), COMPUTE_VA);
         computeBatchGpa = zeroedFrame(frames);
         computeBatchVa = compute.map(computeBatchGpa, PAGE);
         computeResultsGpa = zeroedFrame(frames);
         computeResultsVa = compute.map(computeResultsGpa, PAGE);
+        legacy = new AddressSpace(platform, new LegacyPpgtt(platform, frames), LEGACY_VA);
+        legacyResultsGpa = zeroedFrame(frames);
+        legacyResultsVa = legacy.map(legacyResultsGpa, PAGE);
         draw.announce();
         compute.announce();
+        legacy.announce();
 
         results = ggtt.map(1);
         privilegedBatch = ggtt.map(1);
         int id = (index & 0xFF) << 16;
-        blitContext = new LogicalContext(platform, ggtt, GuestEngine.BCS, id | 0x101, RING_PAGES, RING_START, draw.root());
-        renderContext = new LogicalContext(platform, ggtt, GuestEngine.RCS, id | 0x201, RING_PAGES, RING_START, compute.root());
-        churnContext = new LogicalContext(platform, ggtt, GuestEngine.RCS, id | 0x202, RING_PAGES, RING_START, churn.root());
-        videoContext = new LogicalContext(platform, ggtt, GuestEngine.VCS0, id | 0x301, RING_PAGES, RING_START, compute.root());
-        enhanceContext = new LogicalContext(platform, ggtt, GuestEngine.VECS, id | 0x401, RING_PAGES, RING_START, compute.root());
+        blitContext = new LogicalContext(platform, ggtt, GuestEngine.BCS, id | 0x101, RING_PAGES, RING_START, draw.tables());
+        renderContext = new LogicalContext(platform, ggtt, GuestEngine.RCS, id | 0x201, RING_PAGES, RING_START, compute.tables());
+        churnContext = new LogicalContext(platform, ggtt, GuestEngine.RCS, id | 0x202, RING_PAGES, RING_START, churn.tables());
+        videoContext = new LogicalContext(platform, ggtt, GuestEngine.VCS0, id | 0x301, RING_PAGES, RING_START, compute.tables());
+        enhanceContext = new LogicalContext(platform, ggtt, GuestEngine.VECS, id | 0x401, RING_PAGES, RING_START, legacy.tables());
         for (GuestEngine engine : GuestEngine.values()) {
             Execlist port = new Execlist(platform, interrupts, ggtt, engine);
             port.enable();
@@ -324,7 +334,9 @@ final class Workloads {
     private void media(GuestEngine engine, int frame, List<Check> checks) {
         LogicalContext context = engine == GuestEngine.VCS0 ? videoContext : enhanceContext;
         long ggtt = engine == GuestEngine.VCS0 ? 0x200 : 0x300;
-        long ppgtt = engine == GuestEngine.VCS0 ? 0x400 : 0x500;
+        // VCS0 runs in the 4-level compute space, VECS in the legacy 32-bit one
+        long ppgttVa = engine == GuestEngine.VCS0 ? computeResultsVa + 0x400 : legacyResultsVa;
+        long ppgttGpa = engine == GuestEngine.VCS0 ? computeResultsGpa + 0x400 : legacyResultsGpa;
         int slot = (int) ggtt;
         RingBuffer ring = context.ring();
         int a = token(frame, slot);
@@ -334,11 +346,11 @@ final class Workloads {
         ring.emit(Commands.flushDwStore(results.gma() + ggtt + 8, true, b));
         expect(checks, engine, "MI_FLUSH_DW post-sync (GGTT)", results.gpa() + ggtt + 8, b);
         int c = token(frame, slot + 2);
-        ring.emit(Commands.storeDataImm(computeResultsVa + ppgtt, false, c));
-        expect(checks, engine, "MI_STORE_DATA_IMM (PPGTT)", computeResultsGpa + ppgtt, c);
+        ring.emit(Commands.storeDataImm(ppgttVa, false, c));
+        expect(checks, engine, "MI_STORE_DATA_IMM (PPGTT)", ppgttGpa, c);
         int d = token(frame, slot + 3);
-        ring.emit(Commands.flushDwStore(computeResultsVa + ppgtt + 8, false, d));
-        expect(checks, engine, "MI_FLUSH_DW post-sync (PPGTT)", computeResultsGpa + ppgtt + 8, d);
+        ring.emit(Commands.flushDwStore(ppgttVa + 8, false, d));
+        expect(checks, engine, "MI_FLUSH_DW post-sync (PPGTT)", ppgttGpa + 8, d);
         ring.emit(Commands.userInterrupt());
         ports.get(engine).submit(true, context);
     }
@@ -365,6 +377,7 @@ final class Workloads {
     void retire() {
         draw.retire();
         compute.retire();
+        legacy.retire();
     }
 
     long submissions() {
@@ -378,7 +391,7 @@ final class Workloads {
     }
 
     long ppgttEntriesWritten() {
-        return draw.entriesWritten() + compute.entriesWritten();
+        return draw.entriesWritten() + compute.entriesWritten() + legacy.entriesWritten();
     }
 
     long valuesChecked() {

@@ -13,7 +13,7 @@ final class ContextImageTest {
     void ringStateHasEachRegisterAndValueAtItsDword(GuestEngine engine) {
         int base = engine.base();
         long pml4 = 0x1_2345_6000L;
-        int[] image = ContextImage.registerState(engine, 0x0080_3000L, 2 * 4096, 0x1F8, 0x40, pml4);
+        int[] image = ContextImage.registerState(engine, 0x0080_3000L, 2 * 4096, 0x1F8, 0x40, new long[] {pml4, 0, 0, 0});
         assertThat(image).hasSize(1024);
         assertThat(image[0]).isZero();
         int count = engine == GuestEngine.RCS ? 14 : 11;
@@ -49,22 +49,22 @@ final class ContextImageTest {
 
     @Test
     void headAndTailKeepOnlyTheirOffsetBits() {
-        int[] image = ContextImage.registerState(GuestEngine.BCS, 0x1000, 4096, 0xFFFF_FFFF, 0xFFFF_FFFF, 0);
+        int[] image = ContextImage.registerState(GuestEngine.BCS, 0x1000, 4096, 0xFFFF_FFFF, 0xFFFF_FFFF, new long[4]);
         assertThat(image[5]).isEqualTo(0x1F_FFFC);
         assertThat(image[7]).isEqualTo(0x1F_FFF8);
     }
 
     @Test
     void badRingsAreRefused() {
-        assertThatThrownBy(() -> ContextImage.registerState(GuestEngine.RCS, 0x1800, 4096, 0, 0, 0))
+        assertThatThrownBy(() -> ContextImage.registerState(GuestEngine.RCS, 0x1800, 4096, 0, 0, new long[4]))
                 .hasMessageContaining("page-aligned");
-        assertThatThrownBy(() -> ContextImage.registerState(GuestEngine.RCS, 0x1000, 1000, 0, 0, 0))
+        assertThatThrownBy(() -> ContextImage.registerState(GuestEngine.RCS, 0x1000, 1000, 0, 0, new long[4]))
                 .hasMessageContaining("ring size");
     }
 
     @Test
     void descriptorNamesA48BitPpgttContext() {
-        long d = ContextImage.descriptor(0x0123_4000L, 0x00AB_0201);
+        long d = ContextImage.descriptor(0x0123_4000L, 0x00AB_0201, true);
         int low = (int) d;
         assertThat(low & 1).as("valid").isEqualTo(1);
         assertThat((low >>> 3) & 3).as("addressing mode").isEqualTo(3);
@@ -73,7 +73,24 @@ final class ContextImageTest {
         assertThat(low & 0xFFFF_F000).as("LRCA").isEqualTo(0x0123_4000);
         assertThat(low & 0xE06).as("reserved and force-restore bits").isZero();
         assertThat((int) (d >>> 32)).isEqualTo(0x00AB_0201);
-        assertThatThrownBy(() -> ContextImage.descriptor(0x1234, 1)).hasMessageContaining("LRCA");
+        assertThatThrownBy(() -> ContextImage.descriptor(0x1234, 1, true)).hasMessageContaining("LRCA");
+    }
+
+    @Test
+    void aLegacyContextHasFourDirectoriesAndAddressingModeOne() {
+        long[] pdps = {0x11000, 0x1_2200_0000L, 0x33000, 0x44000};
+        int[] image = ContextImage.registerState(GuestEngine.VECS, 0x2000, 4096, 0, 0, pdps);
+        int base = GuestEngine.VECS.base();
+        for (int n = 0; n < 4; n++) {
+            int pair = 36 + (3 - n) * 4;
+            assertThat(pair(image, pair)).as("PDP%d_UDW", n).containsExactly(base + 0x274 + 8 * n, (int) (pdps[n] >>> 32));
+            assertThat(pair(image, pair + 2)).as("PDP%d_LDW", n).containsExactly(base + 0x270 + 8 * n, (int) pdps[n]);
+        }
+        long d = ContextImage.descriptor(0x5000, 9, false);
+        assertThat(((int) d >>> 3) & 3).isEqualTo(1);
+        assertThat((int) d & (1 << 8)).isNotZero();
+        assertThatThrownBy(() -> ContextImage.registerState(GuestEngine.VECS, 0x2000, 4096, 0, 0, new long[3]))
+                .hasMessageContaining("four");
     }
 
     private static int[] pair(int[] image, int at) {

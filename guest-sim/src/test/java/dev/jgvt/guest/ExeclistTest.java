@@ -17,6 +17,7 @@ final class ExeclistTest {
     private final GuestInterrupts interrupts = new GuestInterrupts(gpu);
     private final GgttMapper ggtt = new GgttMapper(gpu, new GmAllocator(0x4000_0000L, 0x1000_0000L),
             new FrameAllocator(1 << 20, 64L << 20));
+    private final PageTables tables = new LegacyPpgtt(gpu, new FrameAllocator(32L << 20, 64L << 20));
 
     private Execlist port(GuestEngine engine) {
         Execlist port = new Execlist(gpu, interrupts, ggtt, engine);
@@ -25,7 +26,7 @@ final class ExeclistTest {
     }
 
     private LogicalContext context(GuestEngine engine, int id) {
-        return new LogicalContext(gpu, ggtt, engine, id, 1, 4096 - 64, 0x20_0000L);
+        return new LogicalContext(gpu, ggtt, engine, id, 1, 4096 - 64, tables);
     }
 
     @ParameterizedTest

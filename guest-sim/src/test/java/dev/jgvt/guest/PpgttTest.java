@@ -72,6 +72,31 @@ final class PpgttTest {
         assertThatThrownBy(() -> ppgtt.map2m(0x1000, 0, 2 << 20)).hasMessageContaining("not 2097152-aligned");
     }
 
+    @Test
+    void legacyTablesTranslateLikeTheThreeLevelHardwareWalk() {
+        RamPlatform platform = new RamPlatform(8L << 20, 16L << 20, 1L << 28);
+        LegacyPpgtt tables = new LegacyPpgtt(platform, new FrameAllocator(1 << 20, 8L << 20));
+        long[] vas = {0, 0x3FFF_F000L, 0x4000_0000L, 0x8020_1000L, 0xFFFF_F000L};
+        for (int i = 0; i < vas.length; i++) {
+            tables.map4k(vas[i], 0x50_0000L + i * 0x1000L, 4096);
+        }
+        long[] pdps = tables.pdps();
+        assertThat(pdps).doesNotHaveDuplicates().doesNotContain(0L);
+        assertThat(java.util.Arrays.stream(pdps).allMatch(p -> p % 4096 == 0)).isTrue();
+        for (int i = 0; i < vas.length; i++) {
+            long va = vas[i] + 0x123 * 8;
+            // 3-level walk: bits 31:30 select the PDP register, 29:21 the PDE, 20:12 the PTE
+            long pde = platform.ramReadLong(pdps[(int) (va >>> 30)] + ((va >>> 21) & 511) * 8);
+            assertThat(pde & 1).isEqualTo(1);
+            long pte = platform.ramReadLong((pde & 0x3FFF_FFFF_F000L) + ((va >>> 12) & 511) * 8);
+            assertThat((pte & 0x3FFF_FFFF_F000L) + (va & 0xFFF)).isEqualTo(0x50_0000L + i * 0x1000L + 0x123 * 8);
+            assertThat(tables.translate(va)).isEqualTo(0x50_0000L + i * 0x1000L + 0x123 * 8);
+        }
+        assertThat(tables.translate(0x1000)).isEqualTo(-1);
+        assertThat(tables.fourLevel()).isFalse();
+        assertThatThrownBy(() -> tables.map4k(0xFFFF_F000L, 0, 8192)).hasMessageContaining("32 bits");
+    }
+
     /** Gen8 4-level walk, from the entry format: present bit 0, PS bit 7 in a PDE, IPS bit 11 in a PDE. */
     private static long walk(RamPlatform platform, long root, long gma) {
         long pml4e = platform.ramReadLong(root + ((gma >>> 39) & 511) * 8);
