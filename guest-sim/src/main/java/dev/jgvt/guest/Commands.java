@@ -33,6 +33,8 @@ final class Commands {
     /** PIPE_CONTROL DW1 bit 24: the post-sync address is in the GGTT; bit 20: command streamer stall. */
     static final int PIPE_CONTROL_GGTT = 1 << 24;
     static final int PIPE_CONTROL_CS_STALL = 1 << 20;
+    /** MI_FLUSH_DW DW0 bit 8 / PIPE_CONTROL DW1 bit 8: raise the engine's notify interrupt. */
+    static final int NOTIFY = 1 << 8;
     /** 32-bit blits: DW0 bit 21 writes alpha, bit 20 writes RGB. */
     static final int BLT_WRITE_ALPHA = 1 << 21;
     static final int BLT_WRITE_RGB = 1 << 20;
@@ -104,16 +106,26 @@ final class Commands {
 
     /** MI_FLUSH_DW whose post-sync operation writes {@code value} (one dword) at {@code address}. */
     static int[] flushDwStore(long address, boolean ggtt, int value) {
+        return flushDwStore(address, ggtt, value, false);
+    }
+
+    /** The same, and with {@code notify} the engine's MI_FLUSH_DW notify interrupt. */
+    static int[] flushDwStore(long address, boolean ggtt, int value, boolean notify) {
         requireAligned(address, 8, "post-sync");
-        return new int[] {MI_FLUSH_DW | POST_SYNC_WRITE_IMMEDIATE | 2, low(address) | (ggtt ? FLUSH_DW_GGTT : 0),
+        return new int[] {MI_FLUSH_DW | POST_SYNC_WRITE_IMMEDIATE | (notify ? NOTIFY : 0) | 2, low(address) | (ggtt ? FLUSH_DW_GGTT : 0),
             high(address), value};
     }
 
     /** PIPE_CONTROL (command-streamer stall) whose post-sync operation writes the qword {@code high:low}. */
     static int[] pipeControlStore(long address, boolean ggtt, int lowValue, int highValue) {
+        return pipeControlStore(address, ggtt, lowValue, highValue, false);
+    }
+
+    /** The same, and with {@code notify} the render engine's PIPE_CONTROL notify interrupt. */
+    static int[] pipeControlStore(long address, boolean ggtt, int lowValue, int highValue, boolean notify) {
         requireAligned(address, 8, "post-sync");
         return new int[] {PIPE_CONTROL | 4,
-            PIPE_CONTROL_CS_STALL | POST_SYNC_WRITE_IMMEDIATE | (ggtt ? PIPE_CONTROL_GGTT : 0),
+            PIPE_CONTROL_CS_STALL | POST_SYNC_WRITE_IMMEDIATE | (ggtt ? PIPE_CONTROL_GGTT : 0) | (notify ? NOTIFY : 0),
             low(address), high(address), lowValue, highValue};
     }
 

@@ -25,8 +25,8 @@ final class Execlist {
     private final List<String> errors = new ArrayList<>();
     private List<LogicalContext> running = List.of();
     private boolean switchInterrupt;
-    private boolean userInterrupt;
-    private boolean expectUserInterrupt;
+    private int eventsSeen;
+    private int eventsExpected;
     private boolean wedged;
     private boolean active;
     private boolean succeeded;
@@ -44,12 +44,17 @@ final class Execlist {
     /** Points HWS_PGA at the status page, unmasks the engine's interrupts, enables run-list submission. */
     void enable() {
         platform.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.HWS_PGA), 4, hwsp.gma());
-        interrupts.enable(engine.interruptGroup(), engine.userInterrupt() | engine.contextSwitchInterrupt());
+        interrupts.enable(engine.interruptGroup(), events() | engine.contextSwitchInterrupt());
         platform.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.RING_MODE), 4, RING_MODE_ENABLE_RUN_LIST);
     }
 
     GuestEngine engine() {
         return engine;
+    }
+
+    /** The engine's user and notify interrupt bits. */
+    int events() {
+        return engine.userInterrupt() | engine.notifyInterrupt();
     }
 
     /** True once a submission timed out: the engine's state is unknown and the guest stops using it. */
@@ -63,10 +68,13 @@ final class Execlist {
     }
 
     /**
-     * Submits element 0 (and element 1, if given) whose rings and tails are already written. {@code
-     * userInterrupt}: the rings end with MI_USER_INTERRUPT, so the engine's user interrupt must arrive too.
+     * Submits element 0 (and element 1, if given) whose rings and tails are already written. {@code events}:
+     * the engine's interrupt bits (user interrupt, notify) the commands raise, which must arrive too.
      */
-    void submit(boolean userInterrupt, LogicalContext... contexts) {
+    void submit(int events, LogicalContext... contexts) {
+        if ((events & ~events()) != 0) {
+            throw new IllegalArgumentException(String.format("0x%x are not %s's user or notify interrupts", events, engine));
+        }
         if (wedged) {
             throw new IllegalStateException(engine + " is wedged");
         }
@@ -82,9 +90,9 @@ final class Execlist {
         active = true;
         succeeded = false;
         switchInterrupt = false;
-        this.userInterrupt = false;
-        expectUserInterrupt = userInterrupt;
-        interrupts.consume(engine.interruptGroup(), engine.userInterrupt() | engine.contextSwitchInterrupt());
+        eventsSeen = 0;
+        eventsExpected = events;
+        interrupts.consume(engine.interruptGroup(), events() | engine.contextSwitchInterrupt());
         long element0 = contexts[0].descriptor();
         long element1 = contexts.length > 1 ? contexts[1].descriptor() : 0;
         long elsp = engine.register(GuestEngine.ELSP);
@@ -106,9 +114,7 @@ final class Execlist {
         if (interrupts.consume(engine.interruptGroup(), engine.contextSwitchInterrupt())) {
             switchInterrupt = true;
         }
-        if (interrupts.consume(engine.interruptGroup(), engine.userInterrupt())) {
-            userInterrupt = true;
-        }
+        eventsSeen |= interrupts.take(engine.interruptGroup(), events());
         int readBefore = csb.readPointer();
         CsbTracker.State state = csb.consume(mirrorWritePointer(), mirrorEntries());
         if (csb.readPointer() != readBefore) {
@@ -118,7 +124,7 @@ final class Execlist {
         return switch (state) {
             case PENDING -> false;
             case COMPLETE -> {
-                if (!switchInterrupt || (expectUserInterrupt && !userInterrupt)) {
+                if (!switchInterrupt || (eventsSeen & eventsExpected) != eventsExpected) {
                     yield false;
                 }
                 finish();
@@ -141,7 +147,8 @@ final class Execlist {
         }
         active = false;
         String missing = csb.state() == CsbTracker.State.COMPLETE
-                ? (switchInterrupt ? "its user interrupt" : "its context-switch interrupt") : "its CSB events";
+                ? (switchInterrupt ? String.format("its interrupts 0x%x (saw 0x%x)", eventsExpected, eventsSeen)
+                        : "its context-switch interrupt") : "its CSB events";
         csb.abandon(what + " timed out waiting for " + missing + " (CSB write pointer " + mirrorWritePointer() + ")");
         errors.addAll(csb.takeErrors());
         wedged = true;

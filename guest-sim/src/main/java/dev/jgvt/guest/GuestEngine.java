@@ -3,7 +3,7 @@ package dev.jgvt.guest;
 /**
  * The four Gen9 engines the guest submits to: each one's MMIO base, its logical ring context size (i915's
  * Gen9 sizes: 22 pages for render, 2 for the others), and where its interrupts are in the GT interrupt
- * groups (user interrupt at {@code interruptShift}, context switch 8 bits above it).
+ * groups (user interrupt at {@code interruptShift}, the notify event 4 bits above it, context switch 8).
  */
 public enum GuestEngine {
     RCS(0x2000, 22, GuestInterrupts.Group.GT0, 0),
@@ -52,6 +52,11 @@ public enum GuestEngine {
 
     int userInterrupt() {
         return 1 << interruptShift;
+    }
+
+    /** The engine's notify event: PIPE_CONTROL notify on RCS, MI_FLUSH_DW notify on the others. */
+    int notifyInterrupt() {
+        return 1 << (interruptShift + 4);
     }
 
     int contextSwitchInterrupt() {

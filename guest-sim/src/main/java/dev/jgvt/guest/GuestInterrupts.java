@@ -114,9 +114,14 @@ public final class GuestInterrupts {
 
     /** Whether any of {@code bits} of {@code group} was handled since it was last consumed; clears them. */
     public boolean consume(Group group, int bits) {
+        return take(group, bits) != 0;
+    }
+
+    /** Which of {@code bits} of {@code group} were handled since they were last consumed; clears them. */
+    public int take(Group group, int bits) {
         int seen = kept[group.ordinal()] & bits;
         kept[group.ordinal()] &= ~bits;
-        return seen != 0;
+        return seen;
     }
 
     /**

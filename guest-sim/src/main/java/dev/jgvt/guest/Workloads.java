@@ -26,6 +26,8 @@ import java.util.Optional;
  * VECS context runs in a legacy 32-bit (3-level) PPGTT, the others in 4-level ones.
  * </ul>
  * Every stored value is unique to the vGPU, frame and slot, and its target is cleared before submission.
+ * Each engine's submission ends with MI_USER_INTERRUPT and carries one PIPE_CONTROL or MI_FLUSH_DW with the
+ * notify bit: both interrupts must arrive besides the context switch.
  */
 final class Workloads {
     private static final long PAGE = 4096;
@@ -236,10 +238,10 @@ final class Workloads {
         ring.emit(Commands.batchBufferStart(privilegedBatch.gma(), false));
         ring.emit(Commands.batchBufferStart(drawBatchVa, true));
         int t2 = token(frame, 0x102);
-        ring.emit(Commands.flushDwStore(results.gma() + 0x100, true, t2));
+        ring.emit(Commands.flushDwStore(results.gma() + 0x100, true, t2, true));
         ring.emit(Commands.userInterrupt());
         expect(checks, GuestEngine.BCS, "MI_FLUSH_DW post-sync (GGTT)", results.gpa() + 0x100, t2);
-        ports.get(GuestEngine.BCS).submit(true, blitContext);
+        ports.get(GuestEngine.BCS).submit(ports.get(GuestEngine.BCS).events(), blitContext);
     }
 
     private void verifyPixels(int frame, GuestDisplay.Framebuffer fb, List<String> errors) {
@@ -302,7 +304,7 @@ final class Workloads {
         expect(checks, rcs, "MI_STORE_DATA_IMM (PPGTT)", computeResultsGpa, c);
         int d0 = token(frame, 5);
         int d1 = token(frame, 6);
-        ring.emit(Commands.pipeControlStore(computeResultsVa + 0x8, false, d0, d1));
+        ring.emit(Commands.pipeControlStore(computeResultsVa + 0x8, false, d0, d1, true));
         expect(checks, rcs, "PIPE_CONTROL post-sync low dword (PPGTT)", computeResultsGpa + 0x8, d0);
         expect(checks, rcs, "PIPE_CONTROL post-sync high dword (PPGTT)", computeResultsGpa + 0xC, d1);
         int e = token(frame, 7);
@@ -326,7 +328,7 @@ final class Workloads {
             checks.add(new Check(rcs, String.format("no store in the frame PPGTT page 0x%x mapped before", va),
                     remap.get().oldFrame() + offset, f, true));
         }
-        ports.get(rcs).submit(true, renderContext, churnContext);
+        ports.get(rcs).submit(ports.get(rcs).events(), renderContext, churnContext);
     }
 
     // ---- VCS0 / VECS -------------------------------------------------------------------------------------
@@ -349,10 +351,10 @@ final class Workloads {
         ring.emit(Commands.storeDataImm(ppgttVa, false, c));
         expect(checks, engine, "MI_STORE_DATA_IMM (PPGTT)", ppgttGpa, c);
         int d = token(frame, slot + 3);
-        ring.emit(Commands.flushDwStore(ppgttVa + 8, false, d));
+        ring.emit(Commands.flushDwStore(ppgttVa + 8, false, d, true));
         expect(checks, engine, "MI_FLUSH_DW post-sync (PPGTT)", ppgttGpa + 8, d);
         ring.emit(Commands.userInterrupt());
-        ports.get(engine).submit(true, context);
+        ports.get(engine).submit(ports.get(engine).events(), context);
     }
 
     private void verify(int frame, List<Check> checks, List<String> errors) {

@@ -55,6 +55,8 @@ final class CommandsTest {
         lengthMatches(flush, 0x3F);
         assertThat(flush).endsWith(0x2008 | 4, 0, 5);
         assertThatThrownBy(() -> Commands.flushDwStore(0x2004, true, 5)).hasMessageContaining("8-aligned");
+        assertThat(Commands.flushDwStore(0x2008, true, 5, true)[0] & (1 << 8)).as("notify").isNotZero();
+        assertThat(flush[0] & (1 << 8)).isZero();
 
         int[] pc = Commands.pipeControlStore(0x3000, false, 7, 8);
         assertThat(pc[0]).isEqualTo(0x7A00_0004);
@@ -63,6 +65,8 @@ final class CommandsTest {
         assertThat(pc[1] & ((1 << 21) | (1 << 23))).as("no store-index, no MMIO write").isZero();
         assertThat(pc).endsWith(0x3000, 0, 7, 8);
         assertThat(Commands.pipeControlStore(0x3000, true, 7, 8)[1] & (1 << 24)).isNotZero();
+        assertThat(pc[1] & (1 << 8)).isZero();
+        assertThat(Commands.pipeControlStore(0x3000, true, 7, 8, true)[1] & (1 << 8)).as("notify").isNotZero();
     }
 
     @Test

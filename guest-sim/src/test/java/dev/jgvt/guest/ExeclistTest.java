@@ -42,9 +42,9 @@ final class ExeclistTest {
             second.ring().emit(Commands.noop());
             second.ring().emit(Commands.userInterrupt());
             if (round % 2 == 0) {
-                port.submit(true, first);
+                port.submit(engine.userInterrupt(), first);
             } else {
-                port.submit(true, first, second);
+                port.submit(engine.userInterrupt(), first, second);
             }
             assertThat(interrupts.awaitUntil(port::poll, WAIT)).as("round %d", round).isTrue();
             assertThat(port.takeErrors()).isEmpty();
@@ -63,7 +63,7 @@ final class ExeclistTest {
         Execlist port = port(GuestEngine.VECS);
         LogicalContext c = context(GuestEngine.VECS, 1);
         c.ring().emit(Commands.userInterrupt());
-        port.submit(true, c);
+        port.submit(GuestEngine.VECS.userInterrupt(), c);
         assertThat(interrupts.awaitUntil(port::poll, SHORT)).isFalse();
         port.timedOut("frame 0");
         assertThat(port.takeErrors()).singleElement().asString()
@@ -79,10 +79,32 @@ final class ExeclistTest {
         Execlist port = port(GuestEngine.VCS0);
         LogicalContext c = context(GuestEngine.VCS0, 1);
         c.ring().emit(Commands.userInterrupt());
-        port.submit(true, c);
+        port.submit(GuestEngine.VCS0.userInterrupt(), c);
         assertThat(interrupts.awaitUntil(port::poll, SHORT)).isFalse();
         port.timedOut("frame 2");
         assertThat(port.takeErrors()).singleElement().asString().contains("its context-switch interrupt");
+    }
+
+    @Test
+    void aNotifyInterruptThatNeverComesIsATimeout() throws InterruptedException {
+        gpu.mode = ScriptedGpu.Mode.NO_NOTIFY;
+        Execlist port = port(GuestEngine.BCS);
+        LogicalContext c = context(GuestEngine.BCS, 1);
+        c.ring().emit(Commands.flushDwStore(0x1000, false, 1, true));
+        c.ring().emit(Commands.userInterrupt());
+        port.submit(port.events(), c);
+        assertThat(interrupts.awaitUntil(port::poll, SHORT)).isFalse();
+        port.timedOut("frame 1");
+        assertThat(port.takeErrors()).singleElement().asString()
+                .contains("timed out waiting for its interrupts 0x110000 (saw 0x10000)");
+    }
+
+    @Test
+    void onlyTheEnginesOwnEventsCanBeExpected() {
+        Execlist port = port(GuestEngine.VCS0);
+        LogicalContext c = context(GuestEngine.VCS0, 1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> port.submit(GuestEngine.BCS.userInterrupt(), c))
+                .hasMessageContaining("are not VCS0's");
     }
 
     @Test
@@ -93,7 +115,7 @@ final class ExeclistTest {
         LogicalContext b = context(GuestEngine.RCS, 0x202);
         a.ring().emit(Commands.noop());
         b.ring().emit(Commands.noop());
-        port.submit(false, a, b);
+        port.submit(0, a, b);
         assertThat(interrupts.awaitUntil(port::poll, WAIT)).isTrue();
         List<String> errors = port.takeErrors();
         assertThat(errors).singleElement().asString().contains("RCS: CSB entry 1").contains("context 0x241")
@@ -108,7 +130,7 @@ final class ExeclistTest {
         Execlist port = port(GuestEngine.BCS);
         LogicalContext c = context(GuestEngine.BCS, 5);
         c.ring().emit(Commands.noop());
-        port.submit(false, c);
+        port.submit(0, c);
         assertThat(interrupts.awaitUntil(port::poll, WAIT)).isTrue();
         assertThat(port.takeErrors()).singleElement().asString().contains("expected {status 0x1}");
     }
@@ -119,7 +141,7 @@ final class ExeclistTest {
         Execlist port = port(GuestEngine.BCS);
         LogicalContext c = context(GuestEngine.BCS, 5);
         c.ring().emit(Commands.noop());
-        port.submit(false, c);
+        port.submit(0, c);
         assertThat(interrupts.awaitUntil(port::poll, WAIT)).isTrue();
         assertThat(port.succeeded()).isFalse();
         assertThat(port.takeErrors()).singleElement().asString()

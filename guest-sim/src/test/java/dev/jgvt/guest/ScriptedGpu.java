@@ -8,10 +8,10 @@ import java.util.Map;
  * A test device behind {@link RamPlatform}: answers PVINFO like a vGPU, translates GGTT entries the guest
  * wrote, and answers ELSP submissions the way {@link #mode} says — correctly (RING_HEAD write-back, CSB entries
  * in the status page mirror and registers, context-switch and user interrupts with an MSI), or with one thing
- * wrong. It executes no commands.
+ * wrong. It executes no commands; it raises the engine's user and notify interrupts whatever the commands are.
  */
 final class ScriptedGpu extends RamPlatform {
-    enum Mode { CORRECT, NO_CSB, WRONG_CONTEXT_ID, NO_IDLE_TO_ACTIVE, NO_INTERRUPT, NO_HEAD_WRITE_BACK }
+    enum Mode { CORRECT, NO_CSB, WRONG_CONTEXT_ID, NO_IDLE_TO_ACTIVE, NO_INTERRUPT, NO_NOTIFY, NO_HEAD_WRITE_BACK }
 
     private static final long MASTER = 0x44200;
     private static final long[] GROUPS = {0x44300, 0x44310, 0x44330, 0x44400};
@@ -114,7 +114,8 @@ final class ScriptedGpu extends RamPlatform {
             int group = engine.interruptGroup().ordinal();
             long iir = GROUPS[group] + 8;
             super.mmioWrite(GuestPlatform.BAR0, iir, 4, super.mmioRead(GuestPlatform.BAR0, iir, 4)
-                    | engine.contextSwitchInterrupt() | engine.userInterrupt());
+                    | engine.contextSwitchInterrupt() | engine.userInterrupt()
+                    | (mode == Mode.NO_NOTIFY ? 0 : engine.notifyInterrupt()));
             msis++;
             notifyAll();
         }
