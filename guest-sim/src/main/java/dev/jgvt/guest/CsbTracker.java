@@ -1,5 +1,7 @@
 package dev.jgvt.guest;
 
+import static java.util.Objects.requireNonNull;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +46,7 @@ final class CsbTracker {
     private int completions;
 
     CsbTracker(String engine) {
-        this.engine = java.util.Objects.requireNonNull(engine, "engine is null");
+        this.engine = requireNonNull(engine, "engine is null");
     }
 
     /** Expects the events of a submission of {@code contextIds} (element 0 first) on an idle engine. */

@@ -3,6 +3,7 @@ package dev.jgvt.guest;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -85,7 +86,7 @@ final class Execlist {
             c.publishTail();
         }
         csb.reset();
-        csb.submitted(java.util.Arrays.stream(contexts).mapToInt(LogicalContext::id).toArray());
+        csb.submitted(Arrays.stream(contexts).mapToInt(LogicalContext::id).toArray());
         running = List.of(contexts);
         active = true;
         succeeded = false;

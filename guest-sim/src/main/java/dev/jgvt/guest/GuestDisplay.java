@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 /**
  * The guest driver's display code: a linear XRGB8888 framebuffer in its aperture balloon, backed by guest
@@ -65,7 +66,7 @@ public final class GuestDisplay {
 
     /** Draws {@link Picture} frame {@code frame} of vGPU {@code index} into the framebuffer's RAM with the CPU. */
     public void draw(Framebuffer fb, int index, int frame) {
-        java.util.List<Picture.Rect> overlays = Picture.overlays(index, frame, fb.width(), fb.height());
+        List<Picture.Rect> overlays = Picture.overlays(index, frame, fb.width(), fb.height());
         paint(platform, fb.gpa(), fb.stride(), fb.width(), fb.height(),
                 (x, y) -> Picture.pixel(overlays, index, fb.width(), fb.height(), x, y));
     }

@@ -1,5 +1,6 @@
 package dev.jgvt.guest;
 
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -51,7 +52,7 @@ final class PteChurn {
     }
 
     /** Remaps 16 random pages of the window; returns the last one that moved to another frame, if any. */
-    java.util.Optional<Remap> step() {
+    Optional<Remap> step() {
         int[] before = mapped.clone();
         int moved = -1;
         for (int i = 0; i < 16; i++) {
@@ -64,9 +65,9 @@ final class PteChurn {
             }
         }
         if (moved < 0 || mapped[moved] == before[moved]) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of(new Remap(WINDOW + moved * PAGE, frames[before[moved]], frames[mapped[moved]]));
+        return Optional.of(new Remap(WINDOW + moved * PAGE, frames[before[moved]], frames[mapped[moved]]));
     }
 
     /** Entries one {@link #step} writes. */

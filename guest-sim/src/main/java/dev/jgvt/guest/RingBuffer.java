@@ -2,6 +2,8 @@ package dev.jgvt.guest;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.Arrays;
+
 /**
  * A ring buffer in guest RAM, mapped in the GGTT. The writer appends commands at the tail; a command block
  * that would run past the end is not split: the rest of the ring is filled with MI_NOOPs and the block starts
@@ -67,7 +69,7 @@ final class RingBuffer {
             Ram.writeInts(platform, gpa + tail, new int[padding / 4]);
             tail = 0;
         }
-        int[] padded = java.util.Arrays.copyOf(block, length);
+        int[] padded = Arrays.copyOf(block, length);
         Ram.writeInts(platform, gpa + tail, padded);
         tail = (tail + blockBytes) % bytes;
     }

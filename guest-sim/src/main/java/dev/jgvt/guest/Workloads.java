@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -419,7 +420,7 @@ final class Workloads {
 
         void add(int[] command) {
             if (size + command.length > dwords.length) {
-                dwords = java.util.Arrays.copyOf(dwords, Math.max(dwords.length * 2, size + command.length));
+                dwords = Arrays.copyOf(dwords, Math.max(dwords.length * 2, size + command.length));
             }
             System.arraycopy(command, 0, dwords, size, command.length);
             size += command.length;
@@ -429,7 +430,7 @@ final class Workloads {
             if (4L * size > PAGE) {
                 throw new GuestException("a batch of " + size + " dwords does not fit its page");
             }
-            return java.util.Arrays.copyOf(dwords, size);
+            return Arrays.copyOf(dwords, size);
         }
     }
 }
