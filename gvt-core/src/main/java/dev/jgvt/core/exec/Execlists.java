@@ -442,8 +442,9 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             }
             stats.completed++;
             Workload next = scheduler.peek(this, w.guestEngine);
-            boolean liteRestore = next != null && next.descriptor.contextId() == w.descriptor.contextId()
-                    && next.slot == w.slot;
+            // GVT-g: when the next queued submission starts with the same context, the guest expects a lite
+            // restore (emitted by that submission's schedule-in), not a completion
+            boolean liteRestore = next != null && next.first && next.descriptor.contextId() == w.descriptor.contextId();
             if (!liteRestore) {
                 execlists[e].scheduleOut();
             }
