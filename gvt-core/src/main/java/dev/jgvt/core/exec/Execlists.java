@@ -155,8 +155,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** What happened so far. */
     public ExecStats stats() {
         ExecStats[] result = new ExecStats[1];
-        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(this)));
-        return result[0] == null ? stats.snapshot(0) : result[0];
+        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(this), executing()));
+        return result[0] == null ? stats.snapshot(0, executing()) : result[0];
     }
 
     // ------------------------------------------------------------------------------------------ ELSP (trap thread)
@@ -536,6 +536,12 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     }
 
     // ------------------------------------------------------------------------------------------------ resets
+
+    private int executing() {
+        synchronized (executionMonitor) {
+            return executing;
+        }
+    }
 
     /** The host engine stopped executing a workload {@link #prepare} returned a submission for. */
     void executionEnded() {
