@@ -279,11 +279,41 @@ final class SubmissionIT {
     private static final int BB_START_PPGTT = 0x1880_0101;
     private static final long LOOP = 0x2000_0000L;
 
-    /** Maps a PPGTT batch at {@link #LOOP} that starts itself again: it runs until the engine's command bound. */
-    private static void mapLoopingBatch(MiniGuest g) {
+    /**
+     * Maps a PPGTT batch at {@link #LOOP} that starts itself again: it runs until the engine's command bound.
+     * Returns its guest frame.
+     */
+    private static long mapLoopingBatch(MiniGuest g) {
         long page = g.frames.frame();
         g.ppgtt.map4k(LOOP, page, 4096);
         g.writeInts(page, BB_START_PPGTT, (int) LOOP, 0, 0);
+        return page;
+    }
+
+    @Test
+    void guestRamUnmappedUnderARunningWorkloadFailsItInsteadOfReportingIt() throws InterruptedException {
+        try (Gvt gvt = engine()) {
+            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
+            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(vgpu.id(), "fake",
+                    new AttachRequest.InProcess("g", RAM)).inProcessGuest().orElseThrow()), 0);
+            long batch = mapLoopingBatch(g);
+            Context rcs = g.context(RCS);
+            rcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (gvt.stats(vgpu.id()).orElseThrow().exec().executing() == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            vgpu.dmaUnmapped(batch, 4096); // what the plugin calls when the VMM unmaps that RAM
+            ExecStats stats = gvt.stats(vgpu.id()).orElseThrow().exec();
+            while (stats.failed() + stats.hung() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+                stats = gvt.stats(vgpu.id()).orElseThrow().exec();
+            }
+            assertThat(stats.failed()).as("%s", stats).isEqualTo(1);
+            assertThat(stats.hung()).isZero();
+            assertThat(stats.completed()).isZero();
+            assertThat(rcs.csb()).as("never reported complete").hasSize(1);
+        }
     }
 
     @Test

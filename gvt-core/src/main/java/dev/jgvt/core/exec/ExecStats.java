@@ -17,10 +17,11 @@ package dev.jgvt.core.exec;
  * @param hwspMisses context-status mirror writes that found no hardware status page
  * @param mediationNanos time the core spent on this vGPU's submissions outside the host engines: ELSP
  *     handling, preparing (shadow PPGTT, scan, shadow copies) and completing workloads
+ * @param executing workloads executing on host engines at the time of the snapshot
  */
 public record ExecStats(long submissions, long completed, long rejected, long hung, long failed,
         long droppedSubmissions, long bytesScanned, long scanNanos, long commandsExecuted, long ownedNanos,
-        long hwspMisses, long mediationNanos) {
+        long hwspMisses, long mediationNanos, int executing) {
     /** Scan throughput in MB/s (0 before anything was scanned). */
     public double scanMegabytesPerSecond() {
         return scanNanos == 0 ? 0 : bytesScanned * 1e3 / scanNanos;
@@ -40,9 +41,9 @@ public record ExecStats(long submissions, long completed, long rejected, long hu
         long hwspMisses;
         long mediationNanos;
 
-        ExecStats snapshot(long ownedNanos) {
+        ExecStats snapshot(long ownedNanos, int executing) {
             return new ExecStats(submissions, completed, rejected, hung, failed, droppedSubmissions, bytesScanned,
-                    scanNanos, commandsExecuted, ownedNanos, hwspMisses, mediationNanos);
+                    scanNanos, commandsExecuted, ownedNanos, hwspMisses, mediationNanos, executing);
         }
     }
 }

@@ -155,8 +155,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** What happened so far. */
     public ExecStats stats() {
         ExecStats[] result = new ExecStats[1];
-        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(this)));
-        return result[0] == null ? stats.snapshot(0) : result[0];
+        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(this), executing()));
+        return result[0] == null ? stats.snapshot(0, executing()) : result[0];
     }
 
     // ------------------------------------------------------------------------------------------ ELSP (trap thread)
@@ -442,8 +442,9 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             }
             stats.completed++;
             Workload next = scheduler.peek(this, w.guestEngine);
-            boolean liteRestore = next != null && next.descriptor.contextId() == w.descriptor.contextId()
-                    && next.slot == w.slot;
+            // GVT-g: when the next queued submission starts with the same context, the guest expects a lite
+            // restore (emitted by that submission's schedule-in), not a completion
+            boolean liteRestore = next != null && next.first && next.descriptor.contextId() == w.descriptor.contextId();
             if (!liteRestore) {
                 execlists[e].scheduleOut();
             }
@@ -535,6 +536,12 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     }
 
     // ------------------------------------------------------------------------------------------------ resets
+
+    private int executing() {
+        synchronized (executionMonitor) {
+            return executing;
+        }
+    }
 
     /** The host engine stopped executing a workload {@link #prepare} returned a submission for. */
     void executionEnded() {
