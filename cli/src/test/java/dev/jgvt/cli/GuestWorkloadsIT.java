@@ -10,10 +10,13 @@ import dev.jgvt.core.engine.VgpuStats;
 import dev.jgvt.core.vgpu.Vgpu;
 import dev.jgvt.guest.GuestDriver;
 import dev.jgvt.guest.GuestEngine;
+import dev.jgvt.guest.GuestPlatform;
 import dev.jgvt.guest.Picture;
 import dev.jgvt.sim.SimGpu;
 import dev.jgvt.sim.SimGpuConfig;
 import dev.jgvt.spi.AttachRequest;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -94,6 +97,96 @@ final class GuestWorkloadsIT {
                 assertThat(stats.exec().hwspMisses()).isZero();
                 assertThat(stats.exec().bytesScanned()).isPositive();
             }
+        }
+    }
+
+    /**
+     * The first ELSP submission to VCS0 never reaches the device (dropped on the way): the guest times out,
+     * reports it, resets the engine through GDRST on the real device model, enables execlists again, and every
+     * later submission on that engine completes and is checked.
+     */
+    @Test
+    void aSubmissionThatNeverArrivesIsReportedAndTheGuestRecoversTheEngineWithAReset() throws Exception {
+        try (Gvt gvt = Gvt.start(GvtConfig.of(Distribution.home().resolve("plugins")), gpu)) {
+            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_8");
+            AttachedVgpu attached = gvt.attach(vgpu.id(), "fake", new AttachRequest.InProcess("lossy", RAM));
+            InProcessPlatform real = new InProcessPlatform(attached.inProcessGuest().orElseThrow());
+            int[] dropped = {0};
+            GuestPlatform lossy = new ForwardingPlatform(real) {
+                @Override
+                public void mmioWrite(int bar, long offset, int size, long value) {
+                    if (bar == GuestPlatform.BAR0 && offset == 0x12230 && dropped[0] < 4) {
+                        dropped[0]++;
+                        return;
+                    }
+                    super.mmioWrite(bar, offset, size, value);
+                }
+            };
+            GuestDriver.Report report = new GuestDriver(lossy, vgpu.id(), 64, 48).run(3, () -> true, f -> { });
+
+            assertThat(report.errors()).singleElement().asString()
+                    .contains("frame 0: VCS0: frame 0 timed out waiting for its CSB events");
+            assertThat(report.submissions()).isEqualTo(4L * 3);
+            assertThat(report.completions()).containsEntry(GuestEngine.VCS0, 2L).containsEntry(GuestEngine.BCS, 3L);
+            assertThat(report.valueMismatches()).isZero();
+            assertThat(report.pixelMismatches()).isZero();
+            VgpuStats stats = gvt.stats(vgpu.id()).orElseThrow();
+            assertThat(stats.failsafe()).isFalse();
+            assertThat(stats.exec().completed()).isEqualTo(5L * 3 - 1);
+        }
+    }
+
+    /** A platform that passes everything to another one. */
+    private static class ForwardingPlatform implements GuestPlatform {
+        private final GuestPlatform delegate;
+
+        ForwardingPlatform(GuestPlatform delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public long configRead(int offset, int size) {
+            return delegate.configRead(offset, size);
+        }
+
+        @Override
+        public void configWrite(int offset, int size, long value) {
+            delegate.configWrite(offset, size, value);
+        }
+
+        @Override
+        public long mmioRead(int bar, long offset, int size) {
+            return delegate.mmioRead(bar, offset, size);
+        }
+
+        @Override
+        public void mmioWrite(int bar, long offset, int size, long value) {
+            delegate.mmioWrite(bar, offset, size, value);
+        }
+
+        @Override
+        public long ramSize() {
+            return delegate.ramSize();
+        }
+
+        @Override
+        public void ramRead(long gpa, MemorySegment dst) {
+            delegate.ramRead(gpa, dst);
+        }
+
+        @Override
+        public void ramWrite(long gpa, MemorySegment src) {
+            delegate.ramWrite(gpa, src);
+        }
+
+        @Override
+        public long msiCount() {
+            return delegate.msiCount();
+        }
+
+        @Override
+        public long awaitMsi(long seen, Duration timeout) throws InterruptedException {
+            return delegate.awaitMsi(seen, timeout);
         }
     }
 }

@@ -119,6 +119,13 @@ final class CsbTracker {
         fail(engine + ": " + error);
     }
 
+    /** The engine was reset: its CSB starts again from "nothing written", nothing is pending. */
+    void engineReset() {
+        read = ENTRIES - 1;
+        expected.clear();
+        state = State.IDLE;
+    }
+
     /** Forgets a finished submission (complete or failed); the next one may be submitted. */
     void reset() {
         if (state != State.PENDING) {

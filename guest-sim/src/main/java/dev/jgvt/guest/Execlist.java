@@ -12,11 +12,16 @@ import java.util.List;
  * from the status page's mirror (entries at dword 0x10 + 2i, write pointer at dword 0x1F) and checked by a
  * {@link CsbTracker}. A submission is finished when its CSB events arrived and the engine's context-switch
  * interrupt was handled; the guest then checks that each context's RING_HEAD reached the tail it submitted.
+ * A submission that times out, or whose CSB events are wrong, is reported and the engine reset through GDRST
+ * (its unfinished commands skipped); after {@value #MAX_RESETS} resets the engine is not used any more.
  */
 final class Execlist {
     static final int CSB_MIRROR = 0x10;
     static final int CSB_MIRROR_WRITE_POINTER = 0x1F;
     static final long RING_MODE_ENABLE_RUN_LIST = 0x8000_8000L;
+    /** Resets of one engine before the guest gives it up. */
+    static final int MAX_RESETS = 2;
+    private static final long RESET_WAIT_NANOS = 1_000_000_000L;
 
     private final GuestPlatform platform;
     private final GuestInterrupts interrupts;
@@ -29,6 +34,7 @@ final class Execlist {
     private int eventsSeen;
     private int eventsExpected;
     private boolean wedged;
+    private int resets;
     private boolean active;
     private boolean succeeded;
     private long submissions;
@@ -58,7 +64,7 @@ final class Execlist {
         return engine.userInterrupt() | engine.notifyInterrupt();
     }
 
-    /** True once a submission timed out: the engine's state is unknown and the guest stops using it. */
+    /** True once the engine could not be reset (again): the guest stops using it. */
     boolean wedged() {
         return wedged;
     }
@@ -132,16 +138,16 @@ final class Execlist {
                 yield true;
             }
             case FAILED, IDLE -> {
-                // The engine's view and the guest's differ: it is not used again.
+                // The engine's view and the guest's differ: start it again from a reset.
                 errors.addAll(csb.takeErrors());
-                wedged = true;
                 active = false;
+                recover();
                 yield true;
             }
         };
     }
 
-    /** Gives up on the running submission: the engine is considered hung. */
+    /** Gives up on the running submission: the engine is considered hung and reset. */
     void timedOut(String what) {
         if (!active) {
             return;
@@ -152,7 +158,44 @@ final class Execlist {
                         : "its context-switch interrupt") : "its CSB events";
         csb.abandon(what + " timed out waiting for " + missing + " (CSB write pointer " + mirrorWritePointer() + ")");
         errors.addAll(csb.takeErrors());
-        wedged = true;
+        recover();
+    }
+
+    /**
+     * Resets the engine through GDRST and waits for the bit to clear, skips the running contexts' unfinished
+     * commands, and enables execlists again (a reset clears HWS_PGA and RING_MODE). Gives the engine up after
+     * {@value #MAX_RESETS} resets or when the reset does not complete.
+     */
+    private void recover() {
+        if (resets == MAX_RESETS) {
+            wedged = true;
+            errors.add(engine + ": not reset again after " + MAX_RESETS + " resets; the guest stops using it");
+            return;
+        }
+        resets++;
+        int bit = engine.resetDomain();
+        platform.mmioWrite(GuestPlatform.BAR0, GuestEngine.GDRST, 4, bit);
+        long deadline = System.nanoTime() + RESET_WAIT_NANOS;
+        while ((platform.mmioRead(GuestPlatform.BAR0, GuestEngine.GDRST, 4) & bit) != 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                wedged = true;
+                errors.add(engine + ": the GDRST reset did not complete within 1 s; the guest stops using it");
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        csb.engineReset();
+        Ram.writeInt(platform, hwsp.gpa() + 4L * CSB_MIRROR_WRITE_POINTER, CsbTracker.NOTHING_WRITTEN);
+        for (LogicalContext c : running) {
+            c.skipToTail();
+        }
+        running = List.of();
+        enable();
+    }
+
+    /** GDRST resets done so far. */
+    int resets() {
+        return resets;
     }
 
     private void finish() {

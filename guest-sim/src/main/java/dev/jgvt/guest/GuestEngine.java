@@ -3,13 +3,17 @@ package dev.jgvt.guest;
 /**
  * The four Gen9 engines the guest submits to: each one's MMIO base, its logical ring context size (i915's
  * Gen9 sizes: 22 pages for render, 2 for the others), and where its interrupts are in the GT interrupt
- * groups (user interrupt at {@code interruptShift}, the notify event 4 bits above it, context switch 8).
+ * groups (user interrupt at {@code interruptShift}, the notify event 4 bits above it, context switch 8),
+ * and its reset domain.
  */
 public enum GuestEngine {
-    RCS(0x2000, 22, GuestInterrupts.Group.GT0, 0),
-    BCS(0x22000, 2, GuestInterrupts.Group.GT0, 16),
-    VCS0(0x12000, 2, GuestInterrupts.Group.GT1, 0),
-    VECS(0x1A000, 2, GuestInterrupts.Group.GT3, 0);
+    RCS(0x2000, 22, GuestInterrupts.Group.GT0, 0, 1 << 1),
+    BCS(0x22000, 2, GuestInterrupts.Group.GT0, 16, 1 << 3),
+    VCS0(0x12000, 2, GuestInterrupts.Group.GT1, 0, 1 << 2),
+    VECS(0x1A000, 2, GuestInterrupts.Group.GT3, 0, 1 << 4);
+
+    /** The graphics reset register: a domain bit written 1 resets that engine and reads 1 until done. */
+    static final long GDRST = 0x941C;
 
     /** Per-engine registers, as offsets from the engine's MMIO base. */
     static final int HWS_PGA = 0x80;
@@ -30,8 +34,10 @@ public enum GuestEngine {
     private final int contextPages;
     private final GuestInterrupts.Group group;
     private final int interruptShift;
+    private final int resetDomain;
 
-    GuestEngine(int base, int contextPages, GuestInterrupts.Group group, int interruptShift) {
+    GuestEngine(int base, int contextPages, GuestInterrupts.Group group, int interruptShift, int resetDomain) {
+        this.resetDomain = resetDomain;
         this.base = base;
         this.contextPages = contextPages;
         this.group = group;
@@ -61,6 +67,11 @@ public enum GuestEngine {
 
     int contextSwitchInterrupt() {
         return 1 << (interruptShift + 8);
+    }
+
+    /** This engine's bit in GDRST. */
+    int resetDomain() {
+        return resetDomain;
     }
 
     /** The BAR0 offset of this engine's register {@code offset}. */

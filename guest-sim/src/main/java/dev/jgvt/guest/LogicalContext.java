@@ -66,6 +66,12 @@ final class LogicalContext {
         Ram.writeInt(platform, registerState() + 4L * (ContextImage.RING_TAIL + 1), ring.tail());
     }
 
+    /** After an engine reset: the unfinished commands are dropped, the image's RING_HEAD set to the tail. */
+    void skipToTail() {
+        Ram.writeInt(platform, registerState() + 4L * (ContextImage.RING_HEAD + 1), ring.tail());
+        ring.consumed(ring.tail());
+    }
+
     /** RING_HEAD's value as the image holds it now. */
     int imageHead() {
         return Ram.readInt(platform, registerState() + 4L * (ContextImage.RING_HEAD + 1)) & 0x1F_FFFC;

@@ -58,9 +58,10 @@ final class ExeclistTest {
     }
 
     @Test
-    void noCsbEventsIsATimeoutAndTheEngineIsNotUsedAgain() throws InterruptedException {
+    void noCsbEventsIsATimeoutAfterWhichTheEngineIsResetAndWorksAgain() throws InterruptedException {
         gpu.mode = ScriptedGpu.Mode.NO_CSB;
         Execlist port = port(GuestEngine.VECS);
+        long hwsPga = gpu.mmioRead(GuestPlatform.BAR0, GuestEngine.VECS.register(GuestEngine.HWS_PGA), 4);
         LogicalContext c = context(GuestEngine.VECS, 1);
         c.ring().emit(Commands.userInterrupt());
         port.submit(GuestEngine.VECS.userInterrupt(), c);
@@ -68,9 +69,39 @@ final class ExeclistTest {
         port.timedOut("frame 0");
         assertThat(port.takeErrors()).singleElement().asString()
                 .contains("VECS: frame 0 timed out waiting for its CSB events").contains("write pointer 7");
-        assertThat(port.wedged()).isTrue();
         assertThat(port.succeeded()).isFalse();
         assertThat(port.poll()).isTrue();
+
+        assertThat(gpu.resets).containsExactly(1 << 4);
+        assertThat(port.resets()).isEqualTo(1);
+        assertThat(port.wedged()).isFalse();
+        assertThat(gpu.mmioRead(GuestPlatform.BAR0, GuestEngine.VECS.register(GuestEngine.RING_MODE), 4)).isEqualTo(0x8000_8000L);
+        assertThat(gpu.mmioRead(GuestPlatform.BAR0, GuestEngine.VECS.register(GuestEngine.HWS_PGA), 4)).isEqualTo(hwsPga);
+        assertThat(c.imageHead()).as("the hung commands are skipped").isEqualTo(c.ring().tail());
+
+        gpu.mode = ScriptedGpu.Mode.CORRECT;
+        c.ring().emit(Commands.userInterrupt());
+        port.submit(GuestEngine.VECS.userInterrupt(), c);
+        assertThat(interrupts.awaitUntil(port::poll, WAIT)).isTrue();
+        assertThat(port.takeErrors()).isEmpty();
+        assertThat(port.succeeded()).isTrue();
+    }
+
+    @Test
+    void afterTwoResetsAnEngineThatStillHangsIsGivenUp() throws InterruptedException {
+        gpu.mode = ScriptedGpu.Mode.NO_CSB;
+        Execlist port = port(GuestEngine.RCS);
+        LogicalContext c = context(GuestEngine.RCS, 1);
+        for (int i = 0; i < 3; i++) {
+            assertThat(port.wedged()).isFalse();
+            c.ring().emit(Commands.noop());
+            port.submit(0, c);
+            assertThat(interrupts.awaitUntil(port::poll, Duration.ofMillis(30))).isFalse();
+            port.timedOut("frame " + i);
+        }
+        assertThat(port.wedged()).isTrue();
+        assertThat(gpu.resets).containsExactly(2, 2);
+        assertThat(port.takeErrors()).hasSize(4).last().asString().contains("RCS: not reset again after 2 resets");
     }
 
     @Test
@@ -120,7 +151,8 @@ final class ExeclistTest {
         List<String> errors = port.takeErrors();
         assertThat(errors).singleElement().asString().contains("RCS: CSB entry 1").contains("context 0x241")
                 .contains("expected {status 0x14, context 0x201}");
-        assertThat(port.wedged()).isTrue();
+        assertThat(gpu.resets).as("the engine is reset").containsExactly(2);
+        assertThat(port.wedged()).isFalse();
         assertThat(port.succeeded()).isFalse();
     }
 

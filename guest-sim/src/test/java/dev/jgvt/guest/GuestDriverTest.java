@@ -13,12 +13,14 @@ final class GuestDriverTest {
         gpu.mode = ScriptedGpu.Mode.NO_CSB;
         GuestDriver driver = new GuestDriver(gpu, 1, 32, 32, Duration.ofMillis(200), Duration.ofMillis(50));
         long start = System.nanoTime();
-        GuestDriver.Report report = driver.run(3, () -> true, f -> { });
+        GuestDriver.Report report = driver.run(4, () -> true, f -> { });
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
-        assertThat(report.frames()).isEqualTo(3);
-        assertThat(report.submissions()).as("each engine is given up after its first timeout").isEqualTo(4);
+        assertThat(report.frames()).isEqualTo(4);
+        assertThat(report.submissions()).as("each engine is reset twice, then given up").isEqualTo(3 * 4);
         assertThat(report.completions().values()).containsOnly(0L);
-        assertThat(report.errors()).filteredOn(e -> e.contains("timed out waiting for its CSB events")).hasSize(4);
+        assertThat(report.errors()).filteredOn(e -> e.contains("timed out waiting for its CSB events")).hasSize(3 * 4);
+        assertThat(report.errors()).filteredOn(e -> e.contains("not reset again after 2 resets")).hasSize(4);
+        assertThat(gpu.resets).hasSize(2 * 4);
         assertThat(report.errors()).anyMatch(e -> e.contains("no flip-done interrupt"));
         assertThat(report.valuesChecked()).as("results of failed submissions are not checked").isZero();
     }

@@ -8,7 +8,7 @@ import java.util.Map;
  * A test device behind {@link RamPlatform}: answers PVINFO like a vGPU, translates GGTT entries the guest
  * wrote, and answers ELSP submissions the way {@link #mode} says — correctly (RING_HEAD write-back, CSB entries
  * in the status page mirror and registers, context-switch and user interrupts with an MSI), or with one thing
- * wrong. It executes no commands; it raises the engine's user and notify interrupts whatever the commands are.
+ * wrong. GDRST resets an engine's execlist registers and reads 0. It executes no commands; it raises the engine's user and notify interrupts whatever the commands are.
  */
 final class ScriptedGpu extends RamPlatform {
     enum Mode { CORRECT, NO_CSB, WRONG_CONTEXT_ID, NO_IDLE_TO_ACTIVE, NO_INTERRUPT, NO_NOTIFY, NO_HEAD_WRITE_BACK }
@@ -22,6 +22,8 @@ final class ScriptedGpu extends RamPlatform {
     private final Map<Long, Integer> elspCount = new HashMap<>();
     private final Map<Long, Integer> csbWritePointer = new HashMap<>();
     private long msis;
+    /** GDRST domain masks the guest wrote, in order. */
+    final java.util.List<Integer> resets = new java.util.ArrayList<>();
     private boolean masterEnabled;
 
     ScriptedGpu() {
@@ -56,6 +58,18 @@ final class ScriptedGpu extends RamPlatform {
     public synchronized void mmioWrite(int bar, long offset, int size, long value) {
         if (offset == MASTER) {
             masterEnabled = (value & (1L << 31)) != 0;
+            return;
+        }
+        if (offset == GuestEngine.GDRST) {
+            resets.add((int) value);
+            for (GuestEngine engine : GuestEngine.values()) {
+                if ((value & engine.resetDomain()) != 0) {
+                    super.mmioWrite(bar, engine.register(GuestEngine.CSB_POINTER), 4, 7);
+                    super.mmioWrite(bar, engine.register(GuestEngine.RING_MODE), 4, 0);
+                    super.mmioWrite(bar, engine.register(GuestEngine.HWS_PGA), 4, 0);
+                    csbWritePointer.remove(engine.register(0));
+                }
+            }
             return;
         }
         for (long group : GROUPS) {
