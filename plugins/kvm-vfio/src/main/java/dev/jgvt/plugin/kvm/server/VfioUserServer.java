@@ -212,8 +212,28 @@ public final class VfioUserServer implements GuestBinding {
     @Override
     public InterruptSink interrupts() {
         ensureOpen();
-        return interrupts;
+        return sink;
     }
+
+    /** The client's eventfds; after detach every signal fails ILLEGAL_STATE (never blocks either way). */
+    private final InterruptSink sink = new InterruptSink() {
+        @Override
+        public void signalMsi() {
+            ensureOpen();
+            interrupts.signalMsi();
+        }
+
+        @Override
+        public void signalIntx() {
+            ensureOpen();
+            interrupts.signalIntx();
+        }
+
+        @Override
+        public long droppedSignals() {
+            return interrupts.droppedSignals();
+        }
+    };
 
     private void ensureOpen() {
         if (closed.get()) {

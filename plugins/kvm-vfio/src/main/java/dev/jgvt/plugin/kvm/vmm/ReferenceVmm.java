@@ -371,6 +371,20 @@ public final class ReferenceVmm implements InProcessGuest, AutoCloseable {
         }
     }
 
+    /** A little-endian 64-bit guest RAM read. */
+    public long ramReadLong(long gpa) {
+        MemorySegment buf = MemorySegment.ofArray(new long[1]);
+        ramRead(gpa, buf);
+        return buf.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+    }
+
+    /** A little-endian 64-bit guest RAM write (forwarded if the frame is protected). */
+    public void ramWriteLong(long gpa, long value) {
+        MemorySegment buf = MemorySegment.ofArray(new long[1]);
+        buf.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, value);
+        ramWrite(gpa, buf);
+    }
+
     private void msiLoop() {
         while (!closing) {
             long n;
