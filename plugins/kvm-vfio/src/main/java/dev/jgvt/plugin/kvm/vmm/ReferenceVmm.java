@@ -151,6 +151,29 @@ public final class ReferenceVmm implements InProcessGuest, AutoCloseable {
         return new ReferenceVmm(requireNonNull(socket, "socket is null"), requireNonNull(options, "options is null"));
     }
 
+    /**
+     * The entry point for callers that load this class from the plugin jar as a file ({@code gvt vmm}): connects
+     * with settings {@code ram} (bytes, default 128 MiB) and {@code pageTracking} ({@code true}/{@code false},
+     * default true). The result is also {@link AutoCloseable}.
+     */
+    public static InProcessGuest open(Path socket, Map<String, String> settings) {
+        requireNonNull(settings, "settings is null");
+        long ram;
+        try {
+            ram = Long.parseLong(settings.getOrDefault("ram", Long.toString(128L << 20)));
+        } catch (NumberFormatException e) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "ram setting '" + settings.get("ram") + "' is not a number");
+        }
+        boolean tracking = !"false".equals(settings.getOrDefault("pageTracking", "true"));
+        return connect(socket, Options.of(ram).withPageTracking(tracking));
+    }
+
+    @Override
+    public String toString() {
+        return "vfio-user client: page tracking " + (tracking ? "negotiated" : "off") + ", " + device.numRegions() + " regions, "
+                + "server max_data_xfer_size " + server.maxDataXferSize();
+    }
+
     /** Whether the server accepted the page-tracking extension. */
     public boolean pageTracking() {
         return tracking;
