@@ -444,9 +444,9 @@ final class Connection {
         return new RegionInfo(needed, full.flags(), index, r.size(), regionOffset(index), caps);
     }
 
-    /** Where region {@code index} would sit in a device fd (VFIO's PCI convention); nothing is mmappable. */
+    /** The region's offset for mmap: 0, as libvfio-user reports it; no region of this server is mmappable. */
     private static long regionOffset(int index) {
-        return (long) index << 40;
+        return 0;
     }
 
     private Payload irqInfo(IrqInfo request) {
