@@ -38,7 +38,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -52,6 +51,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import dev.jgvt.plugin.kvm.os.UnixSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,11 +100,15 @@ final class Connection {
     private final ConcurrentSkipListMap<Long, MessageRegion> messageRegions =
             new ConcurrentSkipListMap<>(Comparator.comparing(Long::longValue, Long::compareUnsigned));
     private final Map<Integer, CompletableFuture<RawMessage>> pending = new ConcurrentHashMap<>();
-    private final ArrayDeque<RawMessage> backlog = new ArrayDeque<>();
+    /** Client commands read from the socket and not yet served, in socket order. */
+    private final ConcurrentLinkedQueue<RawMessage> backlog = new ConcurrentLinkedQueue<>();
+    /** Whoever reads the socket holds this: the server thread, or a thread waiting for its reply. */
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final UnixSocket socket;
     private final AtomicInteger nextId = new AtomicInteger();
     private volatile Thread reader;
     private volatile boolean ended;
-    private boolean endOfStream;
+    private volatile boolean endOfStream;
     /** Whether the message being handled gave its fds to an owner (DMA regions, eventfds). */
     private boolean fdsTaken;
     private boolean versioned;
@@ -109,8 +116,10 @@ final class Connection {
     private volatile Optional<PageTracking.Offer> tracking = Optional.empty();
     private long messages;
 
-    Connection(VfioUserServer server, VfioUserChannel channel, DeviceModel device, DmaRegions dma, Duration callTimeout) {
+    Connection(VfioUserServer server, UnixSocket socket, VfioUserChannel channel, DeviceModel device, DmaRegions dma,
+            Duration callTimeout) {
         this.server = requireNonNull(server, "server is null");
+        this.socket = requireNonNull(socket, "socket is null");
         this.channel = requireNonNull(channel, "channel is null");
         this.device = requireNonNull(device, "device is null");
         this.dma = requireNonNull(dma, "dma is null");
@@ -140,11 +149,15 @@ final class Connection {
                     if (endOfStream) {
                         break;
                     }
-                    Optional<RawMessage> next = channel.receiveRaw();
-                    if (next.isEmpty()) {
-                        break;
+                    readLock.lock();
+                    try {
+                        if (backlog.isEmpty() && !endOfStream) {
+                            readOne();
+                        }
+                    } finally {
+                        readLock.unlock();
                     }
-                    m = next.get();
+                    continue;
                 }
                 messages++;
                 if (!handle(m)) {
@@ -158,6 +171,44 @@ final class Connection {
         } finally {
             end();
         }
+    }
+
+    /**
+     * Reads one message (the caller holds {@link #readLock}): a reply completes its command's future, a
+     * command joins the backlog. End of stream, a broken stream or a reply to nothing ends the stream and
+     * fails every pending command.
+     */
+    private void readOne() {
+        Optional<RawMessage> next;
+        try {
+            next = channel.receiveRaw();
+        } catch (RuntimeException e) {
+            endStream(e instanceof GvtException g ? g : new GvtException(ErrorCode.IO_ERROR, e.toString()));
+            throw e;
+        }
+        if (next.isEmpty()) {
+            endStream(new GvtException(ErrorCode.IO_ERROR, server.name() + ": the client disconnected"));
+            return;
+        }
+        RawMessage m = next.get();
+        if (!m.header().isReply()) {
+            backlog.add(m);
+            return;
+        }
+        m.closeFds();
+        CompletableFuture<RawMessage> f = pending.remove(m.header().id());
+        if (f == null) {
+            GvtException e = new GvtException(ErrorCode.PROTOCOL_ERROR, "a reply with id " + m.header().id() + " to no command of the server");
+            endStream(e);
+            throw e;
+        }
+        f.complete(m);
+    }
+
+    private void endStream(GvtException cause) {
+        endOfStream = true;
+        channel.shutdown();
+        pending.values().forEach(f -> f.completeExceptionally(cause));
     }
 
     /** Wakes the reader (end of stream) so that {@link #serve} tears down; for detach. */
@@ -201,15 +252,6 @@ final class Connection {
     /** Handles one message; false ends the connection. */
     private boolean handle(RawMessage m) {
         Header h = m.header();
-        if (h.isReply()) {
-            m.closeFds();
-            CompletableFuture<RawMessage> f = pending.remove(h.id());
-            if (f == null) {
-                throw new GvtException(ErrorCode.PROTOCOL_ERROR, "a reply with id " + h.id() + " to no command of the server");
-            }
-            f.complete(m);
-            return true;
-        }
         if (!versioned) {
             return version(m);
         }
@@ -604,35 +646,29 @@ final class Connection {
 
     /**
      * Sends a command to the client and waits for its reply; an error reply throws with the errno's code.
-     * On the reader thread the socket is read here (client commands that arrive meanwhile are queued and
-     * served afterwards, in order); elsewhere the reader completes the reply.
+     * Whoever holds the read lock reads the socket: usually the server thread, which completes the reply; but
+     * when the server thread is busy (for example waiting for the device while this thread holds the device),
+     * the waiting thread takes the lock and reads the reply itself, queueing any client command it reads for
+     * the server thread. On the server thread the socket is read here directly.
      */
     private RawMessage call(int command, Payload payload, String what) {
-        if (ended) {
+        if (ended || endOfStream) {
             throw new GvtException(ErrorCode.IO_ERROR, what + ": the client is gone");
         }
         int id = nextId.getAndIncrement() & 0xFFFF;
         Message message = new Message(new Header(id, command, Header.SIZE + payload.length(), Header.TYPE_COMMAND, 0), payload);
+        CompletableFuture<RawMessage> f = new CompletableFuture<>();
+        pending.put(id, f);
         RawMessage reply;
-        if (Thread.currentThread() == reader) {
+        try {
             channel.send(message);
-            reply = pumpUntilReply(id, what);
-        } else {
-            CompletableFuture<RawMessage> f = new CompletableFuture<>();
-            pending.put(id, f);
-            try {
-                channel.send(message);
-                reply = f.get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                throw new GvtException(ErrorCode.TIMEOUT, what + ": no reply from the client within " + callTimeout.toMillis() + " ms");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new GvtException(ErrorCode.IO_ERROR, what + ": interrupted");
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof GvtException g ? g : new GvtException(ErrorCode.IO_ERROR, what + ": " + e.getCause());
-            } finally {
-                pending.remove(id);
-            }
+            reply = awaitReply(f, what);
+        } finally {
+            pending.remove(id);
+        }
+        if (reply.header().command() != command) {
+            throw new GvtException(ErrorCode.PROTOCOL_ERROR, what + ": the reply with id " + id + " is for command "
+                    + reply.header().command());
         }
         if (reply.header().isError()) {
             int errno = reply.header().error();
@@ -641,43 +677,57 @@ final class Connection {
         return reply;
     }
 
-    private RawMessage pumpUntilReply(int id, String what) {
-        while (true) {
-            Optional<RawMessage> next;
-            try {
-                next = channel.receiveRaw();
-            } catch (RuntimeException e) {
-                endOfStream = true;
-                throw e;
-            }
-            if (next.isEmpty()) {
-                endOfStream = true;
+    private RawMessage awaitReply(CompletableFuture<RawMessage> f, String what) {
+        boolean onReader = Thread.currentThread() == reader;
+        long deadline = System.nanoTime() + callTimeout.toNanos();
+        while (!f.isDone()) {
+            if (endOfStream) {
                 throw new GvtException(ErrorCode.IO_ERROR, what + ": the client disconnected before replying");
             }
-            RawMessage m = next.get();
-            if (!m.header().isReply()) {
-                backlog.add(m);
+            if (onReader) {
+                readLock.lock();
+                try {
+                    if (!f.isDone() && !endOfStream) {
+                        readOne();
+                    }
+                } finally {
+                    readLock.unlock();
+                }
                 continue;
             }
-            m.closeFds();
-            if (m.header().id() == id && m.header().command() == commandOf(what)) {
-                return m;
+            if (System.nanoTime() > deadline) {
+                throw new GvtException(ErrorCode.TIMEOUT, what + ": no reply from the client within " + callTimeout.toMillis() + " ms");
             }
-            CompletableFuture<RawMessage> other = pending.remove(m.header().id());
-            if (other == null) {
-                throw new GvtException(ErrorCode.PROTOCOL_ERROR, what + ": a reply with id " + m.header().id()
-                        + " to no command of the server");
+            if (readLock.tryLock()) {
+                try {
+                    if (!f.isDone() && !endOfStream && socket.available() > 0) {
+                        readOne();
+                    }
+                } finally {
+                    readLock.unlock();
+                }
+                if (!f.isDone()) {
+                    LockSupport.parkNanos(20_000);
+                }
+            } else {
+                try {
+                    f.get(100, TimeUnit.MICROSECONDS);
+                } catch (TimeoutException e) {
+                    // poll again
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new GvtException(ErrorCode.IO_ERROR, what + ": interrupted");
+                } catch (ExecutionException e) {
+                    break;
+                }
             }
-            other.complete(m);
         }
-    }
-
-    private static int commandOf(String what) {
-        return switch (what) {
-            case "DMA_READ" -> Command.DMA_READ.number();
-            case "DMA_WRITE" -> Command.DMA_WRITE.number();
-            default -> PageTracking.TRACK_SET;
-        };
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof GvtException g ? new GvtException(g.code(), what + ": " + g.getMessage(), g)
+                    : new GvtException(ErrorCode.IO_ERROR, what + ": " + e.getCause());
+        }
     }
 
     static void closeFds(int[] fds) {

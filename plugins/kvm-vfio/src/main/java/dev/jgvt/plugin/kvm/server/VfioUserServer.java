@@ -164,7 +164,7 @@ public final class VfioUserServer implements GuestBinding {
                 return;
             }
             clients.incrementAndGet();
-            Connection c = new Connection(this, new VfioUserChannel(socket, codec, Connection.MAX_MSG_FDS), device,
+            Connection c = new Connection(this, socket, new VfioUserChannel(socket, codec, Connection.MAX_MSG_FDS), device,
                     new DmaRegions(iommu), CALL_TIMEOUT);
             current = c;
             log.info("{}: client {} connected", name, clients.get());

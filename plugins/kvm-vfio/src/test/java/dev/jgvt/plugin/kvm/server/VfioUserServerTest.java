@@ -449,6 +449,41 @@ final class VfioUserServerTest {
         }
     }
 
+    /**
+     * A thread holding what the server thread waits for (here: a lock the device takes while serving a client
+     * command, as the core's vGPU lock) can still get its TRACK_SET reply: it reads the socket itself.
+     */
+    @Test
+    void aCommandFromAThreadTheServerThreadWaitsForDoesNotDeadlock() throws Exception {
+        try (ReferenceVmm vmm = ReferenceVmm.connect(socket, ReferenceVmm.Options.of(1 << 20))) {
+            PageTracker tracker = server.tracker().orElseThrow();
+            tracker.track(5);
+            java.util.concurrent.locks.ReentrantLock deviceLock = new java.util.concurrent.locks.ReentrantLock();
+            java.util.concurrent.CountDownLatch inDevice = new java.util.concurrent.CountDownLatch(1);
+            device.onTrackedWrite((gpa, bytes) -> {
+                inDevice.countDown();
+                deviceLock.lock();
+                deviceLock.unlock();
+            });
+            deviceLock.lock();
+            Thread guest;
+            try {
+                guest = Thread.ofPlatform().start(() -> vmm.ramWriteLong(5 * 4096, 1));
+                assertThat(inDevice.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                long t0 = System.nanoTime();
+                tracker.track(7);
+                assertThat(System.nanoTime() - t0).as("TRACK_SET round trip while the server thread waits").isLessThan(2_000_000_000L);
+                assertThat(vmm.protectedFrames()).isEqualTo(2);
+            } finally {
+                deviceLock.unlock();
+            }
+            guest.join(5000);
+            assertThat(device.trackedWrites()).hasSize(1);
+            tracker.untrack(7);
+            assertThat(vmm.protectedFrames()).isEqualTo(1);
+        }
+    }
+
     @Test
     void withoutTheExtensionTrackingFailsTypedAndTheRestWorks() {
         try (ReferenceVmm vmm = ReferenceVmm.connect(socket, ReferenceVmm.Options.of(1 << 20).withPageTracking(false))) {
