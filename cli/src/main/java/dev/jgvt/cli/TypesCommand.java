@@ -19,7 +19,9 @@ import picocli.CommandLine.Option;
  * arithmetic for a host without live vGPUs.
  */
 @Command(name = "types", mixinStandardHelpOptions = true,
-        description = "List the vGPU types (GVTg_V5_*) a host GPU of the given geometry offers.")
+        description = "List the vGPU types (GVTg_V5_*) a host GPU of the given geometry offers.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:the types were listed", "2:a bad size or count, or a geometry no host GPU has"})
 final class TypesCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

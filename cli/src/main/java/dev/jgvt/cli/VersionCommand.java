@@ -5,7 +5,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code gvt version}: the jgvt version, the SPI version plugins are checked against, and the JVM. */
-@Command(name = "version", mixinStandardHelpOptions = true, description = "Print jgvt, SPI and Java versions.")
+@Command(name = "version", mixinStandardHelpOptions = true, description = "Print jgvt, SPI and Java versions.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:always"})
 final class VersionCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

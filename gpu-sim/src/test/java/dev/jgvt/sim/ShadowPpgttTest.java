@@ -318,7 +318,7 @@ final class ShadowPpgttTest {
         long pt = t.pt(VA, 0);
         rig.unmap(pt, 1);
         assertThat(resolve(mm, VA + 4096)).isNegative();
-        assertThat(rig.guest.pinnedIn(b, 1)).isEqualTo(1).as("b is idle in the cache, not referenced");
+        assertThat(rig.guest.pinnedIn(b, 1)).as("b is idle in the cache, not referenced").isEqualTo(1);
         assertThat(rig.pins.refCount(b)).isZero();
         rig.ppgtt.unpin(mm);
         assertThat(rig.ppgtt.pin(mm)).isTrue();

@@ -1,6 +1,7 @@
 package dev.jgvt.core.mmio;
 
 import java.util.BitSet;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,14 +15,21 @@ final class AccessLog {
     static final int LINES_PER_SECOND = 20;
 
     private final String owner;
+    private final LongSupplier nanoTime;
     private final BitSet logged = new BitSet();
     private long count;
+    private long lines;
     private long windowStart = Long.MIN_VALUE;
     private int linesInWindow;
     private long suppressed;
 
     AccessLog(String owner) {
+        this(owner, System::nanoTime);
+    }
+
+    AccessLog(String owner, LongSupplier nanoTime) {
         this.owner = owner;
+        this.nanoTime = nanoTime;
     }
 
     /** Records an unhandled access at BAR0 {@code offset}; logs it if new and the rate allows. */
@@ -32,7 +40,7 @@ final class AccessLog {
             return;
         }
         logged.set(key);
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         if (windowStart == Long.MIN_VALUE || now - windowStart >= 1_000_000_000L) {
             windowStart = now;
             linesInWindow = 0;
@@ -42,6 +50,7 @@ final class AccessLog {
             return;
         }
         linesInWindow++;
+        lines++;
         if (suppressed > 0) {
             log.warn("{}: {} at BAR0 0x{} ({} more new offsets not logged)", owner, what, Long.toHexString(offset), suppressed);
             suppressed = 0;
@@ -52,6 +61,11 @@ final class AccessLog {
 
     long count() {
         return count;
+    }
+
+    /** How many lines were written (each new offset at most once, at most {@value #LINES_PER_SECOND} a second). */
+    long lines() {
+        return lines;
     }
 
     void clear() {

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * {@code /usr/share/igt-gpu-tools/registers/*.txt}: lines {@code ('NAME', '0xOFFSET', 'BASE')}, where a
  * non-empty third field is an MMIO base added to the offset). For every register of the table: if igt knows
  * its name, the offset must be one igt gives that name; if igt knows its offset, the name must be one igt
- * gives that offset.
+ * gives that offset. Names that Skylake's own list (the files named by the {@code skylake} platform file)
+ * defines must have exactly Skylake's offset, not one another platform gives the name.
  */
 final class IgtRegisterNamesTest {
     private static final Path DIR = Path.of("/usr/share/igt-gpu-tools/registers");
@@ -56,6 +57,17 @@ final class IgtRegisterNamesTest {
             }
         }
         assertThat(offsetsByName).as("parsed igt register lists").hasSizeGreaterThan(100);
+        Map<String, Set<Long>> skylakeOffsetsByName = new HashMap<>();
+        for (String file : platformFiles("skylake", new HashSet<>())) {
+            for (String line : Files.readAllLines(DIR.resolve(file))) {
+                Matcher m = LINE.matcher(line);
+                if (m.find() && m.group(3).isBlank()) {
+                    skylakeOffsetsByName.computeIfAbsent(m.group(1), k -> new HashSet<>()).add(Long.decode(m.group(2)));
+                }
+            }
+        }
+        assertThat(skylakeOffsetsByName).as("parsed Skylake's register list").hasSizeGreaterThan(100);
+        int comparedWithSkylake = 0;
         List<String> problems = new ArrayList<>();
         int compared = 0;
         for (Register row : Gen9Registers.table()) {
@@ -64,6 +76,13 @@ final class IgtRegisterNamesTest {
                 long offset = row.offsetOf(i);
                 Set<Long> igtOffsets = offsetsByName.get(name);
                 Set<String> igtNames = namesByOffset.get(offset);
+                Set<Long> skylakeOffsets = skylakeOffsetsByName.get(name);
+                if (skylakeOffsets != null) {
+                    comparedWithSkylake++;
+                    if (!skylakeOffsets.contains(offset)) {
+                        problems.add(name + " at 0x" + Long.toHexString(offset) + ": Skylake's list has it at " + hex(skylakeOffsets));
+                    }
+                }
                 if (igtOffsets != null) {
                     compared++;
                     if (!igtOffsets.contains(offset)) {
@@ -78,9 +97,31 @@ final class IgtRegisterNamesTest {
                 }
             }
         }
-        System.out.println("IgtRegisterNamesTest compared " + compared + " name/offset facts against " + files.size() + " igt files");
+        System.out.println("IgtRegisterNamesTest compared " + compared + " name/offset facts against " + files.size()
+                + " igt files, " + comparedWithSkylake + " names against Skylake's list");
         assertThat(problems).isEmpty();
         assertThat(compared).isGreaterThan(50);
+        assertThat(comparedWithSkylake).isGreaterThan(50);
+    }
+
+    /** The register files a platform file names, following names of other platform files (kabylake names skylake). */
+    private static List<String> platformFiles(String platform, Set<String> seen) throws IOException {
+        List<String> files = new ArrayList<>();
+        if (!seen.add(platform)) {
+            return files;
+        }
+        for (String line : Files.readAllLines(DIR.resolve(platform))) {
+            String entry = line.strip();
+            if (entry.isEmpty() || entry.startsWith("#")) {
+                continue;
+            }
+            if (entry.endsWith(".txt")) {
+                files.add(entry);
+            } else {
+                files.addAll(platformFiles(entry, seen));
+            }
+        }
+        return files;
     }
 
     private static List<String> hex(Set<Long> offsets) {

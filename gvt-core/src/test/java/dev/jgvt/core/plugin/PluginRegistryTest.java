@@ -162,6 +162,31 @@ final class PluginRegistryTest {
     }
 
     @Test
+    void callsIntoAPluginRunWithItsLoaderAsContextClassLoader(@TempDir Path dir) {
+        TestPluginJars.Builder builder = plugin("tccl");
+        String probe = "dev.jgvt.core.plugin.LeakProbe.seen(Thread.currentThread().getContextClassLoader());";
+        builder.extension("TestHypervisor", hypervisorPluginSource(builder.pkg(), "TestHypervisor", "tccl",
+                        "public NAME() { " + probe + " }")
+                        .replace("return Set.of(Capability.PAGE_TRACKING);", probe + " return Set.of(Capability.PAGE_TRACKING);")
+                        .replace("return Availability.unavailable(\"test platform absent\");",
+                                probe + " return Availability.unavailable(\"test platform absent\");"))
+                .writeTo(dir, "tccl.jar");
+        ClassLoader before = Thread.currentThread().getContextClassLoader();
+        LeakProbe.seen(before);
+
+        try (PluginRegistry registry = PluginRegistry.load(dir, id -> PLAIN)) {
+            ClassLoader pluginLoader = registry.plugin("tccl").getClass().getClassLoader();
+            assertThat(LeakProbe.last().get()).as("context class loader seen by the plugin during loading")
+                    .isSameAs(pluginLoader);
+            LeakProbe.seen(before);
+            assertThat(registry.statuses().getFirst().availability()).isPresent();
+            assertThat(LeakProbe.last().get()).as("context class loader seen by availability() through the registry")
+                    .isSameAs(pluginLoader);
+            assertThat(Thread.currentThread().getContextClassLoader()).as("the caller's loader is restored").isSameAs(before);
+        }
+    }
+
+    @Test
     void theSharedPackagesAreExactlyTheAllowList() {
         assertThat(HostFirstPluginClassLoader.isShared("dev.jgvt.spi.GuestMemory")).isTrue();
         assertThat(HostFirstPluginClassLoader.isShared("org.slf4j.LoggerFactory")).isTrue();

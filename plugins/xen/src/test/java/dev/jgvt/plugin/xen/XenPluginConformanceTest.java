@@ -19,7 +19,8 @@ import java.util.Map;
  * INVALIDATE after the fact; it never names a range before it goes, and the plugin's foreign mappings keep
  * the old frames alive instead), {@link Behavior#CONTIGUOUS_2M_PINS} (no machine-contiguity guarantee in
  * user space), {@link Behavior#STALL_INTERRUPTS} (inject_msi never waits for the guest, so there is no
- * consumer to stall).
+ * consumer to stall), {@link Behavior#READ_ONLY_RAM} (the emulated domains have no read-only RAM type the
+ * harness could set).
  */
 final class XenPluginConformanceTest extends BasePluginConformanceTest {
     private static final Map<String, String> CONFIG = Map.of("backend", "emulated");
