@@ -43,10 +43,11 @@ public final class GuestDriver {
      * @param valueMismatches of those, the ones that were wrong
      * @param pixelsChecked blitted pixels the guest compared with {@link Picture}
      * @param pixelMismatches of those, the ones that were wrong
+     * @param engineResets engine resets (GDRST) the guest did after a timeout or wrong CSB events
      */
     public record Report(int frames, int flipsCompleted, long msis, long ggttEntriesWritten, long ppgttEntriesWritten,
             int lastFrame, long submissions, Map<GuestEngine, Long> completions, long valuesChecked,
-            long valueMismatches, long pixelsChecked, long pixelMismatches, List<String> errors) {
+            long valueMismatches, long pixelsChecked, long pixelMismatches, int engineResets, List<String> errors) {
         public Report {
             completions = Map.copyOf(completions);
             errors = List.copyOf(errors);
@@ -54,7 +55,7 @@ public final class GuestDriver {
 
         /** A report of a guest that did not run at all. */
         public static Report failed(String error) {
-            return new Report(0, 0, 0, 0, 0, -1, 0, Map.of(), 0, 0, 0, 0, List.of(error));
+            return new Report(0, 0, 0, 0, 0, -1, 0, Map.of(), 0, 0, 0, 0, 0, List.of(error));
         }
     }
 
@@ -155,10 +156,11 @@ public final class GuestDriver {
         }
         return work == null
                 ? new Report(shown, flips, platform.msiCount() - msiAtStart, ggttWrites, ppgttWrites, last, 0, Map.of(),
-                        0, 0, 0, 0, errors)
+                        0, 0, 0, 0, 0, errors)
                 : new Report(shown, flips, platform.msiCount() - msiAtStart, ggttWrites,
                         ppgttWrites + work.ppgttEntriesWritten(), last, work.submissions(), work.completions(),
-                        work.valuesChecked(), work.valueMismatches(), work.pixelsChecked(), work.pixelMismatches(), errors);
+                        work.valuesChecked(), work.valueMismatches(), work.pixelsChecked(), work.pixelMismatches(),
+                        work.engineResets(), errors);
     }
 
     private static void checkGgtt(GuestDisplay display, GuestDisplay.Framebuffer fb, List<String> errors) {

@@ -21,6 +21,7 @@ final class GuestDriverTest {
         assertThat(report.errors()).filteredOn(e -> e.contains("timed out waiting for its CSB events")).hasSize(3 * 4);
         assertThat(report.errors()).filteredOn(e -> e.contains("not reset again after 2 resets")).hasSize(4);
         assertThat(gpu.resets).hasSize(2 * 4);
+        assertThat(report.engineResets()).isEqualTo(2 * 4);
         assertThat(report.errors()).anyMatch(e -> e.contains("no flip-done interrupt"));
         assertThat(report.valuesChecked()).as("results of failed submissions are not checked").isZero();
     }
