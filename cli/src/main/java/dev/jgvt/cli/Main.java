@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
             PluginsCommand.class,
             TypesCommand.class,
             DemoCommand.class,
+            ServeCommand.class,
+            VmmCommand.class,
             DecodeCommand.class,
             ScanCommand.class,
             BenchCommand.class,

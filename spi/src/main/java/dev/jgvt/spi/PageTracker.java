@@ -13,7 +13,10 @@ public interface PageTracker {
      * Starts tracking guest frame {@code gfn}.
      *
      * @throws GvtException {@link ErrorCode#NOT_MAPPED} if the frame is not guest RAM,
-     *     {@link ErrorCode#ILLEGAL_STATE} after detach, {@link ErrorCode#IO_ERROR} if the platform refused
+     *     {@link ErrorCode#ILLEGAL_STATE} after detach, {@link ErrorCode#IO_ERROR} if the platform refused,
+     *     {@link ErrorCode#UNSUPPORTED} if guest writes cannot be trapped for this guest right now (for
+     *     example a VMM that did not negotiate write tracking); the core then keeps the frame registered but
+     *     unprotected and re-validates what it derived from it before use, as without a tracker
      */
     void track(long gfn);
 

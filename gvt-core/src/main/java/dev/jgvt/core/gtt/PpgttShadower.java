@@ -525,7 +525,7 @@ public final class PpgttShadower implements DmaInvalidationListener {
             }
             install(spt, i, read ? buf.getAtIndex(ENTRY, i) : 0);
         }
-        if (!registry.canProtect()) {
+        if (!registry.isProtected(gfn)) {
             goOutOfSync(spt, read ? buf : null);
         }
         return spt;

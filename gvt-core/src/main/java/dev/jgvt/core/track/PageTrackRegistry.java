@@ -25,6 +25,7 @@ public final class PageTrackRegistry {
     private final GfnMap<Entry> entries = new GfnMap<>(256);
     private long dispatched;
     private long strays;
+    private long unprotectable;
 
     private static final class Entry {
         final TrackedWriteHandler handler;
@@ -46,9 +47,12 @@ public final class PageTrackRegistry {
     }
 
     /**
-     * Registers {@code handler} for {@code gfn} and turns protection on (when {@link #canProtect()}).
+     * Registers {@code handler} for {@code gfn} and turns protection on (when {@link #canProtect()}). A tracker
+     * that refuses with {@link ErrorCode#UNSUPPORTED} (this guest's VMM cannot trap writes right now, e.g. a
+     * vfio-user client without the page-tracking extension) leaves the frame registered but unprotected
+     * ({@link #isProtected} false), so the caller keeps it out of sync, as when there is no tracker at all.
      *
-     * @throws GvtException {@link ErrorCode#ALREADY_EXISTS} if {@code gfn} is registered; the tracker's
+     * @throws GvtException {@link ErrorCode#ALREADY_EXISTS} if {@code gfn} is registered; the tracker's other
      *     errors ({@link ErrorCode#NOT_MAPPED} …) when protection cannot be turned on — nothing stays registered
      */
     public void register(long gfn, TrackedWriteHandler handler) {
@@ -61,8 +65,15 @@ public final class PageTrackRegistry {
         }
         Entry entry = new Entry(handler);
         if (tracker != null) {
-            tracker.track(gfn);
-            entry.protectedNow = true;
+            try {
+                tracker.track(gfn);
+                entry.protectedNow = true;
+            } catch (GvtException e) {
+                if (e.code() != ErrorCode.UNSUPPORTED) {
+                    throw e;
+                }
+                unprotectable++;
+            }
         }
         entries.put(gfn, entry);
     }
@@ -120,6 +131,11 @@ public final class PageTrackRegistry {
     /** Tracked-write reports delivered to a handler so far. */
     public long dispatched() {
         return dispatched;
+    }
+
+    /** Registrations the tracker refused with UNSUPPORTED (kept registered, unprotected, out of sync). */
+    public long unprotectable() {
+        return unprotectable;
     }
 
     /** Reports ignored because nothing was registered for the frame. */

@@ -103,4 +103,40 @@ final class PageTrackRegistryTest {
         assertThat(none.isProtected(3)).isFalse();
         assertThat(none.enable(3)).isFalse();
     }
+
+    /** A tracker that cannot trap right now (UNSUPPORTED) leaves frames registered but unprotected; other errors still fail. */
+    @Test
+    void unsupportedTrackingRegistersWithoutProtection() {
+        PageTracker refusing = new PageTracker() {
+            @Override
+            public void track(long gfn) {
+                if (gfn == 13) {
+                    throw new GvtException(ErrorCode.NOT_MAPPED, "gfn 13");
+                }
+                throw new GvtException(ErrorCode.UNSUPPORTED, "this VMM cannot trap guest writes");
+            }
+
+            @Override
+            public void untrack(long gfn) {
+                throw new GvtException(ErrorCode.INVALID_ARGUMENT, "not tracked");
+            }
+
+            @Override
+            public boolean isTracked(long gfn) {
+                return false;
+            }
+        };
+        PageTrackRegistry r = new PageTrackRegistry(Optional.of(refusing));
+        List<Long> seen = new ArrayList<>();
+        r.register(12, (gpa, bytes) -> seen.add(gpa));
+        assertThat(r.isRegistered(12)).isTrue();
+        assertThat(r.isProtected(12)).isFalse();
+        assertThat(r.unprotectable()).isEqualTo(1);
+        assertThat(r.enable(12)).as("protection still cannot be turned on").isFalse();
+        assertThatThrownBy(() -> r.register(13, (g, b) -> {}))
+                .isInstanceOfSatisfying(GvtException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_MAPPED));
+        assertThat(r.isRegistered(13)).isFalse();
+        r.unregister(12);
+        assertThat(r.isRegistered(12)).isFalse();
+    }
 }

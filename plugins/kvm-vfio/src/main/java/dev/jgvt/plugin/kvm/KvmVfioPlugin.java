@@ -1,8 +1,7 @@
 package dev.jgvt.plugin.kvm;
 
 import dev.jgvt.spi.Capability;
-import dev.jgvt.spi.ErrorCode;
-import dev.jgvt.spi.GvtException;
+import dev.jgvt.plugin.kvm.server.KvmVfioHypervisor;
 import dev.jgvt.spi.HostContext;
 import dev.jgvt.spi.Hypervisor;
 import dev.jgvt.spi.HypervisorPlugin;
@@ -10,17 +9,15 @@ import java.util.Set;
 import org.pf4j.Extension;
 
 /**
- * The kvm-vfio plugin. Built so far (internal, tested): kernel facilities through FFM
- * ({@code dev.jgvt.plugin.kvm.os}: eventfd, memfd + mmap, AF_UNIX with SCM_RIGHTS, KVM VM-level irqfd/ioeventfd), the software IOMMU with
- * VFIO type1 v2 semantics ({@code dev.jgvt.plugin.kvm.iommu}, including the SPI's GuestMemory/GuestPages
- * over it) and the vfio-user wire codec and channel ({@code dev.jgvt.plugin.kvm.vfiouser}). Not built: the
- * vfio-user server that would expose a DeviceModel, so {@link #open} still fails and the plugin reports
- * itself unavailable.
+ * The kvm-vfio plugin: attaching a vGPU serves it over vfio-user on the socket path of the request's
+ * {@link dev.jgvt.spi.AttachRequest.UnixSocket} target, for an external VMM (the reference VMM of
+ * {@code gvt vmm}, or any vfio-user client). Guest RAM comes from the client's DMA_MAP (fd-backed regions
+ * through the type1 software IOMMU, fd-less ones by DMA_READ/WRITE messages), interrupts through the
+ * eventfds it binds, page tracking through the {@code x-jgvt-page-tracking} extension when it offers it.
+ * Not built: driving KVM itself (memslots, vCPUs), so the VMM side is always a vfio-user client.
  */
 @Extension
 public final class KvmVfioPlugin implements HypervisorPlugin {
-    static final String NOT_BUILT = "the vfio-user server, `gvt serve` and the KVM memslot/vCPU wiring are not built yet"
-            + " (built: FFM eventfd/memfd/SCM_RIGHTS and KVM irqfd, the type1 software IOMMU, the vfio-user codec); issue: kvm-vfio plugin";
 
     @Override
     public String id() {
@@ -29,16 +26,17 @@ public final class KvmVfioPlugin implements HypervisorPlugin {
 
     @Override
     public Set<Capability> capabilities() {
-        return Set.of();
+        return Set.of(Capability.PAGE_TRACKING, Capability.GUEST_PAGE_DMA, Capability.INTX);
     }
 
     @Override
     public Availability availability() {
-        return Availability.unavailable(NOT_BUILT);
+        return new Availability(true, "vfio-user server over AF_UNIX (page tracking when the VMM offers x-jgvt-page-tracking)");
     }
 
     @Override
     public Hypervisor open(HostContext context) {
-        throw new GvtException(ErrorCode.UNSUPPORTED, NOT_BUILT);
+        java.util.Objects.requireNonNull(context, "context is null");
+        return new KvmVfioHypervisor();
     }
 }

@@ -60,6 +60,8 @@ public final class UnixSocket implements AutoCloseable {
 
     /** The kernel's limit on fds in one SCM_RIGHTS message (SCM_MAX_FD). */
     public static final int MAX_FDS_PER_MESSAGE = 253;
+    /** {@code FIONREAD} (= {@code SIOCINQ} for stream sockets). */
+    static final long FIONREAD = 0x541B;
 
     private final int fd;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -294,6 +296,17 @@ public final class UnixSocket implements AutoCloseable {
             got += r.bytes();
         }
         return got;
+    }
+
+    /** {@code FIONREAD}: how many bytes can be read now without blocking (0 on a closed socket or an error). */
+    public int available() {
+        if (closed.get()) {
+            return 0;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment n = arena.allocate(JAVA_INT);
+            return Libc.rawIoctl(fd, FIONREAD, n) < 0 ? 0 : n.get(JAVA_INT, 0);
+        }
     }
 
     /** Shuts both directions down (wakes a blocked receiver with end of file); errors are ignored. */

@@ -599,4 +599,94 @@ public sealed interface Payload {
             out.putInt(argsz).putInt(size).put(data);
         }
     }
+
+    /**
+     * {@code TRACK_SET} (vendor extension {@code x-jgvt-page-tracking}, server to client) request and reply:
+     * {@code argsz, flags (PROTECT 1 | UNPROTECT 2), count, reserved}, then {@code count} guest frame numbers
+     * (request only; the reply echoes the 16-byte prefix with no frames).
+     */
+    record TrackSet(int argsz, int flags, int count, long[] gfns) implements Payload {
+        public static final int LENGTH = 16;
+        public static final int FLAG_PROTECT = 1;
+        public static final int FLAG_UNPROTECT = 2;
+
+        public TrackSet {
+            requireNonNull(gfns, "gfns is null");
+        }
+
+        /** A request for {@code gfns}. */
+        public static TrackSet request(boolean protect, long... gfns) {
+            return new TrackSet(LENGTH + 8 * gfns.length, protect ? FLAG_PROTECT : FLAG_UNPROTECT, gfns.length, gfns.clone());
+        }
+
+        /** The reply: this request's prefix without frames. */
+        public TrackSet reply() {
+            return new TrackSet(argsz, flags, count, new long[0]);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof TrackSet o && argsz == o.argsz && flags == o.flags && count == o.count && Arrays.equals(gfns, o.gfns);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * (31 * argsz + flags) + count) + Arrays.hashCode(gfns);
+        }
+
+        @Override
+        public String toString() {
+            return "TrackSet[argsz=" + argsz + ", flags=" + flags + ", count=" + count + ", gfns=" + Arrays.toString(gfns) + "]";
+        }
+
+        @Override
+        public int length() {
+            return LENGTH + 8 * gfns.length;
+        }
+
+        @Override
+        public void write(ByteBuffer out) {
+            out.putInt(argsz).putInt(flags).putInt(count).putInt(0);
+            for (long g : gfns) {
+                out.putLong(g);
+            }
+        }
+    }
+
+    /**
+     * {@code TRACKED_WRITE} (vendor extension, client to server): {@code u64 gpa, u32 count, u32 flags}, then
+     * {@code count} bytes the guest wrote (already committed to guest RAM). The reply, if asked for, is empty.
+     */
+    record TrackedWrite(long gpa, int flags, byte[] data) implements Payload {
+        public static final int LENGTH = 16;
+
+        public TrackedWrite {
+            requireNonNull(data, "data is null");
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof TrackedWrite o && gpa == o.gpa && flags == o.flags && Arrays.equals(data, o.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * Long.hashCode(gpa) + flags) + Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "TrackedWrite[gpa=0x" + Long.toHexString(gpa) + ", flags=" + flags + ", data=" + hex(data) + "]";
+        }
+
+        @Override
+        public int length() {
+            return LENGTH + data.length;
+        }
+
+        @Override
+        public void write(ByteBuffer out) {
+            out.putLong(gpa).putInt(data.length).putInt(flags).put(data);
+        }
+    }
 }

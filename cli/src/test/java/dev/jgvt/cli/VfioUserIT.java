@@ -1,0 +1,120 @@
+package dev.jgvt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jgvt.guest.Picture;
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code gvt serve} and {@code gvt vmm} as two processes of the distribution: the guest runs over vfio-user
+ * (RAM as a memfd passed with DMA_MAP, MSI through an eventfd, page-table writes forwarded by the tracking
+ * extension), and what the host scanned out is compared pixel by pixel with what the guest drew.
+ */
+final class VfioUserIT {
+    @TempDir
+    Path dir;
+
+    private static Process start(Path out, Path err, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>();
+        command.add(Distribution.home().resolve("bin/gvt").toString());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    }
+
+    private static void awaitLine(Process p, Path out, Path err, String text) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (Files.readString(out, StandardCharsets.UTF_8).contains(text)) {
+                return;
+            }
+            if (!p.isAlive()) {
+                throw new AssertionError("gvt serve exited " + p.exitValue() + ": " + Files.readString(out) + Files.readString(err));
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("gvt serve did not say '" + text + "': " + Files.readString(out) + Files.readString(err));
+    }
+
+    @Test
+    void aGuestInTheVmmProcessDrivesTheServedVgpuAndTheHostShowsWhatItDrew() throws Exception {
+        Path socket = dir.resolve("vgpu.sock");
+        Path outDir = dir.resolve("serve-out");
+        Path serveOut = dir.resolve("serve.out");
+        Path serveErr = dir.resolve("serve.err");
+        Process serve = start(serveOut, serveErr, "serve", "--socket", socket.toString(), "--out", outDir.toString());
+        try {
+            awaitLine(serve, serveOut, serveErr, "Stop with");
+            // two VMMs in sequence: the first without page tracking, the second with it
+            Distribution.Result first = Distribution.gvt("vmm", "--socket", socket.toString(), "--frames", "3", "--size", "160x96",
+                    "--index", "2", "--ram", "64M", "--no-page-tracking", "--hold-ms", "0");
+            assertThat(first.exitCode()).as(first.out() + first.err()).isZero();
+            assertThat(first.out()).contains("page tracking off").contains("The guest saw correct results.");
+
+            Distribution.Result vmm = Distribution.gvt("vmm", "--socket", socket.toString(), "--frames", "6", "--size", "200x120",
+                    "--index", "3", "--ram", "64M", "--hold-ms", "500");
+            assertThat(vmm.exitCode()).as(vmm.out() + vmm.err()).isZero();
+            assertThat(vmm.out()).contains("page tracking negotiated").contains("The guest saw correct results.");
+            Matcher m = Pattern.compile("frames=(\\d+) flips=(\\d+) msis=(\\d+).*lastFrame=(\\d+)").matcher(vmm.out());
+            assertThat(m.find()).as(vmm.out()).isTrue();
+            assertThat(Integer.parseInt(m.group(1))).isEqualTo(6);
+            assertThat(Integer.parseInt(m.group(2))).isEqualTo(6);
+            assertThat(Long.parseLong(m.group(3))).isGreaterThanOrEqualTo(6);
+            int lastFrame = Integer.parseInt(m.group(4));
+            assertThat(lastFrame).isEqualTo(5);
+        } finally {
+            serve.destroy(); // SIGTERM
+            assertThat(serve.waitFor(30, TimeUnit.SECONDS)).as("gvt serve stops on SIGTERM").isTrue();
+        }
+        assertThat(Files.readString(serveOut)).contains("gvt serve: stopped");
+        assertThat(socket).as("the socket is removed on stop").doesNotExist();
+
+        JsonNode summary = new ObjectMapper().readTree(outDir.resolve("serve.json").toFile());
+        assertThat(summary.get("trackedWrites").asLong()).as("PPGTT writes trapped over the wire: %s", summary).isPositive();
+        assertThat(summary.get("failsafe").asBoolean()).isFalse();
+        BufferedImage png = ImageIO.read(Path.of(summary.get("png").asText()).toFile());
+        assertThat(png.getWidth()).isEqualTo(200);
+        assertThat(png.getHeight()).isEqualTo(120);
+        for (int y = 0; y < 120; y++) {
+            for (int x = 0; x < 200; x++) {
+                assertThat(png.getRGB(x, y) & 0xFF_FFFF).as("pixel (%d,%d)", x, y).isEqualTo(Picture.pixel(3, 5, 200, 120, x, y));
+            }
+        }
+    }
+
+    @Test
+    void badOptionsAreOneLineWithExitCode2() throws Exception {
+        Path existing = Files.createFile(dir.resolve("taken.sock"));
+        Distribution.Result taken = Distribution.gvt("serve", "--socket", existing.toString());
+        assertThat(taken.exitCode()).isEqualTo(2);
+        assertThat(taken.err().strip()).contains("exists").doesNotContain("\n");
+
+        Distribution.Result noDir = Distribution.gvt("serve", "--socket", dir.resolve("no/such/dir.sock").toString());
+        assertThat(noDir.exitCode()).isEqualTo(2);
+        assertThat(noDir.err().strip()).contains("does not exist").doesNotContain("\n");
+
+        Distribution.Result badType = Distribution.gvt("serve", "--socket", dir.resolve("t.sock").toString(), "--type", "GVTg_V9_9");
+        assertThat(badType.exitCode()).isEqualTo(2);
+        assertThat(badType.err().strip()).contains("GVTg_V9_9").doesNotContain("\n");
+        assertThat(dir.resolve("t.sock")).doesNotExist();
+
+        Distribution.Result noServer = Distribution.gvt("vmm", "--socket", dir.resolve("nobody.sock").toString());
+        assertThat(noServer.exitCode()).isEqualTo(2);
+        assertThat(noServer.err().strip()).contains("no socket").doesNotContain("\n");
+
+        Distribution.Result badRam = Distribution.gvt("vmm", "--socket", existing.toString(), "--ram", "12Q");
+        assertThat(badRam.exitCode()).isEqualTo(2);
+        assertThat(badRam.err().strip()).contains("--ram").doesNotContain("\n");
+    }
+}
