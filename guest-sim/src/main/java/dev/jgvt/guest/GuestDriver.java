@@ -26,6 +26,7 @@ public final class GuestDriver {
     static final long RESERVED_RAM = 1L << 20;
     private static final long PAGE = 4096;
     private static final int MAX_ERRORS = 100;
+    private static final int GDRST_FULL = 1;
 
     private final GuestPlatform platform;
     private final int index;
@@ -99,6 +100,7 @@ public final class GuestDriver {
                     throw new GuestException(String.format("PVINFO caps 0x%x lack 0x%x, which this driver needs", info.caps(), cap));
                 }
             }
+            resetGpu();
             GmAllocator aperture = new GmAllocator(info.apertureBase(), info.apertureSize());
             GmAllocator hidden = new GmAllocator(info.hiddenBase(), info.hiddenSize());
             FrameAllocator frames0 = new FrameAllocator(RESERVED_RAM, platform.ramSize());
@@ -161,6 +163,21 @@ public final class GuestDriver {
                         ppgttWrites + work.ppgttEntriesWritten(), last, work.submissions(), work.completions(),
                         work.valuesChecked(), work.valueMismatches(), work.pixelsChecked(), work.pixelMismatches(),
                         work.engineResets(), errors);
+    }
+
+    /**
+     * Resets the whole GT through GDRST before using it, as a driver does when it loads: whatever a previous
+     * driver (an earlier boot of this guest) left in the engines, their execlists and CSBs start from reset.
+     */
+    private void resetGpu() throws InterruptedException {
+        platform.mmioWrite(GuestPlatform.BAR0, GuestEngine.GDRST, 4, GDRST_FULL);
+        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        while ((platform.mmioRead(GuestPlatform.BAR0, GuestEngine.GDRST, 4) & GDRST_FULL) != 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                throw new GuestException("the GDRST full reset did not complete within 1 s");
+            }
+            Thread.sleep(1);
+        }
     }
 
     private static void checkGgtt(GuestDisplay display, GuestDisplay.Framebuffer fb, List<String> errors) {
