@@ -51,6 +51,9 @@ final class Execlist {
     /** Points HWS_PGA at the status page, unmasks the engine's interrupts, enables run-list submission. */
     void enable() {
         platform.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.HWS_PGA), 4, hwsp.gma());
+        // both CSB pointers to "nothing written", as the status page says (i915 resets them likewise)
+        platform.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.CSB_POINTER), 4,
+                0x0707_0000L | (CsbTracker.NOTHING_WRITTEN << 8) | CsbTracker.NOTHING_WRITTEN);
         interrupts.enable(engine.interruptGroup(), events() | engine.contextSwitchInterrupt());
         platform.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.RING_MODE), 4, RING_MODE_ENABLE_RUN_LIST);
     }

@@ -122,6 +122,8 @@ public final class ReferenceVmm implements InProcessGuest, AutoCloseable {
             this.server = reply.capabilities();
             this.tracking = PageTracking.offer(server).isPresent();
             this.device = (DeviceInfo) c.request(Command.DEVICE_GET_INFO, new DeviceInfo(DeviceInfo.LENGTH, 0, 0, 0));
+            // a VM powers on with its devices reset: whatever an earlier VM left in the device is gone
+            c.request(Command.DEVICE_RESET, Payload.Empty.INSTANCE);
             for (long at = 0; at < options.ramBytes(); at += options.regionBytes()) {
                 map(at, options.regionBytes(), DmaMap.FLAG_READ | DmaMap.FLAG_WRITE);
             }

@@ -1,0 +1,94 @@
+package dev.jgvt.guest;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A minimal guest for measuring submission: brings the vGPU up, then submits the same small blitter workload
+ * on one context again and again, each time waiting (on the context-switch interrupt and the CSB, as the
+ * full driver does) until it completed and checking its store. The workload is {@link #commands}: a 64x64
+ * solid fill of a 32-bpp surface, a store of a sequence number and a flush.
+ */
+public final class SubmitLoop {
+    /** Side of the square the workload fills. */
+    public static final int FILL = 64;
+    /** Bytes of the surface the workload fills (pitch {@code FILL * 4}). */
+    public static final int SURFACE_BYTES = FILL * FILL * 4;
+    private static final long SURFACE_VA = 0x4000_0000L;
+    private static final long PAGE = 4096;
+
+    private final GuestPlatform platform;
+    private final GuestInterrupts interrupts;
+    private final Execlist port;
+    private final LogicalContext context;
+    private final GgttMapper.Mapping results;
+    private final long surfaceVa;
+    private final List<String> errors = new ArrayList<>();
+    private int sequence;
+
+    /** Brings up the vGPU behind {@code platform} (PCI function {@code slot}) and prepares one BCS context. */
+    public SubmitLoop(GuestPlatform platform, int slot) {
+        this.platform = requireNonNull(platform, "platform is null");
+        PciDevice.enumerate(platform, GuestDriver.MMIO_BASE, GuestDriver.MSI_ADDRESS, 0x30 + slot);
+        PvInfo info = PvInfo.read(platform);
+        FrameAllocator frames = new FrameAllocator(GuestDriver.RESERVED_RAM, platform.ramSize());
+        GgttMapper ggtt = new GgttMapper(platform, new GmAllocator(info.hiddenBase(), info.hiddenSize()), frames);
+        this.interrupts = new GuestInterrupts(platform);
+        AddressSpace space = new AddressSpace(platform, new Ppgtt(platform, frames), SURFACE_VA);
+        long surfaceGpa = frames.run(SURFACE_BYTES, PAGE);
+        Ram.clear(platform, surfaceGpa, SURFACE_BYTES);
+        this.surfaceVa = space.map(surfaceGpa, SURFACE_BYTES);
+        space.announce();
+        this.results = ggtt.map(1);
+        this.context = new LogicalContext(platform, ggtt, GuestEngine.BCS, 0x5B01, 4, 0, space.tables());
+        this.port = new Execlist(platform, interrupts, ggtt, GuestEngine.BCS);
+        port.enable();
+    }
+
+    /**
+     * The workload: XY_COLOR_BLT of a {@value #FILL}x{@value #FILL} square at {@code surface} (pitch
+     * {@code FILL * 4}), MI_STORE_DATA_IMM of {@code value} at {@code store} (a GGTT address), MI_FLUSH_DW.
+     */
+    public static int[] commands(long surface, long store, int value) {
+        int[] fill = Commands.colorBlt(surface, FILL * 4, 0, 0, FILL, FILL, 0x00FF_8000 | (value & 0xFF));
+        int[] stored = Commands.storeDataImm(store, true, value);
+        int[] flush = Commands.flushDwStore(store + 8, true, value);
+        int[] all = new int[fill.length + stored.length + flush.length];
+        System.arraycopy(fill, 0, all, 0, fill.length);
+        System.arraycopy(stored, 0, all, fill.length, stored.length);
+        System.arraycopy(flush, 0, all, fill.length + stored.length, flush.length);
+        return all;
+    }
+
+    /**
+     * Submits the workload once and waits for it. Returns false (and records why in {@link #errors()}) when it
+     * did not complete within {@code timeout}, its CSB events were wrong, or its store is missing.
+     */
+    public boolean submitOnce(Duration timeout) throws InterruptedException {
+        int value = ++sequence;
+        context.ring().emit(commands(surfaceVa, results.gma(), value));
+        port.submit(0, context);
+        boolean finished = interrupts.awaitUntil(port::poll, timeout);
+        if (!finished) {
+            port.timedOut("submission " + value);
+        }
+        errors.addAll(port.takeErrors());
+        if (!finished || !port.succeeded()) {
+            return false;
+        }
+        int stored = Ram.readInt(platform, results.gpa());
+        if (stored != value) {
+            errors.add("submission " + value + ": the store reads " + stored);
+            return false;
+        }
+        return true;
+    }
+
+    /** What went wrong so far. */
+    public List<String> errors() {
+        return List.copyOf(errors);
+    }
+}
