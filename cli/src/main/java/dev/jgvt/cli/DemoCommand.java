@@ -188,6 +188,7 @@ final class DemoCommand implements Callable<Integer> {
                 row.put("valueMismatches", report.valueMismatches());
                 row.put("blitPixelsChecked", report.pixelsChecked());
                 row.put("blitPixelMismatches", report.pixelMismatches());
+                row.put("engineResets", report.engineResets());
                 row.put("workloadsCompleted", stats.exec().completed());
                 row.put("bytesScanned", stats.exec().bytesScanned());
                 row.put("commandsExecuted", stats.exec().commandsExecuted());

@@ -104,6 +104,10 @@ final class VmmCommand implements Callable<Integer> {
                 stdout.println("guest report: frames=" + report.frames() + " flips=" + report.flipsCompleted() + " msis=" + report.msis()
                         + " ggttEntriesWritten=" + report.ggttEntriesWritten() + " ppgttEntriesWritten=" + report.ppgttEntriesWritten()
                         + " lastFrame=" + report.lastFrame() + " index=" + index + " size=" + dims[0] + "x" + dims[1]);
+                stdout.println("guest submissions: elsp=" + report.submissions() + " contextsCompleted=" + new java.util.TreeMap<>(report.completions())
+                        + " valuesChecked=" + report.valuesChecked() + " valueMismatches=" + report.valueMismatches()
+                        + " blitPixelsChecked=" + report.pixelsChecked() + " blitPixelMismatches=" + report.pixelMismatches()
+                        + " engineResets=" + report.engineResets());
                 stdout.println(errors.isEmpty() ? "The guest saw correct results." : "THE GUEST SAW WRONG RESULTS: " + String.join("; ", errors));
                 stdout.flush();
                 return errors.isEmpty() ? 0 : 1;

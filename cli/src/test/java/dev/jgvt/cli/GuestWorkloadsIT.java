@@ -79,6 +79,7 @@ final class GuestWorkloadsIT {
                 assertThat(report.valueMismatches()).isZero();
                 assertThat(report.pixelsChecked()).isEqualTo((long) FRAMES * WIDTH * HEIGHT);
                 assertThat(report.pixelMismatches()).isZero();
+                assertThat(report.engineResets()).isZero();
 
                 PlaneCapture capture = gvt.capturePrimaryPlane(vgpu.id()).orElseThrow();
                 for (int y = 0; y < HEIGHT; y++) {
@@ -127,6 +128,7 @@ final class GuestWorkloadsIT {
             assertThat(report.errors()).singleElement().asString()
                     .contains("frame 0: VCS0: frame 0 timed out waiting for its CSB events");
             assertThat(report.submissions()).isEqualTo(4L * 3);
+            assertThat(report.engineResets()).isEqualTo(1);
             assertThat(report.completions()).containsEntry(GuestEngine.VCS0, 2L).containsEntry(GuestEngine.BCS, 3L);
             assertThat(report.valueMismatches()).isZero();
             assertThat(report.pixelMismatches()).isZero();

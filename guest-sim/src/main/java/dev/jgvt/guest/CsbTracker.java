@@ -44,6 +44,8 @@ final class CsbTracker {
     private int read = ENTRIES - 1;
     private State state = State.IDLE;
     private int completions;
+    /** Indices of the entries consumed for the current submission, in order. */
+    private final List<Integer> consumed = new ArrayList<>();
 
     CsbTracker(String engine) {
         this.engine = requireNonNull(engine, "engine is null");
@@ -58,6 +60,7 @@ final class CsbTracker {
             throw new IllegalStateException(engine + ": a submission is still pending");
         }
         expected.clear();
+        consumed.clear();
         expected.add(new Entry(IDLE_TO_ACTIVE, -1));
         for (int i = 0; i < contextIds.length; i++) {
             boolean last = i == contextIds.length - 1;
@@ -80,6 +83,7 @@ final class CsbTracker {
         }
         while (read != writePointer) {
             read = (read + 1) % ENTRIES;
+            consumed.add(read);
             accept(entries[read]);
         }
         return state;
@@ -140,6 +144,11 @@ final class CsbTracker {
     /** The index of the last entry consumed (the guest's CSB read pointer). */
     int readPointer() {
         return read;
+    }
+
+    /** The indices of the entries consumed for the current (or last) submission. */
+    List<Integer> consumedIndices() {
+        return List.copyOf(consumed);
     }
 
     int completions() {

@@ -217,7 +217,7 @@ final class Execlist {
         succeeded = errors.size() == before;
     }
 
-    /** The CSB registers must say what the status page's mirror says. */
+    /** The CSB registers must say what the status page's mirror says, for the entries of this submission. */
     private void checkMmioCsb() {
         long pointer = platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB_POINTER), 4);
         int mirror = mirrorWritePointer();
@@ -227,13 +227,12 @@ final class Execlist {
             return;
         }
         CsbTracker.Entry[] entries = mirrorEntries();
-        int[] mmio = new int[2];
-        for (int i = 0; i < CsbTracker.ENTRIES; i++) {
-            mmio[0] = (int) platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB + 8 * i), 4);
-            mmio[1] = (int) platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB + 8 * i + 4), 4);
-            if (mmio[0] != entries[i].status() || mmio[1] != entries[i].contextId()) {
+        for (int i : csb.consumedIndices()) {
+            int status = (int) platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB + 8 * i), 4);
+            int id = (int) platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB + 8 * i + 4), 4);
+            if (status != entries[i].status() || id != entries[i].contextId()) {
                 errors.add(String.format("%s: CSB register entry %d is {0x%x, 0x%x}, the status page has %s",
-                        engine, i, mmio[0], mmio[1], entries[i]));
+                        engine, i, status, id, entries[i]));
                 return;
             }
         }

@@ -26,6 +26,7 @@ public final class GuestDriver {
     static final long RESERVED_RAM = 1L << 20;
     private static final long PAGE = 4096;
     private static final int MAX_ERRORS = 100;
+    private static final int GDRST_FULL = 1;
 
     private final GuestPlatform platform;
     private final int index;
@@ -43,10 +44,11 @@ public final class GuestDriver {
      * @param valueMismatches of those, the ones that were wrong
      * @param pixelsChecked blitted pixels the guest compared with {@link Picture}
      * @param pixelMismatches of those, the ones that were wrong
+     * @param engineResets engine resets (GDRST) the guest did after a timeout or wrong CSB events
      */
     public record Report(int frames, int flipsCompleted, long msis, long ggttEntriesWritten, long ppgttEntriesWritten,
             int lastFrame, long submissions, Map<GuestEngine, Long> completions, long valuesChecked,
-            long valueMismatches, long pixelsChecked, long pixelMismatches, List<String> errors) {
+            long valueMismatches, long pixelsChecked, long pixelMismatches, int engineResets, List<String> errors) {
         public Report {
             completions = Map.copyOf(completions);
             errors = List.copyOf(errors);
@@ -54,7 +56,7 @@ public final class GuestDriver {
 
         /** A report of a guest that did not run at all. */
         public static Report failed(String error) {
-            return new Report(0, 0, 0, 0, 0, -1, 0, Map.of(), 0, 0, 0, 0, List.of(error));
+            return new Report(0, 0, 0, 0, 0, -1, 0, Map.of(), 0, 0, 0, 0, 0, List.of(error));
         }
     }
 
@@ -98,6 +100,7 @@ public final class GuestDriver {
                     throw new GuestException(String.format("PVINFO caps 0x%x lack 0x%x, which this driver needs", info.caps(), cap));
                 }
             }
+            resetGpu();
             GmAllocator aperture = new GmAllocator(info.apertureBase(), info.apertureSize());
             GmAllocator hidden = new GmAllocator(info.hiddenBase(), info.hiddenSize());
             FrameAllocator frames0 = new FrameAllocator(RESERVED_RAM, platform.ramSize());
@@ -155,10 +158,26 @@ public final class GuestDriver {
         }
         return work == null
                 ? new Report(shown, flips, platform.msiCount() - msiAtStart, ggttWrites, ppgttWrites, last, 0, Map.of(),
-                        0, 0, 0, 0, errors)
+                        0, 0, 0, 0, 0, errors)
                 : new Report(shown, flips, platform.msiCount() - msiAtStart, ggttWrites,
                         ppgttWrites + work.ppgttEntriesWritten(), last, work.submissions(), work.completions(),
-                        work.valuesChecked(), work.valueMismatches(), work.pixelsChecked(), work.pixelMismatches(), errors);
+                        work.valuesChecked(), work.valueMismatches(), work.pixelsChecked(), work.pixelMismatches(),
+                        work.engineResets(), errors);
+    }
+
+    /**
+     * Resets the whole GT through GDRST before using it, as a driver does when it loads: whatever a previous
+     * driver (an earlier boot of this guest) left in the engines, their execlists and CSBs start from reset.
+     */
+    private void resetGpu() throws InterruptedException {
+        platform.mmioWrite(GuestPlatform.BAR0, GuestEngine.GDRST, 4, GDRST_FULL);
+        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        while ((platform.mmioRead(GuestPlatform.BAR0, GuestEngine.GDRST, 4) & GDRST_FULL) != 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                throw new GuestException("the GDRST full reset did not complete within 1 s");
+            }
+            Thread.sleep(1);
+        }
     }
 
     private static void checkGgtt(GuestDisplay display, GuestDisplay.Framebuffer fb, List<String> errors) {

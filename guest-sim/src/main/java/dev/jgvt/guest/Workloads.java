@@ -413,6 +413,10 @@ final class Workloads {
         return pixelMismatches;
     }
 
+    int engineResets() {
+        return ports.values().stream().mapToInt(Execlist::resets).sum();
+    }
+
     /** Commands appended into one batch. */
     private static final class CommandList {
         private int[] dwords = new int[64];

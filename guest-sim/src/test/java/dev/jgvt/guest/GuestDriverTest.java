@@ -20,7 +20,8 @@ final class GuestDriverTest {
         assertThat(report.completions().values()).containsOnly(0L);
         assertThat(report.errors()).filteredOn(e -> e.contains("timed out waiting for its CSB events")).hasSize(3 * 4);
         assertThat(report.errors()).filteredOn(e -> e.contains("not reset again after 2 resets")).hasSize(4);
-        assertThat(gpu.resets).hasSize(2 * 4);
+        assertThat(gpu.resets).as("a full reset at load, then two per engine").hasSize(1 + 2 * 4).first().isEqualTo(1);
+        assertThat(report.engineResets()).isEqualTo(2 * 4);
         assertThat(report.errors()).anyMatch(e -> e.contains("no flip-done interrupt"));
         assertThat(report.valuesChecked()).as("results of failed submissions are not checked").isZero();
     }
@@ -39,5 +40,19 @@ final class GuestDriverTest {
         assertThat(report.pixelMismatches()).isPositive();
         assertThat(report.errors()).anyMatch(e -> e.contains("MI_STORE_DATA_IMM (GGTT) stored 0x00000000"))
                 .anyMatch(e -> e.contains("blitted pixels are wrong"));
+    }
+
+    @Test
+    void aDriverResetsTheGpuWhenItLoadsSoStateFromAPreviousBootDoesNotMatter() throws InterruptedException {
+        ScriptedGpu gpu = new ScriptedGpu();
+        for (GuestEngine engine : GuestEngine.values()) {
+            gpu.staleCsb(engine, 3 + engine.ordinal());
+        }
+        GuestDriver.Report report = new GuestDriver(gpu, 3, 32, 24, Duration.ofSeconds(5), Duration.ofMillis(20))
+                .run(2, () -> true, f -> { });
+        assertThat(gpu.resets).containsExactly(1);
+        assertThat(report.errors()).noneMatch(e -> e.contains("CSB") || e.contains("timed out"));
+        assertThat(report.completions()).containsEntry(GuestEngine.RCS, 4L).containsEntry(GuestEngine.BCS, 2L)
+                .containsEntry(GuestEngine.VCS0, 2L).containsEntry(GuestEngine.VECS, 2L);
     }
 }

@@ -63,7 +63,7 @@ final class ScriptedGpu extends RamPlatform {
         if (offset == GuestEngine.GDRST) {
             resets.add((int) value);
             for (GuestEngine engine : GuestEngine.values()) {
-                if ((value & engine.resetDomain()) != 0) {
+                if ((value & (engine.resetDomain() | 1)) != 0) {
                     super.mmioWrite(bar, engine.register(GuestEngine.CSB_POINTER), 4, 7);
                     super.mmioWrite(bar, engine.register(GuestEngine.RING_MODE), 4, 0);
                     super.mmioWrite(bar, engine.register(GuestEngine.HWS_PGA), 4, 0);
@@ -149,6 +149,13 @@ final class ScriptedGpu extends RamPlatform {
         long hwsp = translate(super.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.HWS_PGA), 4));
         Ram.writeInts(this, hwsp + 4 * (0x10 + 2 * wp), new int[] {status, id});
         Ram.writeInt(this, hwsp + 4 * 0x1F, wp);
+    }
+
+    /** Leaves {@code engine}'s CSB as a previous driver left it: {@code entries} entries written. */
+    synchronized void staleCsb(GuestEngine engine, int entries) {
+        int wp = (entries - 1) % 6;
+        csbWritePointer.put(engine.register(0), wp);
+        super.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.CSB_POINTER), 4, wp);
     }
 
     @Override
