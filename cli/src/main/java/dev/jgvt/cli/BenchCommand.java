@@ -21,7 +21,9 @@ import picocli.CommandLine.Option;
 /** {@code gvt bench}: quick in-process measurements; the JMH benchmarks module is the reference. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Quick in-process measurements (for trends; JMH in benchmarks/ is the reference).",
-        subcommands = {BenchCommand.Scan.class, BenchSubmitCommand.class, BenchVfioUser.class})
+        subcommands = {BenchCommand.Scan.class, BenchSubmitCommand.class, BenchVfioUser.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:measured and printed", "1:the measured path produced wrong results", "2:bad options"})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -35,7 +35,10 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "submit", mixinStandardHelpOptions = true,
         description = "Print submit_ratio=<mediated/direct>: submissions per second through the whole pipeline vs "
-                + "the same workload submitted straight to the software GPU.")
+                + "the same workload submitted straight to the software GPU.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:measured and printed", "1:a mediated submission was not completed and checked",
+            "2:bad options"})
 final class BenchSubmitCommand implements Callable<Integer> {
     private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long RAM = 64L << 20;

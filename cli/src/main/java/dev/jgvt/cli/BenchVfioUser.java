@@ -38,7 +38,9 @@ import picocli.CommandLine.Option;
  * counted it and woken the waiting guest thread.
  */
 @Command(name = "vfio-user", mixinStandardHelpOptions = true,
-        description = "MMIO write round trip over vfio-user vs raw AF_UNIX request/reply, and MSI delivery latency via eventfd.")
+        description = "MMIO write round trip over vfio-user vs raw AF_UNIX request/reply, and MSI delivery latency via eventfd.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:measured and printed", "2:bad options"})
 final class BenchVfioUser implements Callable<Integer> {
     /** RCS HWSTAM: a plain stored register, harmless to rewrite. */
     private static final long REGISTER = 0x2098;

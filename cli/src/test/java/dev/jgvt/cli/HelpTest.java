@@ -45,7 +45,7 @@ final class HelpTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"version", "plugins", "types", "demo", "decode", "scan"})
+    @ValueSource(strings = {"version", "plugins", "types", "demo", "decode", "scan", "serve", "vmm", "bench"})
     void commandHelpListsTheExitCodes(String command) {
         CliRun run = CliRun.of(command, "--help");
 
