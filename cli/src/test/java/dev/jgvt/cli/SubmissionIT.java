@@ -189,6 +189,18 @@ final class SubmissionIT {
         }
     }
 
+    /** Polls the vGPU's submission statistics until {@code done} holds or 20 s passed; returns the last ones. */
+    private static ExecStats awaitStats(Gvt gvt, Vgpu vgpu, java.util.function.Predicate<ExecStats> done)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        ExecStats stats = gvt.stats(vgpu.id()).orElseThrow().exec();
+        while (!done.test(stats) && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+            stats = gvt.stats(vgpu.id()).orElseThrow().exec();
+        }
+        return stats;
+    }
+
     @Test
     void storesRunOnTheSoftwareGpuAndTheGuestSeesCsbEventsHeadAndAnMsi() throws InterruptedException {
         try (Gvt gvt = engine()) {
@@ -264,11 +276,7 @@ final class SubmissionIT {
             rcs.submit(MI_STORE_DATA_IMM_PPGTT, 0x7000_0000, 0, 1); // not mapped in the guest's PPGTT
             bcs.submit(MI_STORE_DATA_IMM_GGTT, (int) g.resultsGma, 0, 0x51);
             awaitCsb(bcs, 2);
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (gvt.stats(vgpu.id()).orElseThrow().exec().hung() == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            ExecStats stats = gvt.stats(vgpu.id()).orElseThrow().exec();
+            ExecStats stats = awaitStats(gvt, vgpu, st -> st.hung() > 0);
             assertThat(stats.hung()).isEqualTo(1);
             assertThat(stats.completed()).isEqualTo(1);
             assertThat(g.readInt(g.resultsGpa)).isEqualTo(0x51);
@@ -299,16 +307,9 @@ final class SubmissionIT {
             long batch = mapLoopingBatch(g);
             Context rcs = g.context(RCS);
             rcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (gvt.stats(vgpu.id()).orElseThrow().exec().executing() == 0 && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
+            awaitStats(gvt, vgpu, st -> st.executing() > 0);
             vgpu.dmaUnmapped(batch, 4096); // what the plugin calls when the VMM unmaps that RAM
-            ExecStats stats = gvt.stats(vgpu.id()).orElseThrow().exec();
-            while (stats.failed() + stats.hung() == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-                stats = gvt.stats(vgpu.id()).orElseThrow().exec();
-            }
+            ExecStats stats = awaitStats(gvt, vgpu, st -> st.failed() + st.hung() > 0);
             assertThat(stats.failed()).as("%s", stats).isEqualTo(1);
             assertThat(stats.hung()).isZero();
             assertThat(stats.completed()).isZero();
@@ -347,12 +348,7 @@ final class SubmissionIT {
             rcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
             rcs.submit(MI_STORE_DATA_IMM_GGTT, (int) g.resultsGma, 0, 0x0DEAD); // queued behind the loop
             g.platform.mmioWrite(GuestPlatform.BAR0, 0x941C, 4, 1 << 1); // GDRST: render engine
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            ExecStats stats = gvt.stats(vgpu.id()).orElseThrow().exec();
-            while (stats.failed() + stats.hung() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-                stats = gvt.stats(vgpu.id()).orElseThrow().exec();
-            }
+            ExecStats stats = awaitStats(gvt, vgpu, st -> st.failed() + st.hung() >= 2);
             assertThat(stats.failed() + stats.hung()).as("the loop and the store queued behind it").isEqualTo(2);
             assertThat(stats.completed()).isZero();
             assertThat(g.readInt(g.resultsGpa)).as("dropped work never ran").isZero();
