@@ -48,6 +48,7 @@ final class DemoIT {
             assertThat(vgpu.get("blitPixelsChecked").asLong()).isEqualTo(6L * 200 * 120);
             assertThat(vgpu.get("blitPixelMismatches").asLong()).isZero();
             assertThat(vgpu.get("bytesScanned").asLong()).isPositive();
+            assertThat(vgpu.get("scanMBps").asDouble()).isPositive();
             assertThat(vgpu.get("rejectedWorkloads").asLong()).isZero();
             assertThat(vgpu.get("hungWorkloads").asLong()).isZero();
 
