@@ -37,6 +37,7 @@ public final class CommandScanner implements AutoCloseable {
             java.util.Arrays.stream(Engine.values()).mapToInt(Engine::mmioBase).toArray();
 
     private static final int LENGTH_BITS = 31 << 11;
+    private static final int VAR8 = 8 << 11;
 
     private static final int CONTINUE = 0;
     private static final int END_REGION = 1;
@@ -225,16 +226,20 @@ public final class CommandScanner implements AutoCloseable {
                 lim = limit;
             }
             int header = seg.get(DW, pos);
-            if (header == 0) {
+            int entry = ops[header >>> 16];
+            int len;
+            if ((entry & LENGTH_BITS) == VAR8) {
+                // most commands have an 8-bit length field: a predicted branch takes the table load off the
+                // path from one header to the next
+                len = (header & 0xFF) + 2;
+            } else if (header == 0) {
                 pos = skipNoops(seg, pos + 4, lim);
                 continue;
-            }
-            int entry = ops[header >>> 16];
-            if (entry == 0) {
+            } else if (entry == 0) {
                 throw unknown(header, pos);
+            } else {
+                len = CommandTable.length(entry, header);
             }
-            int bits = (entry >>> 11) & 31;
-            int len = bits == 0 ? (entry >>> 16) & 0xFF : (header & ((1 << bits) - 1)) + 2;
             long next = pos + ((long) len << 2);
             if (next > lim) {
                 refill(next, pos, table.def(entry).name());
