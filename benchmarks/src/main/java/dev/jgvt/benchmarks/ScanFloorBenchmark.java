@@ -1,9 +1,14 @@
 package dev.jgvt.benchmarks;
 
 import dev.jgvt.core.cmd.CommandDef;
+import dev.jgvt.core.cmd.CommandScanner;
 import dev.jgvt.core.cmd.CommandTable;
 import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.core.cmd.RecordedEvents;
+import dev.jgvt.core.cmd.ScanRejectedException;
+import dev.jgvt.core.cmd.SegmentGraphicsMemory;
 import dev.jgvt.core.cmd.SyntheticStreams;
+import dev.jgvt.core.cmd.WorkloadContext;
 import dev.jgvt.core.vgpu.GmRange;
 import dev.jgvt.core.vgpu.VgpuPartition;
 import java.lang.foreign.Arena;
@@ -37,6 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code walkIntArray}: copy into a heap {@code int[]}, then walk it with int indexes.
  *   <li>{@code walkOnly}: walk an {@code int[]} that already holds the stream (no copy at all).
  *   <li>{@code walkPredicted}: {@code walkOnly} with the common case (an 8-bit length field) on its own branch.
+ *   <li>{@code uniformWalk}, {@code uniformScan}: a predictable stream of the same size (one command without a
+ *       handler repeated: 3DSTATE_VS of 9 dwords on RCS, XY_SRC_COPY_BLT of 10 on BCS): the predicted walk over an {@code int[]}, and the full scanner (shadow copy
+ *       included). The gap between it and the synthetic stream is what branch mispredictions cost.
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -59,6 +67,10 @@ public class ScanFloorBenchmark {
     private MemorySegment target;
     private int[] heap;
     private int[] lengths;
+    private int[] uniform;
+    private CommandScanner scanner;
+    private WorkloadContext uniformContext;
+    private long base;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -79,13 +91,31 @@ public class ScanFloorBenchmark {
             }
         }
         lengths[0] = 1 << 8; // MI_NOOP: fixed, one dword
-        if (walkOnly() != size / 4) {
+        uniform = new int[size / 4];
+        int stride = engine == Engine.RCS ? 9 : 10;
+        int header = table.byName(engine == Engine.RCS ? "3DSTATE_VS" : "XY_SRC_COPY_BLT").header(stride);
+        int i = 0;
+        for (; i + stride < uniform.length; i += stride) {
+            uniform[i] = header;
+        }
+        for (; i < uniform.length - 1; i++) {
+            uniform[i] = 0x01800000; // MI_SET_PREDICATE (one dword)
+        }
+        uniform[uniform.length - 1] = 0x0A << 23; // MI_BATCH_BUFFER_END
+        MemorySegment uniformStream = arena.allocate(size, 4096);
+        MemorySegment.copy(uniform, 0, uniformStream, DW, 0, uniform.length);
+        base = hidden.base();
+        scanner = CommandScanner.gen9();
+        uniformContext = new WorkloadContext(engine, partition, new SegmentGraphicsMemory().map(base, uniformStream),
+                null, aperture.base(), new RecordedEvents());
+        if (walkOnly() != size / 4 || uniformWalk() != size / 4 || uniformScan() != size) {
             throw new IllegalStateException("the walk did not reach the end of the stream");
         }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        scanner.close();
         arena.close();
     }
 
@@ -129,8 +159,10 @@ public class ScanFloorBenchmark {
     /** Like {@link #walkOnly} but with the common 8-bit length field on a predicted branch of its own. */
     @Benchmark
     public int walkPredicted() {
-        int[] dws = heap;
-        int[] lens = lengths;
+        return predicted(heap, lengths);
+    }
+
+    private static int predicted(int[] dws, int[] lens) {
         int lim = dws.length;
         int pos = 0;
         while (pos < lim) {
@@ -147,6 +179,21 @@ public class ScanFloorBenchmark {
             pos += bits == 0 ? e >>> 8 : (header & ((1 << bits) - 1)) + 2;
         }
         return pos;
+    }
+
+    @Benchmark
+    public int uniformWalk() {
+        return predicted(uniform, lengths);
+    }
+
+    @Benchmark
+    public long uniformScan() {
+        try {
+            scanner.scanBatch(uniformContext, base);
+        } catch (ScanRejectedException e) {
+            throw new IllegalStateException(e);
+        }
+        return scanner.batches().size(0);
     }
 
     private static int walk(int[] dws, int[] lens) {
