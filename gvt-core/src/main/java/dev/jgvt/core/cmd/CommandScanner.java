@@ -225,14 +225,23 @@ public final class CommandScanner implements AutoCloseable {
                 seg = buf.seg;
                 lim = limit;
             }
-            pos = walkPlain(seg, ops, pos, lim);
-            if (pos + 4 > lim) {
-                continue;
-            }
             int header = seg.get(DW, pos);
             int entry = ops[header >>> 16];
+            // plain commands (8-bit length field, no handler) in a tight inner loop; it leaves with the header
+            // and entry of the first command that needs more, or of a plain one whose successor is not copied yet
+            while ((entry & (LENGTH_BITS | CommandTable.SLOW_PATH)) == VAR8) {
+                long next = pos + (((header & 0xFF) + 2L) << 2);
+                if (next + 4 > lim) {
+                    break;
+                }
+                pos = next;
+                header = seg.get(DW, pos);
+                entry = ops[header >>> 16];
+            }
             int len;
             if ((entry & LENGTH_BITS) == VAR8) {
+                // most commands have an 8-bit length field: a predicted branch takes the table load off the
+                // path from one header to the next
                 len = (header & 0xFF) + 2;
             } else if (header == 0) {
                 pos = skipNoops(seg, pos + 4, lim);
@@ -264,30 +273,6 @@ public final class CommandScanner implements AutoCloseable {
             }
             pos = next;
         }
-    }
-
-    /**
-     * Steps over plain commands (no handler, 8-bit length field or fixed length) from {@code pos} and returns the
-     * offset of the first command that needs more: a handler, an MI_NOOP run, another length rule, an unknown
-     * header, or bytes past {@code lim}. Kept small so that the compiler turns it into a tight loop whose only
-     * serial dependency is header -> length -> next header.
-     */
-    private static long walkPlain(MemorySegment seg, int[] ops, long pos, long lim) {
-        while (pos + 4 <= lim) {
-            int header = seg.get(DW, pos);
-            int entry = ops[header >>> 16];
-            long next;
-            if ((entry & (LENGTH_BITS | CommandTable.SLOW_PATH)) == VAR8) {
-                next = pos + (((header & 0xFF) + 2L) << 2);
-            } else {
-                return pos;
-            }
-            if (next > lim) {
-                return pos;
-            }
-            pos = next;
-        }
-        return pos;
     }
 
     /** The end of a run of MI_NOOPs starting at {@code pos} (short runs inline, long runs vectorized). */
