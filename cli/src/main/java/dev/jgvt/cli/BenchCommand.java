@@ -1,6 +1,8 @@
 package dev.jgvt.cli;
 
+import dev.jgvt.core.cmd.CommandDef;
 import dev.jgvt.core.cmd.CommandScanner;
+import dev.jgvt.core.cmd.CommandTable;
 import dev.jgvt.core.cmd.Engine;
 import dev.jgvt.core.cmd.RecordedEvents;
 import dev.jgvt.core.cmd.ScanRejectedException;
@@ -12,6 +14,8 @@ import dev.jgvt.core.vgpu.VgpuPartition;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -37,11 +41,17 @@ final class BenchCommand implements Runnable {
      * {@code gvt bench scan}: scan efficiency = (bytes scanned and shadow-copied per second) / (bytes copied per
      * second by MemorySegment.copy of the same stream), measured in this process after a warm-up, as the median
      * of several rounds that alternate the two. Rounds are timed in thread CPU time when the JVM offers it (so
-     * other load on the machine does not skew the ratio), else in wall time; the output says which.
+     * other load on the machine does not skew the ratio), else in wall time; the output says which. It also
+     * prints walk_floor_ratio = (copy of the stream into an {@code int[]} + a bare walk over its command lengths,
+     * one table load per command and no policy) / (scan + shadow copy): how close the scanner is to the least
+     * that any scanner finding every command boundary must do (docs/decisions/0010).
      */
     @Command(name = "scan", mixinStandardHelpOptions = true,
-            description = "Print scan_efficiency=<ratio>: scan + shadow copy vs MemorySegment.copy of the same bytes.")
+            description = "Print scan_efficiency=<ratio>: scan + shadow copy vs MemorySegment.copy of the same bytes,"
+                    + " and walk_floor_ratio=<ratio>: vs a copy plus a bare command-length walk.")
     static final class Scan implements Callable<Integer> {
+        private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -71,35 +81,50 @@ final class BenchCommand implements Runnable {
                 SegmentGraphicsMemory gm = new SegmentGraphicsMemory().map(hidden.base(), stream);
                 WorkloadContext context = new WorkloadContext(engine, partition, gm, null, aperture.base(),
                         new RecordedEvents());
+                int[] lengths = lengthTable(engine);
+                int[] dwords = new int[size / 4];
+                if (floorLoop(stream, dwords, lengths, 1) != size / 4) {
+                    throw new IllegalStateException("the length walk did not reach the end of the stream");
+                }
                 int iterations = Math.max(20, (int) (64L * 1024 * 1024 / size));
                 long sink = 0;
                 long warmupEnd = System.nanoTime() + 2_000_000_000L;
                 while (System.nanoTime() < warmupEnd) {
                     sink += scanLoop(scanner, context, hidden.base(), iterations / 4);
                     sink += copyLoop(stream, target, iterations / 4);
+                    sink += floorLoop(stream, dwords, lengths, iterations / 4);
                 }
                 java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
                 boolean cpu = threads.isCurrentThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled();
                 double[] ratios = new double[rounds];
+                double[] floorRatios = new double[rounds];
                 long scanNanos = 0;
                 long copyNanos = 0;
+                long floorNanos = 0;
                 for (int r = 0; r < rounds; r++) {
                     long t0 = cpu ? threads.getCurrentThreadCpuTime() : System.nanoTime();
                     sink += scanLoop(scanner, context, hidden.base(), iterations);
                     long t1 = cpu ? threads.getCurrentThreadCpuTime() : System.nanoTime();
                     sink += copyLoop(stream, target, iterations);
                     long t2 = cpu ? threads.getCurrentThreadCpuTime() : System.nanoTime();
+                    sink += floorLoop(stream, dwords, lengths, iterations);
+                    long t3 = cpu ? threads.getCurrentThreadCpuTime() : System.nanoTime();
                     ratios[r] = (double) (t2 - t1) / (t1 - t0);
+                    floorRatios[r] = (double) (t3 - t2) / (t1 - t0);
                     scanNanos += t1 - t0;
                     copyNanos += t2 - t1;
+                    floorNanos += t3 - t2;
                 }
                 Arrays.sort(ratios);
+                Arrays.sort(floorRatios);
                 double median = ratios[rounds / 2];
                 double bytes = (double) size * iterations * rounds;
                 out.printf("scan_efficiency=%.3f%n", median);
-                out.printf("size=%d engine=%s rounds=%d clock=%s scan_gb_per_s=%.2f copy_gb_per_s=%.2f min=%.3f max=%.3f"
-                        + " check=%d%n", size, engine.cliName(), rounds, cpu ? "thread-cpu" : "wall", bytes / scanNanos,
-                        bytes / copyNanos, ratios[0], ratios[rounds - 1], sink & 0xF);
+                out.printf("walk_floor_ratio=%.3f%n", floorRatios[rounds / 2]);
+                out.printf("size=%d engine=%s rounds=%d clock=%s scan_gb_per_s=%.2f copy_gb_per_s=%.2f"
+                        + " floor_gb_per_s=%.2f min=%.3f max=%.3f check=%d%n", size, engine.cliName(), rounds,
+                        cpu ? "thread-cpu" : "wall", bytes / scanNanos, bytes / copyNanos, bytes / floorNanos, ratios[0],
+                        ratios[rounds - 1], sink & 0xF);
             }
             return 0;
         }
@@ -112,6 +137,49 @@ final class BenchCommand implements Runnable {
                 total += scanner.batches().size(0);
             }
             return total;
+        }
+
+        /** Per DW0 bits 31:16: 0 = not a command of the engine, else length bits | fixed length << 8. */
+        private static int[] lengthTable(Engine engine) {
+            CommandTable table = CommandTable.gen9();
+            int[] lengths = new int[1 << 16];
+            for (int i = 0; i < lengths.length; i++) {
+                CommandDef def = table.find(engine, i << 16);
+                if (def != null) {
+                    lengths[i] = def.lengthBits() | def.fixedLength() << 8;
+                }
+            }
+            return lengths;
+        }
+
+        /** Copies the stream into {@code dwords} and walks its command lengths, n times; the last walk's end. */
+        private static long floorLoop(MemorySegment from, int[] dwords, int[] lengths, int n) {
+            long end = 0;
+            for (int i = 0; i < n; i++) {
+                MemorySegment.copy(from, DW, 0, dwords, 0, dwords.length);
+                end = walk(dwords, lengths);
+            }
+            return end;
+        }
+
+        /** The bare walk: one table load per command, the common 8-bit length field on its own branch. */
+        private static int walk(int[] dwords, int[] lengths) {
+            int lim = dwords.length;
+            int pos = 0;
+            while (pos < lim) {
+                int header = dwords[pos];
+                int e = lengths[header >>> 16];
+                if (e == 8) {
+                    pos += (header & 0xFF) + 2;
+                    continue;
+                }
+                if (e == 0) {
+                    return -1;
+                }
+                int bits = e & 31;
+                pos += bits == 0 ? e >>> 8 : (header & ((1 << bits) - 1)) + 2;
+            }
+            return pos;
         }
 
         private static long copyLoop(MemorySegment from, MemorySegment to, int n) {

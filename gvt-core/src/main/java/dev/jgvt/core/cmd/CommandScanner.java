@@ -36,6 +36,9 @@ public final class CommandScanner implements AutoCloseable {
     private static final int[] ENGINE_BASES =
             java.util.Arrays.stream(Engine.values()).mapToInt(Engine::mmioBase).toArray();
 
+    private static final int LENGTH_BITS = 31 << 11;
+    private static final int VAR8 = 8 << 11;
+
     private static final int CONTINUE = 0;
     private static final int END_REGION = 1;
     private static final int NEW_REGION = 2;
@@ -223,16 +226,31 @@ public final class CommandScanner implements AutoCloseable {
                 lim = limit;
             }
             int header = seg.get(DW, pos);
-            if (header == 0) {
+            int entry = ops[header >>> 16];
+            // plain commands (8-bit length field, no handler) in a tight inner loop; it leaves with the header
+            // and entry of the first command that needs more, or of a plain one whose successor is not copied yet
+            while ((entry & (LENGTH_BITS | CommandTable.SLOW_PATH)) == VAR8) {
+                long next = pos + (((header & 0xFF) + 2L) << 2);
+                if (next + 4 > lim) {
+                    break;
+                }
+                pos = next;
+                header = seg.get(DW, pos);
+                entry = ops[header >>> 16];
+            }
+            int len;
+            if ((entry & LENGTH_BITS) == VAR8) {
+                // most commands have an 8-bit length field: a predicted branch takes the table load off the
+                // path from one header to the next
+                len = (header & 0xFF) + 2;
+            } else if (header == 0) {
                 pos = skipNoops(seg, pos + 4, lim);
                 continue;
-            }
-            int entry = ops[header >>> 16];
-            if (entry == 0) {
+            } else if (entry == 0) {
                 throw unknown(header, pos);
+            } else {
+                len = CommandTable.length(entry, header);
             }
-            int bits = (entry >>> 11) & 31;
-            int len = bits == 0 ? (entry >>> 16) & 0xFF : (header & ((1 << bits) - 1)) + 2;
             long next = pos + ((long) len << 2);
             if (next > lim) {
                 refill(next, pos, table.def(entry).name());
@@ -240,7 +258,7 @@ public final class CommandScanner implements AutoCloseable {
                 lim = limit;
             }
             if ((entry & CommandTable.SLOW_PATH) != 0) {
-                int action = handle(table.def(entry), header, pos, len);
+                int action = handle(entry, header, pos, len);
                 if (action == END_REGION) {
                     return;
                 }
@@ -443,52 +461,53 @@ public final class CommandScanner implements AutoCloseable {
         buf.seg.set(DW, pos + 4L * index, value);
     }
 
-    private int handle(CommandDef def, int header, long pos, int len) throws ScanRejectedException {
-        if (def.lengthBits() != 0 && def.fixedLength() != 0 && len != def.fixedLength()) {
-            throw reject(Rule.BAD_LENGTH, def.name(), pos, def.name() + " must be " + def.fixedLength()
+    private int handle(int entry, int header, long pos, int len) throws ScanRejectedException {
+        int single = (entry >>> 16) & 0xFF;
+        if ((entry & LENGTH_BITS) != 0 && single != 0 && len != single) {
+            throw reject(Rule.BAD_LENGTH, name(entry), pos, name(entry) + " must be " + single
                     + " dwords, the header says " + len);
         }
-        switch (def.handler()) {
+        switch (CommandTable.handler(entry)) {
             case NONE -> {}
-            case REJECT -> throw reject(Rule.FORBIDDEN_COMMAND, def.name(), pos, def.name()
+            case REJECT -> throw reject(Rule.FORBIDDEN_COMMAND, name(entry), pos, name(entry)
                     + " is not allowed in a guest workload");
             case BB_START -> {
-                return batchStart(def, header, pos, len);
+                return batchStart(entry, header, pos, len);
             }
             case BB_END -> {
                 if (kind == BufferKind.RING) {
-                    throw reject(Rule.BB_END_IN_RING, def.name(), pos, "MI_BATCH_BUFFER_END outside a batch buffer");
+                    throw reject(Rule.BB_END_IN_RING, name(entry), pos, "MI_BATCH_BUFFER_END outside a batch buffer");
                 }
                 endBatch(pos + 4);
                 return END_REGION;
             }
-            case LOAD_REGISTER_IMM -> loadRegisterImm(def, pos, len);
-            case STORE_REGISTER_MEM, LOAD_REGISTER_MEM -> registerMem(def, header, pos);
+            case LOAD_REGISTER_IMM -> loadRegisterImm(entry, pos, len);
+            case STORE_REGISTER_MEM, LOAD_REGISTER_MEM -> registerMem(entry, header, pos);
             case LOAD_REGISTER_REG -> {
                 int src = dw(pos, 1) & REG_MASK;
                 int dst = dw(pos, 2) & REG_MASK;
                 if (!policy.registerCopyAllowed(src, dst)) {
-                    throw reject(Rule.REGISTER_NOT_ALLOWED, def.name(), pos, String.format(
+                    throw reject(Rule.REGISTER_NOT_ALLOWED, name(entry), pos, String.format(
                             "copy from register 0x%x to 0x%x is not allowed", src, dst));
                 }
             }
-            case STORE_DATA_IMM -> storeDataImm(def, header, pos, len);
-            case FLUSH_DW -> flushDw(def, header, pos, len);
-            case PIPE_CONTROL -> pipeControl(def, pos, len);
+            case STORE_DATA_IMM -> storeDataImm(entry, header, pos, len);
+            case FLUSH_DW -> flushDw(entry, header, pos, len);
+            case PIPE_CONTROL -> pipeControl(entry, pos, len);
             case ATOMIC -> {
                 if (len < 3) {
-                    throw badLength(def, pos, len, "at least 3");
+                    throw badLength(entry, pos, len, "at least 3");
                 }
                 if ((header & (1 << 22)) != 0) {
-                    audit(def, pos, address(pos, 1), 4 << ((header >>> 19) & 3), "atomic operand");
+                    audit(entry, pos, address(pos, 1), 4 << ((header >>> 19) & 3), "atomic operand");
                 }
             }
             case SEMAPHORE_WAIT -> {
                 if (len != 4 && len != 5) {
-                    throw badLength(def, pos, len, "4 or 5");
+                    throw badLength(entry, pos, len, "4 or 5");
                 }
                 if ((header & (1 << 22)) != 0) {
-                    audit(def, pos, address(pos, 2), 4, "semaphore");
+                    audit(entry, pos, address(pos, 2), 4, "semaphore");
                 }
             }
             case USER_INTERRUPT -> {
@@ -502,15 +521,15 @@ public final class CommandScanner implements AutoCloseable {
                     setDw(pos, 0, 0);
                 }
             }
-            case DISPLAY_FLIP -> displayFlip(def, header, pos, len);
+            case DISPLAY_FLIP -> displayFlip(entry, header, pos, len);
             case GGTT_ADDRESS -> {
-                int addr = def.addressDwords();
+                int addr = table.def(entry).addressDwords();
                 for (int i = 1; i < 31; i++) {
                     if ((addr & (1 << i)) != 0) {
                         if (i + 1 >= len) {
-                            throw badLength(def, pos, len, "at least " + (i + 2));
+                            throw badLength(entry, pos, len, "at least " + (i + 2));
                         }
-                        audit(def, pos, address(pos, i), 4, "memory operand");
+                        audit(entry, pos, address(pos, i), 4, "memory operand");
                     }
                 }
             }
@@ -518,8 +537,12 @@ public final class CommandScanner implements AutoCloseable {
         return CONTINUE;
     }
 
-    private ScanRejectedException badLength(CommandDef def, long pos, int len, String expected) {
-        return reject(Rule.BAD_LENGTH, def.name(), pos, def.name() + " must be " + expected + " dwords, the header says "
+    private String name(int entry) {
+        return table.def(entry).name();
+    }
+
+    private ScanRejectedException badLength(int entry, long pos, int len, String expected) {
+        return reject(Rule.BAD_LENGTH, name(entry), pos, name(entry) + " must be " + expected + " dwords, the header says "
                 + len);
     }
 
@@ -528,17 +551,17 @@ public final class CommandScanner implements AutoCloseable {
         return (dw(pos, i) & 0xFFFFFFFCL) | ((long) (dw(pos, i + 1) & 0xFFFF) << 32);
     }
 
-    private void audit(CommandDef def, long pos, long gma, long size, String what) throws ScanRejectedException {
+    private void audit(int entry, long pos, long gma, long size, String what) throws ScanRejectedException {
         if (!ctx.partition().containsGm(gma, size)) {
-            throw reject(Rule.GM_OUT_OF_RANGE, def.name(), pos, String.format(
+            throw reject(Rule.GM_OUT_OF_RANGE, name(entry), pos, String.format(
                     "%s [0x%x, 0x%x) is outside the aperture %s and the hidden range %s", what, gma, gma + size,
                     ctx.partition().aperture(), ctx.partition().hidden()));
         }
     }
 
-    private int batchStart(CommandDef def, int header, long pos, int len) throws ScanRejectedException {
+    private int batchStart(int entry, int header, long pos, int len) throws ScanRejectedException {
         if (len != 3) {
-            throw badLength(def, pos, len, "3");
+            throw badLength(entry, pos, len, "3");
         }
         boolean second = (header & (1 << 22)) != 0;
         boolean ppgtt = regionPpgtt || (header & (1 << 8)) != 0;
@@ -546,13 +569,13 @@ public final class CommandScanner implements AutoCloseable {
         switch (kind) {
             case RING -> {
                 if (second) {
-                    throw reject(Rule.SECOND_LEVEL_FROM_RING, def.name(), pos, String.format(
+                    throw reject(Rule.SECOND_LEVEL_FROM_RING, name(entry), pos, String.format(
                             "second-level batch 0x%x started from the ring", target));
                 }
                 call(target, ppgtt, BufferKind.BATCH, pos);
                 return CONTINUE;
             }
-            case SECOND_LEVEL_BATCH -> throw reject(Rule.BB_START_IN_SECOND_LEVEL, def.name(), pos, String.format(
+            case SECOND_LEVEL_BATCH -> throw reject(Rule.BB_START_IN_SECOND_LEVEL, name(entry), pos, String.format(
                     "batch 0x%x started inside a second-level batch", target));
             case BATCH -> {
                 if (second) {
@@ -563,44 +586,44 @@ public final class CommandScanner implements AutoCloseable {
                 if (!scanned(ppgtt)) {
                     return END_REGION;
                 }
-                enterBatch(target, ppgtt, BufferKind.BATCH, bufId, pos, def.name(), pos);
+                enterBatch(target, ppgtt, BufferKind.BATCH, bufId, pos, name(entry), pos);
                 return NEW_REGION;
             }
         }
         return CONTINUE;
     }
 
-    private int checkedRegister(CommandDef def, long pos, int reg, String what) throws ScanRejectedException {
+    private int checkedRegister(int entry, long pos, int reg, String what) throws ScanRejectedException {
         if (reg > MMIO_WINDOW - 4) {
-            throw reject(Rule.REGISTER_NOT_ALLOWED, def.name(), pos, String.format(
+            throw reject(Rule.REGISTER_NOT_ALLOWED, name(entry), pos, String.format(
                     "%s register 0x%x is outside the 2 MiB MMIO window", what, reg));
         }
         return reg;
     }
 
-    private void loadRegisterImm(CommandDef def, long pos, int len) throws ScanRejectedException {
+    private void loadRegisterImm(int entry, long pos, int len) throws ScanRejectedException {
         if (len < 3 || (len & 1) == 0) {
-            throw badLength(def, pos, len, "3, 5, 7, ... (register/value pairs)");
+            throw badLength(entry, pos, len, "3, 5, 7, ... (register/value pairs)");
         }
         int pdpWritten = 0;
         int base = engine.mmioBase();
         for (int i = 1; i < len; i += 2) {
             int raw = dw(pos, i);
-            int reg = checkedRegister(def, pos, raw & REG_MASK, "LRI");
+            int reg = checkedRegister(entry, pos, raw & REG_MASK, "LRI");
             int patched = policy.patchedOffset(reg);
             if (patched >= 0) {
                 setDw(pos, i, (raw & ~REG_MASK) | patched);
                 continue;
             }
             if (!policy.commandAccessible(reg)) {
-                throw reject(Rule.REGISTER_NOT_ALLOWED, def.name(), pos, String.format(
+                throw reject(Rule.REGISTER_NOT_ALLOWED, name(entry), pos, String.format(
                         "LRI to register 0x%x (pair %d) is not command-accessible", reg, i / 2));
             }
             int page = reg & ~0xFFF;
             int inPage = reg & 0xFFF;
             if (inPage >= PDP_FIRST && inPage < PDP_FIRST + PDP_BYTES && isEngineBase(page)) {
                 if (page != base) {
-                    throw reject(Rule.REGISTER_NOT_ALLOWED, def.name(), pos, String.format(
+                    throw reject(Rule.REGISTER_NOT_ALLOWED, name(entry), pos, String.format(
                             "LRI to page-directory pointer 0x%x of another engine", reg));
                 }
                 int d = (inPage - PDP_FIRST) >>> 2;
@@ -614,7 +637,7 @@ public final class CommandScanner implements AutoCloseable {
         if (pdpWritten != 0) {
             boolean ok = pdpHook.shadowRoots(engine, pdpGuest, pdpWritten, pdpShadow);
             if (!ok) {
-                ScanRejectedException e = reject(Rule.PDP_LOAD_REJECTED, def.name(), pos, String.format(
+                ScanRejectedException e = reject(Rule.PDP_LOAD_REJECTED, name(entry), pos, String.format(
                         "the shadow PPGTT refused the roots 0x%x/0x%x/0x%x/0x%x", pdpGuest[0], pdpGuest[1],
                         pdpGuest[2], pdpGuest[3]));
                 java.util.Arrays.fill(pdpGuest, 0);
@@ -638,20 +661,20 @@ public final class CommandScanner implements AutoCloseable {
         return false;
     }
 
-    private void registerMem(CommandDef def, int header, long pos) throws ScanRejectedException {
-        int reg = checkedRegister(def, pos, dw(pos, 1) & REG_MASK, def.name());
+    private void registerMem(int entry, int header, long pos) throws ScanRejectedException {
+        int reg = checkedRegister(entry, pos, dw(pos, 1) & REG_MASK, name(entry));
         if (!policy.memoryTransferAllowed(reg)) {
-            throw reject(Rule.REGISTER_NOT_ALLOWED, def.name(), pos, String.format(
+            throw reject(Rule.REGISTER_NOT_ALLOWED, name(entry), pos, String.format(
                     "register 0x%x may not be loaded from or stored to memory", reg));
         }
         if ((header & (1 << 22)) != 0) {
-            audit(def, pos, address(pos, 2), 4, "register memory operand");
+            audit(entry, pos, address(pos, 2), 4, "register memory operand");
         }
     }
 
-    private void storeDataImm(CommandDef def, int header, long pos, int len) throws ScanRejectedException {
+    private void storeDataImm(int entry, int header, long pos, int len) throws ScanRejectedException {
         if (len < 4) {
-            throw badLength(def, pos, len, "at least 4");
+            throw badLength(entry, pos, len, "at least 4");
         }
         if ((header & (1 << 22)) != 0) {
             int dw1 = dw(pos, 1);
@@ -659,34 +682,34 @@ public final class CommandScanner implements AutoCloseable {
             if ((dw1 & 1) != 0) {
                 size *= 2; // core-select stores land one operand further: audit both
             }
-            audit(def, pos, address(pos, 1), size, "store");
+            audit(entry, pos, address(pos, 1), size, "store");
         }
     }
 
     /** A post-sync write in index mode: offset into the HWSP, rewritten to an absolute GGTT address. */
-    private long hwspAddress(CommandDef def, long pos, long offset) throws ScanRejectedException {
+    private long hwspAddress(int entry, long pos, long offset) throws ScanRejectedException {
         if (offset < 0 || offset > HWSP_SIZE - 8) {
-            throw reject(Rule.HWSP_INDEX_OUT_OF_PAGE, def.name(), pos, String.format(
+            throw reject(Rule.HWSP_INDEX_OUT_OF_PAGE, name(entry), pos, String.format(
                     "index 0x%x + 8 bytes leaves the 4 KiB hardware status page", offset));
         }
         return ctx.hwspAddress() + offset;
     }
 
-    private void flushDw(CommandDef def, int header, long pos, int len) throws ScanRejectedException {
+    private void flushDw(int entry, int header, long pos, int len) throws ScanRejectedException {
         int postSync = (header >>> 14) & 3;
         if (postSync != 0) {
             if (len < 4) {
-                throw badLength(def, pos, len, "at least 4 with a post-sync operation");
+                throw badLength(entry, pos, len, "at least 4 with a post-sync operation");
             }
             int dw1 = dw(pos, 1);
             long gma = (dw1 & 0xFFFFFFF8L) | ((long) (dw(pos, 2) & 0xFFFF) << 32);
             if ((header & (1 << 21)) != 0) {
-                long abs = hwspAddress(def, pos, gma);
+                long abs = hwspAddress(entry, pos, gma);
                 setDw(pos, 0, header & ~(1 << 21));
                 setDw(pos, 1, (int) (abs & 0xFFFFFFF8L) | (dw1 & 3) | (1 << 2));
                 setDw(pos, 2, (dw(pos, 2) & ~0xFFFF) | (int) ((abs >>> 32) & 0xFFFF));
             } else if ((dw1 & (1 << 2)) != 0) {
-                audit(def, pos, gma, 8, "post-sync write");
+                audit(entry, pos, gma, 8, "post-sync write");
             }
         }
         if ((header & (1 << 8)) != 0) {
@@ -694,42 +717,42 @@ public final class CommandScanner implements AutoCloseable {
         }
     }
 
-    private void pipeControl(CommandDef def, long pos, int len) throws ScanRejectedException {
+    private void pipeControl(int entry, long pos, int len) throws ScanRejectedException {
         if (len < 2) {
-            throw badLength(def, pos, len, "at least 2");
+            throw badLength(entry, pos, len, "at least 2");
         }
         int dw1 = dw(pos, 1);
         int postSync = (dw1 >>> 14) & 3;
         boolean mmioWrite = (dw1 & (1 << 23)) != 0;
         if ((postSync != 0 || mmioWrite) && len < 4) {
-            throw badLength(def, pos, len, "at least 4 with a post-sync operation");
+            throw badLength(entry, pos, len, "at least 4 with a post-sync operation");
         }
         if (mmioWrite) {
             int raw = dw(pos, 2);
-            int reg = checkedRegister(def, pos, raw & REG_MASK, "post-sync");
+            int reg = checkedRegister(entry, pos, raw & REG_MASK, "post-sync");
             int patched = policy.patchedOffset(reg);
             if (patched >= 0) {
                 setDw(pos, 2, (raw & ~REG_MASK) | patched);
             } else if (!policy.commandAccessible(reg)) {
-                throw reject(Rule.REGISTER_NOT_ALLOWED, def.name(), pos, String.format(
+                throw reject(Rule.REGISTER_NOT_ALLOWED, name(entry), pos, String.format(
                         "post-sync MMIO write to register 0x%x is not command-accessible", reg));
             }
         }
         if (postSync != 0) {
             if (postSync == 2 && !policy.commandAccessible(0x2350)) {
-                throw reject(Rule.REGISTER_NOT_ALLOWED, def.name(), pos, "PS_DEPTH_COUNT (0x2350) is not accessible");
+                throw reject(Rule.REGISTER_NOT_ALLOWED, name(entry), pos, "PS_DEPTH_COUNT (0x2350) is not accessible");
             }
             if (postSync == 3 && !policy.commandAccessible(0x2358)) {
-                throw reject(Rule.REGISTER_NOT_ALLOWED, def.name(), pos, "TIMESTAMP (0x2358) is not accessible");
+                throw reject(Rule.REGISTER_NOT_ALLOWED, name(entry), pos, "TIMESTAMP (0x2358) is not accessible");
             }
             long gma = address(pos, 2);
             if ((dw1 & (1 << 21)) != 0) {
-                long abs = hwspAddress(def, pos, gma);
+                long abs = hwspAddress(entry, pos, gma);
                 setDw(pos, 1, (dw1 & ~(1 << 21)) | (1 << 24));
                 setDw(pos, 2, (int) (abs & 0xFFFFFFFCL) | (dw(pos, 2) & 3));
                 setDw(pos, 3, (dw(pos, 3) & ~0xFFFF) | (int) ((abs >>> 32) & 0xFFFF));
             } else if ((dw1 & (1 << 24)) != 0) {
-                audit(def, pos, gma, 8, "post-sync write");
+                audit(entry, pos, gma, 8, "post-sync write");
             }
         }
         if ((dw1 & (1 << 8)) != 0) {
@@ -737,9 +760,9 @@ public final class CommandScanner implements AutoCloseable {
         }
     }
 
-    private void displayFlip(CommandDef def, int header, long pos, int len) throws ScanRejectedException {
+    private void displayFlip(int entry, int header, long pos, int len) throws ScanRejectedException {
         if (len != 3 && len != 4) {
-            throw badLength(def, pos, len, "3 or 4");
+            throw badLength(entry, pos, len, "3 or 4");
         }
         int dw1 = dw(pos, 1);
         int dw2 = dw(pos, 2);

@@ -18,11 +18,13 @@ import java.util.List;
  * occupy every index whose high 9 (10) bits match their opcode, so one array load finds any command type.
  *
  * <p>An entry packs: bits 0..9 row index + 1 (0 = no command), bit 10 "has a handler or a single legal length",
- * bits 11..15 the number of length bits (0 = fixed length), bits 16..23 the fixed (or single legal) length.
+ * bits 11..15 the number of length bits (0 = fixed length), bits 16..23 the fixed (or single legal) length,
+ * bits 24..28 the {@link Handler}'s ordinal (so the scanner dispatches without touching the row).
  * Loading fails when two rows claim the same opcode on the same engine class.
  */
 public final class CommandTable {
     static final int SLOW_PATH = 1 << 10;
+    static final int HANDLER_SHIFT = 24;
     private static final int MAX_ROWS = 1023;
     private static final String[] GEN9_FILES = {"mi.tsv", "blt.tsv", "render.tsv", "video.tsv", "vebox.tsv"};
 
@@ -65,7 +67,8 @@ public final class CommandTable {
 
     private static int entry(int index, CommandDef def) {
         boolean slow = def.handler() != Handler.NONE || (def.lengthBits() != 0 && def.fixedLength() != 0);
-        return (index + 1) | (slow ? SLOW_PATH : 0) | (def.lengthBits() << 11) | (def.fixedLength() << 16);
+        return (index + 1) | (slow ? SLOW_PATH : 0) | (def.lengthBits() << 11) | (def.fixedLength() << 16)
+                | (def.handler().ordinal() << HANDLER_SHIFT);
     }
 
     private static String engineClassName(int engineClass) {
@@ -165,6 +168,11 @@ public final class CommandTable {
     /** The row with this name, or null. */
     public CommandDef byName(String name) {
         return Arrays.stream(defs).filter(def -> def.name().equals(name)).findFirst().orElse(null);
+    }
+
+    /** The handler of a non-zero entry. */
+    static Handler handler(int entry) {
+        return Handler.ofOrdinal((entry >>> HANDLER_SHIFT) & 31);
     }
 
     /** Length in dwords of a command from its packed entry and header. */

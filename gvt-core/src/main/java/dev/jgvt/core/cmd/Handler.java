@@ -25,6 +25,12 @@ public enum Handler {
     /** Audit the 64-bit GGTT addresses in the row's address dwords (4 bytes each). */
     GGTT_ADDRESS;
 
+    private static final Handler[] VALUES = values();
+
+    static Handler ofOrdinal(int ordinal) {
+        return VALUES[ordinal];
+    }
+
     /** The handler for a table's handler column ({@code -} is {@link #NONE}). */
     static Handler fromColumn(String column) {
         if (column.equals("-")) {

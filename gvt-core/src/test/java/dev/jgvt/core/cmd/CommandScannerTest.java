@@ -57,6 +57,29 @@ final class CommandScannerTest {
         return scanner.shadowRing().get(DW, 4L * index);
     }
 
+    /** Plain commands (the scanner's inner loop) straddling every position of the batch's copy-chunk boundaries. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8})
+    void plainCommandsAcrossCopyChunks(int shift) throws ScanRejectedException {
+        int vs = 0x78100000 | (9 - 2); // 3DSTATE_VS, 9 dwords
+        int commands = 40_000 / 36;
+        int[] dws = new int[shift + commands * 9 + 1];
+        for (int i = 0; i < shift; i++) {
+            dws[i] = 0x01800000; // MI_SET_PREDICATE, one dword
+        }
+        for (int c = 0; c < commands; c++) {
+            dws[shift + 9 * c] = vs;
+            for (int k = 1; k < 9; k++) {
+                dws[shift + 9 * c + k] = 0x7A000000 | c; // payload that would be PIPE_CONTROL if read as a header
+            }
+        }
+        dws[dws.length - 1] = BB_END;
+        scanBatch(APERTURE, dws);
+        assertThat(scanner.batches().count()).isEqualTo(1);
+        assertThat(scanner.batches().size(0)).isEqualTo(4L * dws.length);
+        assertThat(scanner.batches().shadow(0).toArray(DW)).isEqualTo(dws);
+    }
+
     @Test
     void acceptsNoopsAndCopiesTheRingSliceIntoTheShadow() throws Exception {
         scanRing(Engine.RCS, NOOP, NOOP, NOOP, mi(0x05, 1), NOOP);
