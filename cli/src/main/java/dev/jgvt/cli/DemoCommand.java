@@ -190,6 +190,7 @@ final class DemoCommand implements Callable<Integer> {
                 row.put("blitPixelMismatches", report.pixelMismatches());
                 row.put("engineResets", report.engineResets());
                 row.put("workloadsCompleted", stats.exec().completed());
+                row.put("commandsScanned", stats.exec().commandsScanned());
                 row.put("bytesScanned", stats.exec().bytesScanned());
                 row.put("scanMBps", Math.round(stats.exec().scanMegabytesPerSecond() * 10) / 10.0);
                 row.put("commandsExecuted", stats.exec().commandsExecuted());
@@ -294,9 +295,9 @@ final class DemoCommand implements Callable<Integer> {
     private static void printSummary(PrintWriter out, List<Map<String, Object>> rows) {
         String[] keys = {"vgpu", "type", "frames", "flipsCompleted", "msisDelivered", "ggttEntriesWritten",
             "ppgttWritesTrapped", "submissions", "contextsCompleted", "valuesChecked", "valueMismatches",
-            "rejectedWorkloads", "scanMBps", "pixelsChecked", "pixelMismatches", "errors"};
+            "commandsScanned", "rejectedWorkloads", "scanMBps", "pixelsChecked", "pixelMismatches", "errors"};
         String[] heads = {"VGPU", "TYPE", "FRAMES", "FLIPS", "MSIS", "GGTT WRITES", "PPGTT TRAPS", "ELSP",
-            "DONE R/B/V/VE", "VALUES", "WRONG", "REJECTED", "SCAN MB/S", "PIXELS", "WRONG", "ERRORS"};
+            "DONE R/B/V/VE", "VALUES", "WRONG", "SCANNED", "REJECTED", "SCAN MB/S", "PIXELS", "WRONG", "ERRORS"};
         List<String[]> lines = new ArrayList<>();
         lines.add(heads);
         for (Map<String, Object> row : rows) {

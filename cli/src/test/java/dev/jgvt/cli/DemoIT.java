@@ -49,6 +49,7 @@ final class DemoIT {
             assertThat(vgpu.get("blitPixelMismatches").asLong()).isZero();
             assertThat(vgpu.get("bytesScanned").asLong()).isPositive();
             assertThat(vgpu.get("scanMBps").asDouble()).isPositive();
+            assertThat(vgpu.get("commandsScanned").asLong()).isGreaterThanOrEqualTo(vgpu.get("workloadsCompleted").asLong());
             assertThat(vgpu.get("rejectedWorkloads").asLong()).isZero();
             assertThat(vgpu.get("hungWorkloads").asLong()).isZero();
 

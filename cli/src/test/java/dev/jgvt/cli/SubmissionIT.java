@@ -227,6 +227,7 @@ final class SubmissionIT {
             assertThat(stats.submissions()).isEqualTo(1);
             assertThat(stats.completed()).isEqualTo(1);
             assertThat(stats.bytesScanned()).isEqualTo(40);
+            assertThat(stats.commandsScanned()).as("two stores, a user interrupt and the padding MI_NOOP").isEqualTo(4);
 
             // a second submission continues at the written-back head
             rcs.submit(MI_STORE_DATA_IMM_GGTT, (int) g.resultsGma + 12, 0, 0xCAFE_0003);

@@ -53,6 +53,8 @@ public final class CommandScanner implements AutoCloseable {
     private final ShadowBuffer pool2 = new ShadowBuffer(64 * 1024);
     private final ShadowBatches batches = new ShadowBatches(this);
     private long ringShadowBytes;
+    /** Commands (MI_NOOPs one by one) the scans accepted so far. */
+    private long commands;
 
     private final long[] pdpGuest = new long[4];
     private final long[] pdpShadow = new long[4];
@@ -184,6 +186,14 @@ public final class CommandScanner implements AutoCloseable {
         return ringShadow.seg.asSlice(0, ringShadowBytes);
     }
 
+    /**
+     * Commands walked by every scan this scanner completed (ring and batch commands; a run of MI_NOOPs counts one
+     * per dword; a rejected scan's commands are not counted).
+     */
+    public long commandsScanned() {
+        return commands;
+    }
+
     /** The batch buffers the last scan shadowed. */
     public ShadowBatches batches() {
         return batches;
@@ -216,9 +226,11 @@ public final class CommandScanner implements AutoCloseable {
         long pos = regionStart;
         MemorySegment seg = buf.seg;
         long lim = limit;
+        long count = 0;
         while (true) {
             if (pos + 4 > lim) {
                 if (kind == BufferKind.RING && pos == lim) {
+                    commands += count;
                     return;
                 }
                 refill(pos + 4, pos, "UNKNOWN");
@@ -237,6 +249,7 @@ public final class CommandScanner implements AutoCloseable {
                 pos = next;
                 header = seg.get(DW, pos);
                 entry = ops[header >>> 16];
+                count++;
             }
             int len;
             if ((entry & LENGTH_BITS) == VAR8) {
@@ -244,7 +257,9 @@ public final class CommandScanner implements AutoCloseable {
                 // path from one header to the next
                 len = (header & 0xFF) + 2;
             } else if (header == 0) {
-                pos = skipNoops(seg, pos + 4, lim);
+                long end = skipNoops(seg, pos + 4, lim);
+                count += (end - pos) >>> 2;
+                pos = end;
                 continue;
             } else if (entry == 0) {
                 throw unknown(header, pos);
@@ -257,9 +272,11 @@ public final class CommandScanner implements AutoCloseable {
                 seg = buf.seg;
                 lim = limit;
             }
+            count++;
             if ((entry & CommandTable.SLOW_PATH) != 0) {
                 int action = handle(entry, header, pos, len);
                 if (action == END_REGION) {
+                    commands += count;
                     return;
                 }
                 if (action == NEW_REGION) {

@@ -10,6 +10,7 @@ package dev.jgvt.core.exec;
  * @param failed workloads dropped for other reasons (engine reset, guest RAM unmapped while running, no host
  *     memory)
  * @param droppedSubmissions ELSP writes ignored because the vGPU was in failsafe or detached
+ * @param commandsScanned ring and batch commands the scanner accepted (each MI_NOOP counts)
  * @param bytesScanned ring and batch bytes scanned and shadowed
  * @param scanNanos time spent scanning and shadowing
  * @param commandsExecuted commands the host engines executed for this vGPU
@@ -20,7 +21,7 @@ package dev.jgvt.core.exec;
  * @param executing workloads executing on host engines at the time of the snapshot
  */
 public record ExecStats(long submissions, long completed, long rejected, long hung, long failed,
-        long droppedSubmissions, long bytesScanned, long scanNanos, long commandsExecuted, long ownedNanos,
+        long droppedSubmissions, long commandsScanned, long bytesScanned, long scanNanos, long commandsExecuted, long ownedNanos,
         long hwspMisses, long mediationNanos, int executing) {
     /** Scan throughput in MB/s (0 before anything was scanned). */
     public double scanMegabytesPerSecond() {
@@ -35,6 +36,7 @@ public record ExecStats(long submissions, long completed, long rejected, long hu
         long hung;
         long failed;
         long droppedSubmissions;
+        long commandsScanned;
         long bytesScanned;
         long scanNanos;
         long commandsExecuted;
@@ -42,7 +44,8 @@ public record ExecStats(long submissions, long completed, long rejected, long hu
         long mediationNanos;
 
         ExecStats snapshot(long ownedNanos, int executing) {
-            return new ExecStats(submissions, completed, rejected, hung, failed, droppedSubmissions, bytesScanned,
+            return new ExecStats(submissions, completed, rejected, hung, failed, droppedSubmissions, commandsScanned,
+                    bytesScanned,
                     scanNanos, commandsExecuted, ownedNanos, hwspMisses, mediationNanos, executing);
         }
     }

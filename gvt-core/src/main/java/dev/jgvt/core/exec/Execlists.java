@@ -299,6 +299,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         events.clear();
         scanning = w;
         long started = System.nanoTime();
+        long commandsBefore = scanner.commandsScanned();
         try {
             scanner.scanRing(new WorkloadContext(w.engine, vgpu.partition(), ggttMemory, null, host.hwsp.gma(), events),
                     w.context.ringStart(), w.context.ringSize(), w.head, w.tail);
@@ -310,6 +311,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             scanning = null;
             stats.scanNanos += System.nanoTime() - started;
         }
+        stats.commandsScanned += scanner.commandsScanned() - commandsBefore;
         w.events = events.pending(w.engine);
         if (events.flips() > 0) {
             emulateFlip();

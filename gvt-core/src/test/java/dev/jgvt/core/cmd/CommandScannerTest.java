@@ -57,6 +57,20 @@ final class CommandScannerTest {
         return scanner.shadowRing().get(DW, 4L * index);
     }
 
+    @Test
+    void commandsScannedCountsRingAndBatchCommandsAndEachNoopButNotRejectedScans() throws ScanRejectedException {
+        int vs = 0x78100000 | (9 - 2); // 3DSTATE_VS: a plain command of 9 dwords
+        int[] batch = concat(new int[] {vs, 0, 0, 0, 0, 0, 0, 0, 0, NOOP, NOOP, NOOP}, new int[] {BB_END});
+        fx.write(HIDDEN, batch);
+        scanRing(Engine.RCS, concat(bbStart(HIDDEN, false, false), new int[] {NOOP, vs, 0, 0, 0, 0, 0, 0, 0, 0, NOOP}));
+        // ring: BB_START, NOOP, 3DSTATE_VS, NOOP; batch: 3DSTATE_VS, 3 NOOPs, BB_END
+        assertThat(scanner.commandsScanned()).isEqualTo(4 + 5);
+        rejectRing(Engine.RCS, vs, 0, 0, 0, 0, 0, 0, 0, 0, 0xFFFF_FFFF);
+        assertThat(scanner.commandsScanned()).as("a rejected scan adds nothing").isEqualTo(9);
+        scanRing(Engine.BCS, NOOP, NOOP);
+        assertThat(scanner.commandsScanned()).isEqualTo(11);
+    }
+
     /** Plain commands (the scanner's inner loop) straddling every position of the batch's copy-chunk boundaries. */
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8})
