@@ -28,7 +28,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import javax.imageio.ImageIO;
 import picocli.CommandLine;
@@ -112,10 +116,20 @@ final class DemoCommand implements Callable<Integer> {
         settings.put("plugin.xen.backend", "auto"); // real Xen where this is a dom0, its emulation elsewhere
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), settings);
         HostGeometry geometry = config.geometry();
+        // Ctrl-C or SIGTERM stops the guests after their current frame; what they showed is still checked and written
+        AtomicBoolean stopRequested = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stopRequested.set(true);
+            try {
+                finished.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "gvt-demo-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
         try (SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));
                 Gvt gvt = Gvt.start(config, gpu)) {
-            stdout.println("jgvt demo: " + vgpus + " x " + type + " on the software Gen9 GPU, guests on plugin '"
-                    + hypervisor + "' (" + gvt.plugin(hypervisor).availability().reason() + ")");
             List<Vgpu> created = new ArrayList<>();
             for (int i = 0; i < vgpus; i++) {
                 created.add(gvt.vgpus().create(type));
@@ -124,9 +138,17 @@ final class DemoCommand implements Callable<Integer> {
             for (Vgpu vgpu : created) {
                 attached.add(gvt.attach(vgpu.id(), hypervisor, new AttachRequest.InProcess("guest" + vgpu.id(), GUEST_RAM)));
             }
+            stdout.println("jgvt demo: " + vgpus + " x " + type + " on the software Gen9 GPU, guests on plugin '"
+                    + hypervisor + "' (" + gvt.plugin(hypervisor).availability().reason() + ")");
+            stdout.flush();
             // the guests' time starts when they do, not while the engine loads its plugins
             long deadline = length.seconds == null ? Long.MAX_VALUE : System.nanoTime() + (long) (length.seconds * 1e9);
-            List<GuestDriver.Report> reports = runGuests(attached, dims, frames, deadline);
+            List<GuestDriver.Report> reports = runGuests(attached, dims, frames,
+                    () -> !stopRequested.get() && System.nanoTime() < deadline);
+            if (stopRequested.get()) {
+                spec.commandLine().getErr().println("gvt demo: stopped by a signal; checking what the guests showed");
+                spec.commandLine().getErr().flush();
+            }
 
             List<Map<String, Object>> rows = new ArrayList<>();
             boolean allGood = true;
@@ -208,10 +230,17 @@ final class DemoCommand implements Callable<Integer> {
                     + (allGood ? "Every guest saw correct results." : "SOME GUESTS SAW WRONG RESULTS (see errors)."));
             stdout.flush();
             return allGood ? 0 : 1;
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook is running
+            }
         }
     }
 
-    private List<GuestDriver.Report> runGuests(List<AttachedVgpu> attached, int[] dims, int frames, long deadline)
+    private List<GuestDriver.Report> runGuests(List<AttachedVgpu> attached, int[] dims, int frames, BooleanSupplier keepGoing)
             throws InterruptedException {
         int n = attached.size();
         AtomicIntegerArray done = new AtomicIntegerArray(n);
@@ -228,7 +257,7 @@ final class DemoCommand implements Callable<Integer> {
                     a.vgpu().id(), dims[0], dims[1]);
             threads.add(Thread.ofPlatform().name("guest-" + a.vgpu().id()).start(() -> {
                 try {
-                    reports.set(slot, driver.run(frames, () -> System.nanoTime() < deadline, f -> done.set(slot, f + 1)));
+                    reports.set(slot, driver.run(frames, keepGoing, f -> done.set(slot, f + 1)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

@@ -90,9 +90,34 @@ final class DemoIT {
         Distribution.Result badType = Distribution.gvt("demo", "--type", "GVTg_V9_1", "--out", out.toString());
         assertThat(badType.exitCode()).isEqualTo(2);
         assertThat(badType.err()).contains("GVTg_V9_1");
+        assertThat(badType.out()).as("no banner for a run that does not start").isEmpty();
 
         Distribution.Result badPlugin = Distribution.gvt("demo", "--hypervisor", "kvm-vfio", "--frames", "1", "--out", out.toString());
-        assertThat(badPlugin.exitCode()).isNotZero();
-        assertThat(badPlugin.err()).contains("kvm-vfio");
+        assertThat(badPlugin.exitCode()).isEqualTo(2);
+        assertThat(badPlugin.out()).isEmpty();
+        assertThat(badPlugin.err()).isEqualTo("gvt demo: INVALID_ARGUMENT: kvm-vfio serves a vGPU to a VMM on a vfio-user socket"
+                + " (gvt serve), not to an in-process guest (vGPU vgpu1)" + System.lineSeparator());
+    }
+
+    @Test
+    void aSignalStopsTheGuestsAfterTheirFrameAndWhatTheyShowedIsStillCheckedAndWritten() throws Exception {
+        Process demo = Distribution.start("demo", "--vgpus", "2", "--seconds", "60", "--size", "64x48", "--out", out.toString());
+        String banner = demo.inputReader().readLine();
+        assertThat(banner).startsWith("jgvt demo: 2 x GVTg_V5_4");
+        Thread.sleep(1500);
+        demo.toHandle().destroy(); // SIGTERM (Process.destroy would close the pipes); Ctrl-C (SIGINT) takes the same path
+        assertThat(demo.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("stopped within 30 s").isTrue();
+        String rest = new String(demo.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String err = new String(demo.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(demo.exitValue()).isEqualTo(143);
+        assertThat(err).contains("gvt demo: stopped by a signal");
+        assertThat(rest).as(err).contains("Every guest saw correct results.");
+        JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertThat(summary.get("ok").asBoolean()).isTrue();
+        for (JsonNode vgpu : summary.get("vgpus")) {
+            assertThat(vgpu.get("frames").asInt()).isPositive();
+            assertThat(vgpu.get("pixelMismatches").asLong()).isZero();
+        }
     }
 }
