@@ -40,7 +40,9 @@ final class BenchCommand implements Runnable {
      * other load on the machine does not skew the ratio), else in wall time; the output says which.
      */
     @Command(name = "scan", mixinStandardHelpOptions = true,
-            description = "Print scan_efficiency=<ratio>: scan + shadow copy vs MemorySegment.copy of the same bytes.")
+            description = "Print scan_efficiency=<ratio>: scan + shadow copy vs MemorySegment.copy of the same bytes.",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:measured and printed", "2:bad options"})
     static final class Scan implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

@@ -58,7 +58,7 @@ import picocli.CommandLine.Option;
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every guest saw correct results", "1:a guest observed a wrong result or the run failed",
-            "2:bad options"})
+            "2:bad options", "130, 143:stopped by Ctrl-C or SIGTERM (the frames shown so far are checked and written)"})
 final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -30,7 +30,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "scan", mixinStandardHelpOptions = true,
         description = "Scan a command buffer as a privileged batch buffer of a vGPU.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:accepted", "1:the file could not be read", "2:rejected, or bad arguments"})
+        exitCodeList = {"0:accepted", "2:rejected, bad arguments, or a file that cannot be read"})
 final class ScanCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

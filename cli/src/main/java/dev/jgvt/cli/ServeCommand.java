@@ -48,7 +48,8 @@ import picocli.CommandLine.Option;
             ""
         },
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:served until stopped", "1:the engine or plugin failed", "2:bad options (socket path, type)"})
+        exitCodeList = {"0:served until --seconds ran out", "1:the engine or plugin failed", "2:bad options (socket path, type)",
+            "130, 143:stopped by Ctrl-C or SIGTERM"})
 final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
