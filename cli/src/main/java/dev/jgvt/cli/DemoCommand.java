@@ -110,7 +110,7 @@ final class DemoCommand implements Callable<Integer> {
         if (length.seconds != null && !(length.seconds > 0 && length.seconds <= 3600)) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 3600], not " + length.seconds);
         }
-        Files.createDirectories(out);
+        OutputDirectory.create(out);
 
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("plugin.xen.backend", "auto"); // real Xen where this is a dom0, its emulation elsewhere
@@ -226,7 +226,7 @@ final class DemoCommand implements Callable<Integer> {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("summary.json").toFile(), summary);
             printSummary(stdout, rows);
             stdout.println();
-            stdout.println("Wrote " + out.resolve("summary.json") + " and " + rows.size() + " PNGs. "
+            stdout.println("Wrote " + out.resolve("summary.json") + " and " + rows.size() + (rows.size() == 1 ? " PNG. " : " PNGs. ")
                     + (allGood ? "Every guest saw correct results." : "SOME GUESTS SAW WRONG RESULTS (see errors)."));
             stdout.flush();
             return allGood ? 0 : 1;

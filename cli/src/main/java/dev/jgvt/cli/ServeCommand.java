@@ -82,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 86400], not " + seconds);
         }
         if (out != null) {
-            Files.createDirectories(out);
+            OutputDirectory.create(out);
         }
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
         HostGeometry geometry = config.geometry();

@@ -1,0 +1,19 @@
+package dev.jgvt.cli;
+
+import dev.jgvt.spi.ErrorCode;
+import dev.jgvt.spi.GvtException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The {@code --out} directory a command writes to: created when missing, rejected with its name when it cannot be one. */
+final class OutputDirectory {
+    private OutputDirectory() {}
+
+    static void create(Path dir) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--out " + dir + " exists and is not a directory");
+        }
+        Files.createDirectories(dir);
+    }
+}
