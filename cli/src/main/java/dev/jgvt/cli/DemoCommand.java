@@ -9,6 +9,8 @@ import dev.jgvt.core.engine.PlaneCapture;
 import dev.jgvt.core.engine.VgpuStats;
 import dev.jgvt.core.vgpu.HostGeometry;
 import dev.jgvt.core.vgpu.Vgpu;
+import dev.jgvt.core.vgpu.VgpuManager;
+import dev.jgvt.core.vgpu.VgpuType;
 import dev.jgvt.guest.GuestDriver;
 import dev.jgvt.guest.GuestEngine;
 import dev.jgvt.guest.Picture;
@@ -63,7 +65,7 @@ final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--vgpus", paramLabel = "N", defaultValue = "4", description = "vGPUs to create (1..7, default ${DEFAULT-VALUE}).")
+    @Option(names = "--vgpus", paramLabel = "N", defaultValue = "4", description = "vGPUs to create (1..7 and as many as fit of the type, see gvt types; default ${DEFAULT-VALUE}).")
     int vgpus;
 
     @Option(names = "--type", paramLabel = "T", defaultValue = "GVTg_V5_4", description = "vGPU type (default ${DEFAULT-VALUE}; see gvt types).")
@@ -84,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Plugin that hosts the guests (default ${DEFAULT-VALUE}; xen runs on its emulated Xen when this is no dom0).")
     String hypervisor;
 
-    @Option(names = "--size", paramLabel = "WxH", defaultValue = "640x360", description = "Guest display size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--size", paramLabel = "WxH", defaultValue = "640x360", description = "Guest display size, at most the type's resolution (default ${DEFAULT-VALUE}).")
     String size;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "demo-out",
@@ -110,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
         if (length.seconds != null && !(length.seconds > 0 && length.seconds <= 3600)) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 3600], not " + length.seconds);
         }
-        OutputDirectory.create(out);
+        OutputDirectory.check(out);
 
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("plugin.xen.backend", "auto"); // real Xen where this is a dom0, its emulation elsewhere
@@ -130,6 +132,7 @@ final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         try (SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));
                 Gvt gvt = Gvt.start(config, gpu)) {
+            checkFits(gvt, dims);
             List<Vgpu> created = new ArrayList<>();
             for (int i = 0; i < vgpus; i++) {
                 created.add(gvt.vgpus().create(type));
@@ -150,6 +153,7 @@ final class DemoCommand implements Callable<Integer> {
                 spec.commandLine().getErr().flush();
             }
 
+            OutputDirectory.create(out);
             List<Map<String, Object>> rows = new ArrayList<>();
             boolean allGood = true;
             for (int i = 0; i < attached.size(); i++) {
@@ -237,6 +241,24 @@ final class DemoCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 // the JVM is shutting down: the hook is running
             }
+        }
+    }
+
+    /** Rejects a run the host cannot hold: more vGPUs of the type than fit, or a display larger than the type's. */
+    private void checkFits(Gvt gvt, int[] dims) {
+        Optional<VgpuManager.TypeAvailability> offered = gvt.vgpus().types().stream()
+                .filter(t -> t.type().name().equals(type)).findFirst();
+        if (offered.isEmpty()) {
+            return; // creating it names the types there are
+        }
+        if (offered.get().availableInstances() < vgpus) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--vgpus " + vgpus + ": only " + offered.get().availableInstances()
+                    + " vGPUs of type " + type + " fit on this host (see gvt types)");
+        }
+        VgpuType.Resolution display = offered.get().type().resolution();
+        if (dims[0] > display.width() || dims[1] > display.height()) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--size " + size + " is larger than the display of type " + type
+                    + " (" + display + ")");
         }
     }
 

@@ -10,10 +10,15 @@ import java.nio.file.Path;
 final class OutputDirectory {
     private OutputDirectory() {}
 
-    static void create(Path dir) throws IOException {
+    /** Rejects a {@code dir} that exists as something else, before the command starts (it creates the directory when it writes). */
+    static void check(Path dir) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--out " + dir + " exists and is not a directory");
         }
+    }
+
+    static void create(Path dir) throws IOException {
+        check(dir);
         Files.createDirectories(dir);
     }
 }

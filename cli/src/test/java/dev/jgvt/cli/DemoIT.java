@@ -83,6 +83,19 @@ final class DemoIT {
         assertThat(tooMany.exitCode()).isEqualTo(2);
         assertThat(tooMany.err()).contains("--vgpus must be 1..7, not 9");
 
+        Path unused = out.resolve("unused");
+        Distribution.Result moreThanFit = Distribution.gvt("demo", "--vgpus", "6", "--out", unused.toString());
+        assertThat(moreThanFit.exitCode()).isEqualTo(2);
+        assertThat(moreThanFit.err()).isEqualTo("gvt demo: INVALID_ARGUMENT: --vgpus 6: only 5 vGPUs of type GVTg_V5_4 fit on"
+                + " this host (see gvt types)" + System.lineSeparator());
+        assertThat(moreThanFit.out()).isEmpty();
+
+        Distribution.Result largerThanTheType = Distribution.gvt("demo", "--type", "GVTg_V5_8", "--size", "1280x720",
+                "--out", unused.toString());
+        assertThat(largerThanTheType.exitCode()).isEqualTo(2);
+        assertThat(largerThanTheType.err()).contains("--size 1280x720 is larger than the display of type GVTg_V5_8 (1024x768)");
+        assertThat(unused).as("a run that does not start writes nothing").doesNotExist();
+
         Distribution.Result badSize = Distribution.gvt("demo", "--size", "10x10", "--out", out.toString());
         assertThat(badSize.exitCode()).isEqualTo(2);
         assertThat(badSize.err()).contains("--size must be WxH");
