@@ -82,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 86400], not " + seconds);
         }
         if (out != null) {
-            OutputDirectory.check(out);
+            OutputDirectory.create(out); // now: a directory that cannot be made must not lose a whole session's picture
         }
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
         HostGeometry geometry = config.geometry();
@@ -115,7 +115,6 @@ final class ServeCommand implements Callable<Integer> {
             VgpuStats stats = gvt.stats(vgpu.id()).orElse(null);
             gvt.detach(vgpu.id());
             if (out != null) {
-                OutputDirectory.create(out);
                 capturer.write(out, stats);
             }
             stdout.println("gvt serve: stopped" + (stats == null ? "" : "; MSIs " + stats.msiSignals() + ", tracked writes "
