@@ -112,8 +112,19 @@ final class DemoCommand implements Callable<Integer> {
         if (length.seconds != null && !(length.seconds > 0 && length.seconds <= 3600)) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 3600], not " + length.seconds);
         }
-        OutputDirectory.check(out);
+        // made now, so a directory that cannot be made fails before the run; removed again if the run writes nothing
+        boolean made = !Files.exists(out);
+        OutputDirectory.create(out);
+        try {
+            return run(stdout, dims, frames);
+        } finally {
+            if (made) {
+                OutputDirectory.removeIfEmpty(out);
+            }
+        }
+    }
 
+    private int run(PrintWriter stdout, int[] dims, int frames) throws Exception {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("plugin.xen.backend", "auto"); // real Xen where this is a dom0, its emulation elsewhere
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), settings);
@@ -153,7 +164,6 @@ final class DemoCommand implements Callable<Integer> {
                 spec.commandLine().getErr().flush();
             }
 
-            OutputDirectory.create(out);
             List<Map<String, Object>> rows = new ArrayList<>();
             boolean allGood = true;
             for (int i = 0; i < attached.size(); i++) {

@@ -21,4 +21,13 @@ final class OutputDirectory {
         check(dir);
         Files.createDirectories(dir);
     }
+
+    /** Removes {@code dir} if nothing was written to it (best effort: it is only tidying up). */
+    static void removeIfEmpty(Path dir) {
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // not empty, or not ours to remove any more
+        }
+    }
 }
