@@ -10,6 +10,7 @@ final class UsageErrorTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
             nosuch                                   | gvt: Unmatched argument at index 0: 'nosuch'
+            help nosuch                              | gvt: Unknown subcommand 'nosuch'; see gvt --help
             demo --vgpus abc                         | gvt demo: Invalid value for option '--vgpus': 'abc' is not an int
             demo --frames 1 --seconds 1              | gvt demo: Error: --frames=F, --seconds=S are mutually exclusive
             serve                                    | gvt serve: Missing required option: '--socket=PATH'
