@@ -55,6 +55,10 @@ final class ScanCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         byte[] bytes = InputFiles.read(file);
+        if (bytes.length % 4 != 0) {
+            err.printf("gvt scan: the file's size (%d bytes) is not a multiple of 4%n", bytes.length);
+            return ErrorHandler.REJECTED;
+        }
         if (bytes.length > aperture.size()) {
             err.printf("gvt scan: the file (%d bytes) does not fit the aperture slice %s%n", bytes.length, aperture);
             return ErrorHandler.REJECTED;
