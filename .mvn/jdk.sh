@@ -21,7 +21,7 @@ jgvt_find_jdk() {
   for jgvt_cand in "${JAVA_HOME-}" \
       "$(command -v java >/dev/null 2>&1 && dirname "$(dirname "$(readlink -f "$(command -v java)")")")" \
       /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* /usr/local/lib/jvm/* \
-      "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/* \
+      "${HOME:-/nonexistent}"/.sdkman/candidates/java/* "${HOME:-/nonexistent}"/.jdks/* \
       /Library/Java/JavaVirtualMachines/*/Contents/Home; do
     [ -n "$jgvt_cand" ] && [ -d "$jgvt_cand" ] || continue
     jgvt_major=$(jgvt_jdk_major "$jgvt_cand")

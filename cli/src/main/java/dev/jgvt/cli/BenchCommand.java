@@ -44,11 +44,13 @@ final class BenchCommand implements Runnable {
      * other load on the machine does not skew the ratio), else in wall time; the output says which. It also
      * prints walk_floor_ratio = (copy of the stream into an {@code int[]} + a bare walk over its command lengths,
      * one table load per command and no policy) / (scan + shadow copy): how close the scanner is to the least
-     * that any scanner finding every command boundary must do (docs/decisions/0010).
+     * that any scanner finding every command boundary must do (docs/decisions/0012).
      */
     @Command(name = "scan", mixinStandardHelpOptions = true,
             description = "Print scan_efficiency=<ratio>: scan + shadow copy vs MemorySegment.copy of the same bytes,"
-                    + " and walk_floor_ratio=<ratio>: vs a copy plus a bare command-length walk.")
+                    + " and walk_floor_ratio=<ratio>: vs a copy plus a bare command-length walk.",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:measured and printed", "2:bad options"})
     static final class Scan implements Callable<Integer> {
         private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 

@@ -23,8 +23,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "decode", mixinStandardHelpOptions = true,
         description = "Decode a command buffer (little-endian dwords) into Gen9 commands.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:every dword decoded", "1:the file could not be read",
-            "2:an unknown or truncated command (decoding stops there)"})
+        exitCodeList = {"0:every dword decoded",
+            "2:an unknown or truncated command (decoding stops there), or a file that cannot be read"})
 final class DecodeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -9,6 +9,8 @@ import dev.jgvt.core.engine.PlaneCapture;
 import dev.jgvt.core.engine.VgpuStats;
 import dev.jgvt.core.vgpu.HostGeometry;
 import dev.jgvt.core.vgpu.Vgpu;
+import dev.jgvt.core.vgpu.VgpuManager;
+import dev.jgvt.core.vgpu.VgpuType;
 import dev.jgvt.guest.GuestDriver;
 import dev.jgvt.guest.GuestEngine;
 import dev.jgvt.guest.Picture;
@@ -28,7 +30,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import javax.imageio.ImageIO;
 import picocli.CommandLine;
@@ -54,12 +60,12 @@ import picocli.CommandLine.Option;
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every guest saw correct results", "1:a guest observed a wrong result or the run failed",
-            "2:bad options"})
+            "2:bad options", "130, 143:stopped by Ctrl-C or SIGTERM (the frames shown so far are checked and written)"})
 final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--vgpus", paramLabel = "N", defaultValue = "4", description = "vGPUs to create (1..7, default ${DEFAULT-VALUE}).")
+    @Option(names = "--vgpus", paramLabel = "N", defaultValue = "4", description = "vGPUs to create (1..7 and as many as fit of the type, see gvt types; default ${DEFAULT-VALUE}).")
     int vgpus;
 
     @Option(names = "--type", paramLabel = "T", defaultValue = "GVTg_V5_4", description = "vGPU type (default ${DEFAULT-VALUE}; see gvt types).")
@@ -80,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Plugin that hosts the guests (default ${DEFAULT-VALUE}; xen runs on its emulated Xen when this is no dom0).")
     String hypervisor;
 
-    @Option(names = "--size", paramLabel = "WxH", defaultValue = "640x360", description = "Guest display size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--size", paramLabel = "WxH", defaultValue = "640x360", description = "Guest display size, at most the type's resolution (default ${DEFAULT-VALUE}).")
     String size;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "demo-out",
@@ -106,16 +112,38 @@ final class DemoCommand implements Callable<Integer> {
         if (length.seconds != null && !(length.seconds > 0 && length.seconds <= 3600)) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 3600], not " + length.seconds);
         }
-        Files.createDirectories(out);
+        // made now, so a directory that cannot be made fails before the run; removed again if the run writes nothing
+        boolean made = !Files.exists(out);
+        OutputDirectory.create(out);
+        try {
+            return run(stdout, dims, frames);
+        } finally {
+            if (made) {
+                OutputDirectory.removeIfEmpty(out);
+            }
+        }
+    }
 
+    private int run(PrintWriter stdout, int[] dims, int frames) throws Exception {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("plugin.xen.backend", "auto"); // real Xen where this is a dom0, its emulation elsewhere
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), settings);
         HostGeometry geometry = config.geometry();
+        // Ctrl-C or SIGTERM stops the guests after their current frame; what they showed is still checked and written
+        AtomicBoolean stopRequested = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stopRequested.set(true);
+            try {
+                finished.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "gvt-demo-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
         try (SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));
                 Gvt gvt = Gvt.start(config, gpu)) {
-            stdout.println("jgvt demo: " + vgpus + " x " + type + " on the software Gen9 GPU, guests on plugin '"
-                    + hypervisor + "' (" + gvt.plugin(hypervisor).availability().reason() + ")");
+            checkFits(gvt, dims);
             List<Vgpu> created = new ArrayList<>();
             for (int i = 0; i < vgpus; i++) {
                 created.add(gvt.vgpus().create(type));
@@ -124,9 +152,17 @@ final class DemoCommand implements Callable<Integer> {
             for (Vgpu vgpu : created) {
                 attached.add(gvt.attach(vgpu.id(), hypervisor, new AttachRequest.InProcess("guest" + vgpu.id(), GUEST_RAM)));
             }
+            stdout.println("jgvt demo: " + vgpus + " x " + type + " on the software Gen9 GPU, guests on plugin '"
+                    + hypervisor + "' (" + gvt.plugin(hypervisor).availability().reason() + ")");
+            stdout.flush();
             // the guests' time starts when they do, not while the engine loads its plugins
             long deadline = length.seconds == null ? Long.MAX_VALUE : System.nanoTime() + (long) (length.seconds * 1e9);
-            List<GuestDriver.Report> reports = runGuests(attached, dims, frames, deadline);
+            List<GuestDriver.Report> reports = runGuests(attached, dims, frames,
+                    () -> !stopRequested.get() && System.nanoTime() < deadline);
+            if (stopRequested.get()) {
+                spec.commandLine().getErr().println("gvt demo: stopped by a signal; checking what the guests showed");
+                spec.commandLine().getErr().flush();
+            }
 
             List<Map<String, Object>> rows = new ArrayList<>();
             boolean allGood = true;
@@ -206,14 +242,39 @@ final class DemoCommand implements Callable<Integer> {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("summary.json").toFile(), summary);
             printSummary(stdout, rows);
             stdout.println();
-            stdout.println("Wrote " + out.resolve("summary.json") + " and " + rows.size() + " PNGs. "
+            stdout.println("Wrote " + out.resolve("summary.json") + " and " + rows.size() + (rows.size() == 1 ? " PNG. " : " PNGs. ")
                     + (allGood ? "Every guest saw correct results." : "SOME GUESTS SAW WRONG RESULTS (see errors)."));
             stdout.flush();
             return allGood ? 0 : 1;
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook is running
+            }
         }
     }
 
-    private List<GuestDriver.Report> runGuests(List<AttachedVgpu> attached, int[] dims, int frames, long deadline)
+    /** Rejects a run the host cannot hold: more vGPUs of the type than fit, or a display larger than the type's. */
+    private void checkFits(Gvt gvt, int[] dims) {
+        Optional<VgpuManager.TypeAvailability> offered = gvt.vgpus().types().stream()
+                .filter(t -> t.type().name().equals(type)).findFirst();
+        if (offered.isEmpty()) {
+            return; // creating it names the types there are
+        }
+        if (offered.get().availableInstances() < vgpus) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--vgpus " + vgpus + ": only " + offered.get().availableInstances()
+                    + " vGPUs of type " + type + " fit on this host (see gvt types)");
+        }
+        VgpuType.Resolution display = offered.get().type().resolution();
+        if (dims[0] > display.width() || dims[1] > display.height()) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--size " + size + " is larger than the display of type " + type
+                    + " (" + display + ")");
+        }
+    }
+
+    private List<GuestDriver.Report> runGuests(List<AttachedVgpu> attached, int[] dims, int frames, BooleanSupplier keepGoing)
             throws InterruptedException {
         int n = attached.size();
         AtomicIntegerArray done = new AtomicIntegerArray(n);
@@ -230,7 +291,7 @@ final class DemoCommand implements Callable<Integer> {
                     a.vgpu().id(), dims[0], dims[1]);
             threads.add(Thread.ofPlatform().name("guest-" + a.vgpu().id()).start(() -> {
                 try {
-                    reports.set(slot, driver.run(frames, () -> System.nanoTime() < deadline, f -> done.set(slot, f + 1)));
+                    reports.set(slot, driver.run(frames, keepGoing, f -> done.set(slot, f + 1)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

@@ -4,8 +4,11 @@ import dev.jgvt.spi.GvtException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import picocli.CommandLine;
 
 /** Turns exceptions into one line on stderr and an exit code; stack traces only with JGVT_DEBUG set. */
@@ -28,7 +31,13 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             commandLine.getErr().println(name + ": permission denied: " + denied.getFile());
             code = REJECTED;
         } else if (e instanceof FileSystemException fs) {
-            commandLine.getErr().println(name + ": " + fs.getFile() + ": " + fs.getReason());
+            String reason = fs.getReason() != null ? fs.getReason() : switch (fs) {
+                case FileAlreadyExistsException ignored -> "already exists";
+                case NotDirectoryException ignored -> "not a directory";
+                case DirectoryNotEmptyException ignored -> "directory not empty";
+                default -> fs.getClass().getSimpleName();
+            };
+            commandLine.getErr().println(name + ": " + fs.getFile() + ": " + reason);
             code = REJECTED;
         } else if (e instanceof IOException io) {
             // the files a command reads or writes are the ones the user named

@@ -43,7 +43,23 @@ public final class Main implements Runnable {
     static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setExecutionExceptionHandler(new ErrorHandler());
+        commandLine.setParameterExceptionHandler(Main::usageError);
         return commandLine;
+    }
+
+    /** A command line that does not parse: one line naming what was wrong and where the help is, exit 2. */
+    static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        String name = command.getCommandSpec().qualifiedName();
+        String message = String.valueOf(e.getMessage()).strip().replaceAll("\\s*\\R\\s*", " ").replaceFirst("\\.$", "");
+        if (e instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
+            message += " (did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?)";
+        }
+        command.getErr().println(name + ": " + message + "; see " + name + " --help");
+        if (System.getenv("JGVT_DEBUG") != null) {
+            e.printStackTrace(command.getErr());
+        }
+        return ErrorHandler.REJECTED;
     }
 
     @Override

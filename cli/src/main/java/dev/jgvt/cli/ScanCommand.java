@@ -30,7 +30,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "scan", mixinStandardHelpOptions = true,
         description = "Scan a command buffer as a privileged batch buffer of a vGPU.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:accepted", "1:the file could not be read", "2:rejected, or bad arguments"})
+        exitCodeList = {"0:accepted", "2:rejected, bad arguments, or a file that cannot be read"})
 final class ScanCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -55,6 +55,10 @@ final class ScanCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         byte[] bytes = InputFiles.read(file);
+        if (bytes.length % 4 != 0) {
+            err.printf("gvt scan: the file's size (%d bytes) is not a multiple of 4%n", bytes.length);
+            return ErrorHandler.REJECTED;
+        }
         if (bytes.length > aperture.size()) {
             err.printf("gvt scan: the file (%d bytes) does not fit the aperture slice %s%n", bytes.length, aperture);
             return ErrorHandler.REJECTED;

@@ -48,7 +48,8 @@ import picocli.CommandLine.Option;
             ""
         },
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:served until stopped", "1:the engine or plugin failed", "2:bad options (socket path, type)"})
+        exitCodeList = {"0:served until --seconds ran out", "1:the engine or plugin failed", "2:bad options (socket path, type)",
+            "130, 143:stopped by Ctrl-C or SIGTERM"})
 final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -81,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 86400], not " + seconds);
         }
         if (out != null) {
-            Files.createDirectories(out);
+            OutputDirectory.create(out); // now: a directory that cannot be made must not lose a whole session's picture
         }
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
         HostGeometry geometry = config.geometry();

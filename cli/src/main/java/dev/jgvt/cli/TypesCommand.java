@@ -30,7 +30,7 @@ final class TypesCommand implements Runnable {
     boolean json;
 
     @Option(names = "--ggtt", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "GGTT address space (default 4G). Sizes: bytes or a number with K, M or G.")
+            description = "GGTT address space (default 4G). Sizes: bytes or a number with K, M, G or T.")
     long ggtt = HostGeometry.defaults().ggttSize();
 
     @Option(names = "--aperture", paramLabel = "SIZE", converter = SizeConverter.class,

@@ -85,6 +85,9 @@ final class VmmCommand implements Callable<Integer> {
         if (!Files.exists(socket)) {
             throw new GvtException(ErrorCode.NOT_FOUND, "no socket at " + socket + " (is gvt serve running?)");
         }
+        if (!isSocket(socket)) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, socket + " is not a socket");
+        }
         Path jar = pluginJar(PluginsCommand.pluginsDirectory(pluginsDir));
         try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, VmmCommand.class.getClassLoader())) {
             InProcessGuest guest = open(loader, socket, Map.of("ram", Long.toString(ramBytes), "pageTracking", Boolean.toString(!noTracking)));
@@ -132,6 +135,15 @@ final class VmmCommand implements Callable<Integer> {
         }
     }
 
+    /** Whether {@code path} is a socket ({@code S_IFSOCK}); without the unix attribute view, whether it is neither file nor directory. */
+    static boolean isSocket(Path path) throws IOException {
+        try {
+            return ((Integer) Files.getAttribute(path, "unix:mode") & 0170000) == 0140000;
+        } catch (UnsupportedOperationException e) {
+            return !Files.isRegularFile(path) && !Files.isDirectory(path);
+        }
+    }
+
     /** The kvm-vfio plugin's jar in {@code dir}: the one whose manifest says {@code Plugin-Id: kvm-vfio}. */
     static Path pluginJar(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
@@ -144,6 +156,8 @@ final class VmmCommand implements Callable<Integer> {
                             && "kvm-vfio".equals(jarFile.getManifest().getMainAttributes().getValue("Plugin-Id"))) {
                         return f;
                     }
+                } catch (IOException e) {
+                    // not a readable jar, so not the plugin (gvt plugins reports it)
                 }
             }
         }

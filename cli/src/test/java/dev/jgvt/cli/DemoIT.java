@@ -85,6 +85,19 @@ final class DemoIT {
         assertThat(tooMany.exitCode()).isEqualTo(2);
         assertThat(tooMany.err()).contains("--vgpus must be 1..7, not 9");
 
+        Path unused = out.resolve("unused");
+        Distribution.Result moreThanFit = Distribution.gvt("demo", "--vgpus", "6", "--out", unused.toString());
+        assertThat(moreThanFit.exitCode()).isEqualTo(2);
+        assertThat(moreThanFit.err()).isEqualTo("gvt demo: INVALID_ARGUMENT: --vgpus 6: only 5 vGPUs of type GVTg_V5_4 fit on"
+                + " this host (see gvt types)" + System.lineSeparator());
+        assertThat(moreThanFit.out()).isEmpty();
+
+        Distribution.Result largerThanTheType = Distribution.gvt("demo", "--type", "GVTg_V5_8", "--size", "1280x720",
+                "--out", unused.toString());
+        assertThat(largerThanTheType.exitCode()).isEqualTo(2);
+        assertThat(largerThanTheType.err()).contains("--size 1280x720 is larger than the display of type GVTg_V5_8 (1024x768)");
+        assertThat(unused).as("a run that does not start writes nothing").doesNotExist();
+
         Distribution.Result badSize = Distribution.gvt("demo", "--size", "10x10", "--out", out.toString());
         assertThat(badSize.exitCode()).isEqualTo(2);
         assertThat(badSize.err()).contains("--size must be WxH");
@@ -92,9 +105,34 @@ final class DemoIT {
         Distribution.Result badType = Distribution.gvt("demo", "--type", "GVTg_V9_1", "--out", out.toString());
         assertThat(badType.exitCode()).isEqualTo(2);
         assertThat(badType.err()).contains("GVTg_V9_1");
+        assertThat(badType.out()).as("no banner for a run that does not start").isEmpty();
 
         Distribution.Result badPlugin = Distribution.gvt("demo", "--hypervisor", "kvm-vfio", "--frames", "1", "--out", out.toString());
-        assertThat(badPlugin.exitCode()).isNotZero();
-        assertThat(badPlugin.err()).contains("kvm-vfio");
+        assertThat(badPlugin.exitCode()).isEqualTo(2);
+        assertThat(badPlugin.out()).isEmpty();
+        assertThat(badPlugin.err()).isEqualTo("gvt demo: INVALID_ARGUMENT: kvm-vfio serves a vGPU to a VMM on a vfio-user socket"
+                + " (gvt serve), not to an in-process guest (vGPU vgpu1)" + System.lineSeparator());
+    }
+
+    @Test
+    void aSignalStopsTheGuestsAfterTheirFrameAndWhatTheyShowedIsStillCheckedAndWritten() throws Exception {
+        Process demo = Distribution.start("demo", "--vgpus", "2", "--seconds", "60", "--size", "64x48", "--out", out.toString());
+        String banner = demo.inputReader().readLine();
+        assertThat(banner).startsWith("jgvt demo: 2 x GVTg_V5_4");
+        Thread.sleep(1500);
+        demo.toHandle().destroy(); // SIGTERM (Process.destroy would close the pipes); Ctrl-C (SIGINT) takes the same path
+        assertThat(demo.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("stopped within 30 s").isTrue();
+        String rest = new String(demo.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String err = new String(demo.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(demo.exitValue()).isEqualTo(143);
+        assertThat(err).contains("gvt demo: stopped by a signal");
+        assertThat(rest).as(err).contains("Every guest saw correct results.");
+        JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertThat(summary.get("ok").asBoolean()).isTrue();
+        for (JsonNode vgpu : summary.get("vgpus")) {
+            assertThat(vgpu.get("frames").asInt()).isPositive();
+            assertThat(vgpu.get("pixelMismatches").asLong()).isZero();
+        }
     }
 }

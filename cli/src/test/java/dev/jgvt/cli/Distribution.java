@@ -24,6 +24,14 @@ final class Distribution {
 
     record Result(int exitCode, String out, String err) {}
 
+    /** Starts {@code bin/gvt args...} as a separate process with piped output (the caller stops and reads it). */
+    static Process start(String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(home().resolve("bin/gvt").toString());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).start();
+    }
+
     /** Runs {@code bin/gvt args...} as a separate process, like a user would. */
     static Result gvt(String... args) throws IOException, InterruptedException {
         Path home = home();

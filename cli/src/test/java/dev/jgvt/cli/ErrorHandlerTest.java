@@ -30,4 +30,28 @@ final class ErrorHandlerTest {
         assertThat(decode.exitCode()).isEqualTo(2);
         assertThat(decode.err()).startsWith("gvt decode: ").contains(sub.toString());
     }
+
+    @Test
+    void anOutDirectoryThatIsAFileIsNamed(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("out"), "x");
+        CliRun demo = CliRun.of("demo", "--frames", "1", "--out", file.toString());
+        assertThat(demo.exitCode()).isEqualTo(2);
+        assertThat(demo.err()).isEqualTo("gvt demo: INVALID_ARGUMENT: --out " + file + " exists and is not a directory"
+                + System.lineSeparator());
+
+        CliRun serve = CliRun.of("serve", "--socket", dir.resolve("s.sock").toString(), "--out", file.toString());
+        assertThat(serve.exitCode()).isEqualTo(2);
+        assertThat(serve.err()).contains("--out " + file + " exists and is not a directory");
+    }
+
+    @Test
+    void aFileSystemErrorWithoutAReasonSaysWhatHappened() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine commandLine = Main.commandLine();
+        commandLine.setErr(new java.io.PrintWriter(err, true));
+        int code = new ErrorHandler().handleExecutionException(new java.nio.file.FileAlreadyExistsException("out"),
+                commandLine.getSubcommands().get("demo"), null);
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).isEqualTo("gvt demo: out: already exists" + System.lineSeparator());
+    }
 }

@@ -48,4 +48,13 @@ final class ScanCommandTest {
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).contains("4 KiB aligned");
     }
+
+    @Test
+    void aFileThatIsNotWholeDwordsIsRejectedAsDecodeRejectsIt() throws IOException {
+        Path file = java.nio.file.Files.write(dir.resolve("odd.bin"), new byte[] {0, 0, 0, 5, 0, 0});
+        CliRun run = CliRun.of("scan", "--engine", "rcs", "--aperture", APERTURE, "--hidden", HIDDEN, file.toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).isEqualTo("gvt scan: the file's size (6 bytes) is not a multiple of 4" + System.lineSeparator());
+    }
 }

@@ -95,11 +95,16 @@ public final class UnixSocket implements AutoCloseable {
         return new UnixSocket[] {new UnixSocket(fds[0]), new UnixSocket(fds[1])};
     }
 
-    /** Connects to a listening socket at {@code path}. */
+    /** Connects to a listening socket at {@code path}; a failure names the path. */
     public static UnixSocket connect(Path path) {
         int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
-            Libc.connect(fd, sockaddr(arena, path));
+            MemorySegment address = sockaddr(arena, path);
+            try {
+                Libc.connect(fd, address);
+            } catch (GvtException e) {
+                throw new GvtException(e.code(), "cannot connect to " + path + ": " + e.getMessage(), e);
+            }
             return new UnixSocket(fd);
         } catch (RuntimeException e) {
             Libc.rawClose(fd);

@@ -28,8 +28,14 @@ public final class KvmVfioHypervisor implements Hypervisor {
         requireNonNull(request, "request is null");
         requireNonNull(device, "device is null");
         if (!(request.target() instanceof AttachRequest.UnixSocket socket)) {
-            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "kvm-vfio attaches to a vfio-user socket (UnixSocket target), not "
-                    + request.target());
+            String target = switch (request.target()) {
+                case AttachRequest.InProcess ignored -> "an in-process guest";
+                case AttachRequest.XenDomain domain -> "Xen domain " + domain.domid();
+                case AttachRequest.Custom custom -> "a custom '" + custom.kind() + "' target";
+                case AttachRequest.UnixSocket ignored -> throw new AssertionError();
+            };
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "kvm-vfio serves a vGPU to a VMM on a vfio-user socket (gvt serve), not to "
+                    + target + " (vGPU " + request.vgpuName() + ")");
         }
         Path path = socket.path().toAbsolutePath().normalize();
         String name = request.vgpuName();

@@ -141,6 +141,6 @@ final class UnixSocketTest {
             assertThatThrownBy(() -> UnixSocket.Listener.bind(path, 1)).hasMessage("bind: EADDRINUSE (errno 98)");
         }
         assertThat(Files.exists(path)).isFalse();
-        assertThatThrownBy(() -> UnixSocket.connect(path)).hasMessage("connect: ENOENT (errno 2)");
+        assertThatThrownBy(() -> UnixSocket.connect(path)).hasMessage("cannot connect to " + path + ": connect: ENOENT (errno 2)");
     }
 }
