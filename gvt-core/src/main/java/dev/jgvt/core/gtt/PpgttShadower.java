@@ -90,7 +90,8 @@ public final class PpgttShadower implements DmaInvalidationListener {
         final MemorySegment sh;
         final Spt[] child;
         final long[] leaf;
-        final PinCache.Entry[] leafPin;
+        /** Pin-cache handles of the leaves ({@link PinCache#NO_HANDLE} for none). */
+        final long[] leafPin;
         long[] huge;
         final long[] post = new long[N / 64];
         boolean postQueued;
@@ -110,7 +111,7 @@ public final class PpgttShadower implements DmaInvalidationListener {
             this.sh = shadow.segment();
             this.child = level >= 2 ? new Spt[N] : null;
             this.leaf = level == 1 ? new long[N] : null;
-            this.leafPin = level == 1 ? new PinCache.Entry[N] : null;
+            this.leafPin = level == 1 ? new long[N] : null;
             if (leaf != null) {
                 java.util.Arrays.fill(leaf, NONE);
             }
@@ -285,8 +286,8 @@ public final class PpgttShadower implements DmaInvalidationListener {
                         long flags = spt.sh.getAtIndex(ENTRY, i) & GttEntry.LOW_FLAGS;
                         spt.sh.setAtIndex(ENTRY, i, scratch.dataPage() | flags | GttEntry.PRESENT);
                         spt.leaf[i] = NONE;
-                        PinCache.Entry pin = spt.leafPin[i];
-                        spt.leafPin[i] = null;
+                        long pin = spt.leafPin[i];
+                        spt.leafPin[i] = PinCache.NO_HANDLE;
                         pins.unpin(pin);
                         if (!spt.isPrivate()) {
                             markPost(spt, spt.ips ? i & ~15 : i);
@@ -593,10 +594,10 @@ public final class PpgttShadower implements DmaInvalidationListener {
 
     private void releaseSlot(Spt spt, int i) {
         if (spt.level == 1) {
-            PinCache.Entry pin = spt.leafPin[i];
-            if (pin != null) {
+            long pin = spt.leafPin[i];
+            if (pin != PinCache.NO_HANDLE) {
                 spt.leaf[i] = NONE;
-                spt.leafPin[i] = null;
+                spt.leafPin[i] = PinCache.NO_HANDLE;
                 pins.unpin(pin);
             }
             return;
@@ -646,25 +647,25 @@ public final class PpgttShadower implements DmaInvalidationListener {
     }
 
     private void installLeaf(Spt spt, int slot, long ge, long gfn) {
-        PinCache.Entry old = spt.leafPin[slot];
+        long old = spt.leafPin[slot];
         long entry;
-        PinCache.Entry held = null;
+        long held = PinCache.NO_HANDLE;
         if (!GttEntry.present(ge)) {
             entry = scratch.notPresentEntry(1);
         } else {
             held = pins.pin(gfn);
             long flags = (ge & GttEntry.LOW_FLAGS) | GttEntry.PRESENT;
-            if (held == null) {
+            if (held == PinCache.NO_HANDLE) {
                 invalidFrames++;
                 entry = scratch.dataPage() | flags;
             } else {
-                entry = held.dmaAddress() | flags;
+                entry = pins.dma(held) | flags;
             }
         }
         spt.leafPin[slot] = held;
-        spt.leaf[slot] = held == null ? NONE : gfn;
+        spt.leaf[slot] = held == PinCache.NO_HANDLE ? NONE : gfn;
         spt.sh.setAtIndex(ENTRY, slot, entry);
-        if (old != null) {
+        if (old != PinCache.NO_HANDLE) {
             pins.unpin(old);
         }
     }
