@@ -154,6 +154,15 @@ public final class PinCache {
         return meta[2 * (int) handle];
     }
 
+    /** The frame of handle {@code handle}, or -1 when it is {@link #NO_HANDLE} or its frame was dropped since. */
+    long gfn(long handle) {
+        int id = (int) handle;
+        if (handle == NO_HANDLE || (meta[2 * id + 1] >>> 32) != (handle >>> 32)) {
+            return -1;
+        }
+        return gfnOf[id];
+    }
+
     /** Drops one reference taken by {@link #pin}; ignored when the frame was dropped by a DMA unmap. */
     void unpin(long handle) {
         int m = 2 * (int) handle + 1;
