@@ -142,9 +142,7 @@ public final class PinCache {
         }
         int m = 2 * id + 1;
         long word = meta[m];
-        if ((word & REFS) == 0) {
-            idle--;
-        }
+        idle -= isZero(word & REFS); // no branch: whether a frame was idle is as random as the guest's writes
         meta[m] = word + 1;
         return (word & ~(QUEUED | REFS)) | id;
     }
@@ -186,19 +184,21 @@ public final class PinCache {
 
     private void drop1(int id, long word) {
         word--;
-        if ((word & REFS) == 0) {
-            idle++;
-            if ((word & QUEUED) == 0) {
-                word |= QUEUED;
-                enqueue((word & ~(QUEUED | REFS)) | id);
-            }
-            meta[2 * id + 1] = word;
-            if (idle > idleLimit) {
-                evictIdle();
-            }
-            return;
+        idle += isZero(word & REFS);
+        if ((word & (QUEUED | REFS)) == 0) {
+            // idle now and not in the queue yet
+            word |= QUEUED;
+            enqueue((word & ~(QUEUED | REFS)) | id);
         }
         meta[2 * id + 1] = word;
+        if (idle > idleLimit) {
+            evictIdle();
+        }
+    }
+
+    /** 1 when {@code refs} (a count, 0 or positive) is 0, else 0; without a branch. */
+    private static int isZero(long refs) {
+        return (int) ((refs - 1) >>> 63);
     }
 
     private void evictIdle() {
