@@ -43,6 +43,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * tracked write (the path from {@code DeviceModel.trackedWrite}: registry lookup, decode, pin-cache lookup,
  * shadow entry write, old reference dropped). Baseline in the same run: the same commits plus a plain copy of
  * the same entries into a shadow array. Pins are warm (the pool stays in the pin cache).
+ *
+ * <p>A second baseline, {@link #memoryFloor}, does the same commits plus only the memory touches a pin-cache
+ * hit and release cannot avoid, laid out like the pin cache (an index of the same size probed for the new
+ * frame's id, its count and device address, the shadow entry, the old frame's count), with nothing else: the
+ * difference between the pools there is the cost of the cache misses alone.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -70,6 +75,9 @@ public class PteShadowBenchmark {
     private long[] plainShadow;
     private MemorySegment bytes;
     private int cursor;
+    private long[] floorIndex;
+    private long[] floorMeta;
+    private int[] floorOld;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -111,6 +119,39 @@ public class PteShadowBenchmark {
         }
         plainShadow = new long[TABLES * 512];
         bytes = Arena.ofAuto().allocate(8, 8);
+        // the memory floor's copy of the pin cache's layout: frame poolBase + n has id n + 1
+        int frames = Math.max(pool, TABLES * 512);
+        int capacity = 2048;
+        while (frames * 4 > capacity * 3) {
+            capacity <<= 1;
+        }
+        floorIndex = new long[capacity];
+        java.util.Arrays.fill(floorIndex, -1);
+        for (int n = 0; n < frames; n++) {
+            long f = poolBase + n;
+            int s = floorSlot(f, capacity - 1);
+            while (floorIndex[s] != -1) {
+                s = (s + 1) & (capacity - 1);
+            }
+            floorIndex[s] = f << 24 | (n + 1);
+        }
+        floorMeta = new long[2 * (frames + 1)];
+        for (int n = 0; n < frames; n++) {
+            floorMeta[2 * (n + 1)] = (1L << 32) + ((long) n << 12);
+        }
+        floorOld = new int[TABLES * 512];
+        for (int n = 0; n < floorOld.length; n++) {
+            floorOld[n] = n + 1;
+            floorMeta[2 * (n + 1) + 1] = 1;
+        }
+        if (pts[TABLES - 1] - pts[0] != TABLES - 1) {
+            throw new IllegalStateException("page tables are not consecutive");
+        }
+    }
+
+    private static int floorSlot(long gfn, int mask) {
+        long h = gfn * 0x9E3779B97F4A7C15L;
+        return (int) (h ^ (h >>> 32)) & mask;
     }
 
     @TearDown(Level.Trial)
@@ -153,6 +194,46 @@ public class PteShadowBenchmark {
             ram.set(LONG, g[k], v[k]);
             bytes.set(LONG, 0, v[k]);
             shadow[(int) ((g[k] >>> 3) & (shadow.length - 1))] = bytes.get(LONG, 0);
+        }
+        cursor = c + BATCH;
+        return shadow[c & (shadow.length - 1)];
+    }
+
+    /**
+     * Baseline: the same commits plus the dependent memory touches of a pin-cache hit and release, and nothing
+     * else: probe the index for the new frame, count it and read its device address, write the shadow entry,
+     * un-count the frame the entry held before.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long memoryFloor() {
+        int c = cursor;
+        long[] g = gpas;
+        long[] v = values;
+        long[] shadow = plainShadow;
+        long[] index = floorIndex;
+        long[] meta = floorMeta;
+        int[] old = floorOld;
+        int mask = index.length - 1;
+        MemorySegment ram = guest.ram;
+        for (int i = 0; i < BATCH; i++) {
+            int k = (c + i) & (g.length - 1);
+            ram.set(LONG, g[k], v[k]);
+            bytes.set(LONG, 0, v[k]);
+            long ge = bytes.get(LONG, 0);
+            long gfn = ge >>> 12;
+            int s = floorSlot(gfn, mask);
+            long key;
+            while ((key = index[s]) >>> 24 != gfn) {
+                s = (s + 1) & mask;
+            }
+            int id = (int) (key & 0xFF_FFFF);
+            meta[2 * id + 1]++;
+            int slot = (int) ((g[k] >>> 3) & (shadow.length - 1));
+            shadow[slot] = meta[2 * id] | (ge & 0xFFF);
+            int before = old[slot];
+            old[slot] = id;
+            meta[2 * before + 1]--;
         }
         cursor = c + BATCH;
         return shadow[c & (shadow.length - 1)];

@@ -8,8 +8,7 @@ import dev.jgvt.spi.GuestPages;
 import dev.jgvt.spi.GvtException;
 import dev.jgvt.spi.PinnedPages;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
@@ -26,52 +25,69 @@ import org.slf4j.LoggerFactory;
  * (shadows point entries at scratch and drop their references; the submission layer fails in-flight work),
  * then unmaps and unpins every frame left in the range, idle or not, before returning.
  *
+ * <p>Layout (structure of arrays, no object per frame): a frame gets a small integer id; the open-addressing
+ * index holds {@code gfn << 24 | id} in one word, so a probe reads one array; the device address and the
+ * reference count of id {@code n} sit next to each other in {@code meta[2n], meta[2n + 1]}, so a hit touches
+ * two cache lines and a release through a handle one. Holders on the hot path (the shadow PPGTT) keep a
+ * handle ({@link #pin}: id plus a generation) and release without a lookup; a handle whose frame was dropped
+ * by a DMA unmap is recognised by its generation and ignored. At most 2<sup>24</sup> - 1 frames are cached at
+ * once and gfns must be below 2<sup>39</sup>; beyond either a frame yields {@link #NO_MAPPING} (counted).
+ *
  * <p>Used under the vGPU's lock; not thread-safe. Never throws for a guest's doing: a frame that cannot be
  * pinned or mapped yields {@link #NO_MAPPING} and is counted.
  */
 public final class PinCache {
     /** Returned by {@link #acquire} when the frame cannot be used (not guest RAM, unmapped, no DMA space). */
     public static final long NO_MAPPING = -1;
+    /** The handle {@link #pin} returns when the frame cannot be used; never a valid handle. */
+    static final long NO_HANDLE = 0;
 
     private static final Logger log = LoggerFactory.getLogger(PinCache.class);
     private static final int FRAMES_2M = HostGpu.HUGE_PAGE_SIZE / HostGpu.PAGE_SIZE;
+    private static final int ID_BITS = 24;
+    private static final long ID_MASK = (1L << ID_BITS) - 1;
+    private static final long MAX_GFN = 1L << (63 - ID_BITS);
+    private static final long EMPTY = -1;
+    /** meta[2n + 1]: generation in bits 63:32, queued-for-eviction in bit 31, reference count in bits 30:0. */
+    private static final long QUEUED = 1L << 31;
+    private static final long REFS = QUEUED - 1;
 
     private final GuestPages pages;
     private final HostGpu gpu;
     private final int idleLimit;
-    private final GfnMap<Entry> entries = new GfnMap<>(1024);
-    private final GfnMap<Entry> huge = new GfnMap<>(16);
-    private final ArrayDeque<Entry> idleQueue = new ArrayDeque<>();
+    // index: gfn << ID_BITS | id, EMPTY when free; linear probing, backward-shift deletion
+    private long[] keys;
+    private int mask;
+    private int size;
+    // per id: meta[2n] device address, meta[2n + 1] generation | queued | refs; cold: gfn, pin, page
+    private long[] meta;
+    private long[] gfnOf;
+    private PinnedPages[] pinOf;
+    private MemorySegment[] pageOf;
+    private int nextId = 1;
+    private int[] freeIds = new int[16];
+    private int freeCount;
+    // idle queue: handles, oldest first (a ring); entries of dropped or re-used frames are skipped when polled
+    private long[] queue = new long[64];
+    private int queueHead;
+    private int queueSize;
+    private final GfnMap<HugeRun> huge = new GfnMap<>(16);
     private final List<DmaInvalidationListener> listeners = new CopyOnWriteArrayList<>();
     private int idle;
     private long pinFailures;
     private long invalidations;
 
-    /** A reference-holder's handle on one cached frame (see {@link #pin}); lets the holder release without a lookup. */
-    public static final class Entry {
+    /** One 2 MiB run mapped as a whole. */
+    private static final class HugeRun {
         final long gfn;
         final PinnedPages pin;
-        final MemorySegment segment;
         final long dma;
         int refs;
-        boolean queued;
-        boolean alive = true;
 
-        Entry(long gfn, PinnedPages pin, MemorySegment segment, long dma) {
+        HugeRun(long gfn, PinnedPages pin, long dma) {
             this.gfn = gfn;
             this.pin = pin;
-            this.segment = segment;
             this.dma = dma;
-        }
-
-        /** The frame. */
-        public long gfn() {
-            return gfn;
-        }
-
-        /** Its device address. */
-        public long dmaAddress() {
-            return dma;
         }
     }
 
@@ -82,6 +98,16 @@ public final class PinCache {
             throw new IllegalArgumentException("idle limit must be >= 0: " + idleLimit);
         }
         this.idleLimit = idleLimit;
+        keys = new long[2048];
+        Arrays.fill(keys, EMPTY);
+        mask = keys.length - 1;
+        meta = new long[2 * 1024];
+        gfnOf = new long[1024];
+        pinOf = new PinnedPages[1024];
+        pageOf = new MemorySegment[1024];
+        for (int id = 0; id < 1024; id++) {
+            meta[2 * id + 1] = 1L << 32;
+        }
     }
 
     /** Registers a listener told about every {@link #dmaUnmapped} range before pins are dropped. */
@@ -98,76 +124,123 @@ public final class PinCache {
      * {@link #NO_MAPPING}. Allocation-free when the frame is cached.
      */
     public long acquire(long gfn) {
-        Entry e = entries.get(gfn);
-        if (e == null) {
-            e = pinAndMap(gfn);
-            if (e == null) {
-                return NO_MAPPING;
-            }
-            entries.put(gfn, e);
-        } else if (e.refs == 0) {
-            idle--;
-        }
-        e.refs++;
-        return e.dma;
+        long handle = pin(gfn);
+        return handle == NO_HANDLE ? NO_MAPPING : meta[2 * (int) handle];
     }
 
     /**
-     * As {@link #acquire} but returns the cache entry (null when the frame cannot be used), so the holder can
-     * {@link #unpin} it without a lookup. The shadow PPGTT's hot path uses this.
+     * As {@link #acquire} but returns a handle ({@link #NO_HANDLE} when the frame cannot be used), so the holder
+     * can {@link #unpin} without a lookup and read the address with {@link #dma}. The shadow PPGTT's hot path.
      */
-    public Entry pin(long gfn) {
-        Entry e = entries.get(gfn);
-        if (e == null) {
-            e = pinAndMap(gfn);
-            if (e == null) {
-                return null;
+    long pin(long gfn) {
+        int id = find(gfn);
+        if (id == 0) {
+            id = pinAndMap(gfn);
+            if (id == 0) {
+                return NO_HANDLE;
             }
-            entries.put(gfn, e);
-        } else if (e.refs == 0) {
-            idle--;
         }
-        e.refs++;
-        return e;
+        int m = 2 * id + 1;
+        long word = meta[m];
+        idle -= isZero(word & REFS); // no branch: whether a frame was idle is as random as the guest's writes
+        meta[m] = word + 1;
+        return (word & ~(QUEUED | REFS)) | id;
     }
 
-    /** Drops one reference taken by {@link #pin}; ignored when the entry was dropped by a DMA unmap. */
-    public void unpin(Entry e) {
-        if (!e.alive || e.refs == 0) {
+    /** The device address of a live handle from {@link #pin}. */
+    long dma(long handle) {
+        return meta[2 * (int) handle];
+    }
+
+    /** The frame of handle {@code handle}, or -1 when it is {@link #NO_HANDLE} or its frame was dropped since. */
+    long gfn(long handle) {
+        int id = (int) handle;
+        if (handle == NO_HANDLE || (meta[2 * id + 1] >>> 32) != (handle >>> 32)) {
+            return -1;
+        }
+        return gfnOf[id];
+    }
+
+    /** Drops one reference taken by {@link #pin}; ignored when the frame was dropped by a DMA unmap. */
+    void unpin(long handle) {
+        int m = 2 * (int) handle + 1;
+        long word = meta[m];
+        if ((word >>> 32) != (handle >>> 32) || (word & REFS) == 0) {
             return;
         }
-        drop1(e);
+        drop1((int) handle, word);
     }
 
     /** Drops one reference taken by {@link #acquire}; a frame with none left becomes idle. */
     public void release(long gfn) {
-        Entry e = entries.get(gfn);
-        if (e == null || e.refs == 0) {
+        int id = find(gfn);
+        long word = id == 0 ? 0 : meta[2 * id + 1];
+        if ((word & REFS) == 0) {
             log.debug("release of gfn 0x{} that holds no reference", Long.toHexString(gfn));
             return;
         }
-        drop1(e);
+        drop1(id, word);
     }
 
-    private void drop1(Entry e) {
-        if (--e.refs == 0) {
-            idle++;
-            if (!e.queued) {
-                e.queued = true;
-                idleQueue.addLast(e);
+    private void drop1(int id, long word) {
+        word--;
+        idle += isZero(word & REFS);
+        if ((word & (QUEUED | REFS)) == 0) {
+            // idle now and not in the queue yet
+            word |= QUEUED;
+            enqueue((word & ~(QUEUED | REFS)) | id);
+        }
+        meta[2 * id + 1] = word;
+        if (idle > idleLimit) {
+            evictIdle();
+        }
+    }
+
+    /** 1 when {@code refs} (a count, 0 or positive) is 0, else 0; without a branch. */
+    private static int isZero(long refs) {
+        return (int) ((refs - 1) >>> 63);
+    }
+
+    private void evictIdle() {
+        while (idle > idleLimit && queueSize > 0) {
+            long victim = queue[queueHead];
+            queueHead = (queueHead + 1) & (queue.length - 1);
+            queueSize--;
+            int id = (int) victim;
+            long word = meta[2 * id + 1];
+            if ((word >>> 32) != (victim >>> 32)) {
+                continue; // dropped since it was queued
             }
-            while (idle > idleLimit) {
-                Entry victim = idleQueue.pollFirst();
-                if (victim == null) {
-                    break;
-                }
-                victim.queued = false;
-                if (victim.alive && victim.refs == 0) {
-                    idle--;
-                    drop(victim);
-                }
+            meta[2 * id + 1] = word & ~QUEUED;
+            if ((word & REFS) == 0) {
+                idle--;
+                drop(id);
             }
         }
+    }
+
+    private void enqueue(long handle) {
+        if (queueSize == queue.length) {
+            compactQueue();
+        }
+        queue[(queueHead + queueSize) & (queue.length - 1)] = handle;
+        queueSize++;
+    }
+
+    /** Drops stale queue entries (frames dropped since) and grows the ring if it is still more than half full. */
+    private void compactQueue() {
+        long[] old = queue;
+        int n = 0;
+        long[] kept = new long[old.length];
+        for (int k = 0; k < queueSize; k++) {
+            long h = old[(queueHead + k) & (old.length - 1)];
+            if ((meta[2 * (int) h + 1] >>> 32) == (h >>> 32)) {
+                kept[n++] = h;
+            }
+        }
+        queue = n * 2 > old.length ? Arrays.copyOf(kept, old.length * 2) : kept;
+        queueHead = 0;
+        queueSize = n;
     }
 
     /**
@@ -179,7 +252,7 @@ public final class PinCache {
         if (!gpu.supportsHugePages() || (firstGfn & (FRAMES_2M - 1)) != 0) {
             return NO_MAPPING;
         }
-        Entry e = huge.get(firstGfn);
+        HugeRun e = huge.get(firstGfn);
         if (e == null) {
             PinnedPages pin;
             try {
@@ -201,7 +274,7 @@ public final class PinCache {
                 pinFailures++;
                 return NO_MAPPING;
             }
-            e = new Entry(firstGfn, pin, run, dma);
+            e = new HugeRun(firstGfn, pin, dma);
             huge.put(firstGfn, e);
         }
         e.refs++;
@@ -210,37 +283,37 @@ public final class PinCache {
 
     /** Drops one reference taken by {@link #acquireHuge}; the run is unmapped and unpinned at zero. */
     public void releaseHuge(long firstGfn) {
-        Entry e = huge.get(firstGfn);
+        HugeRun e = huge.get(firstGfn);
         if (e == null || e.refs == 0) {
             return;
         }
         if (--e.refs == 0) {
             huge.remove(firstGfn);
-            unmapAndUnpin(e);
+            unmapAndUnpin(e.gfn, e.dma, e.pin);
         }
     }
 
     /** The pinned 4 KiB view of {@code gfn} while it is cached (referenced or idle), else null. */
     public MemorySegment page(long gfn) {
-        Entry e = entries.get(gfn);
-        return e == null ? null : e.segment;
+        int id = find(gfn);
+        return id == 0 ? null : pageOf[id];
     }
 
     /** The device address of cached frame {@code gfn}, or {@link #NO_MAPPING}. */
     public long dmaAddress(long gfn) {
-        Entry e = entries.get(gfn);
-        return e == null ? NO_MAPPING : e.dma;
+        int id = find(gfn);
+        return id == 0 ? NO_MAPPING : meta[2 * id];
     }
 
     /** References held on {@code gfn} (0 when idle or not cached). */
     public int refCount(long gfn) {
-        Entry e = entries.get(gfn);
-        return e == null ? 0 : e.refs;
+        int id = find(gfn);
+        return id == 0 ? 0 : (int) (meta[2 * id + 1] & REFS);
     }
 
     /** Frames pinned right now (cached 4 KiB frames, referenced or idle, plus 512 per huge run). */
     public int pinnedFrames() {
-        return entries.size() + huge.size() * FRAMES_2M;
+        return size + huge.size() * FRAMES_2M;
     }
 
     /** Cached frames with no reference. */
@@ -266,10 +339,12 @@ public final class PinCache {
 
     /** Visits every live mapping (4 KiB frames and 2 MiB runs). */
     public void forEachMapping(MappingVisitor visitor) {
-        for (Entry e : entries.values()) {
-            visitor.mapping(e.gfn, e.dma, HostGpu.PAGE_SIZE);
+        for (int id = 1; id < nextId; id++) {
+            if (pinOf[id] != null) {
+                visitor.mapping(gfnOf[id], meta[2 * id], HostGpu.PAGE_SIZE);
+            }
         }
-        for (Entry e : huge.values()) {
+        for (HugeRun e : huge.values()) {
             visitor.mapping(e.gfn, e.dma, HostGpu.HUGE_PAGE_SIZE);
         }
     }
@@ -286,10 +361,10 @@ public final class PinCache {
         long first = iova >>> 12;
         long end = length > Long.MAX_VALUE - iova - 4095 ? Long.MAX_VALUE >>> 12 : (iova + length + 4095) >>> 12;
         boolean touched = false;
-        for (Entry e : entries.values()) {
-            touched |= e.gfn >= first && e.gfn < end;
+        for (int id = 1; id < nextId; id++) {
+            touched |= pinOf[id] != null && gfnOf[id] >= first && gfnOf[id] < end;
         }
-        for (Entry e : huge.values()) {
+        for (HugeRun e : huge.values()) {
             touched |= e.gfn < end && e.gfn + FRAMES_2M > first;
         }
         for (DmaInvalidationListener listener : listeners) {
@@ -300,26 +375,23 @@ public final class PinCache {
                         Long.toHexString(end), ex);
             }
         }
-        List<Entry> doomed = new ArrayList<>();
-        for (Entry e : entries.values()) {
-            if (e.gfn >= first && e.gfn < end) {
-                doomed.add(e);
+        for (int id = 1; id < nextId; id++) {
+            if (pinOf[id] == null || gfnOf[id] < first || gfnOf[id] >= end) {
+                continue;
             }
-        }
-        for (Entry e : doomed) {
-            if (e.refs > 0) {
+            int refs = (int) (meta[2 * id + 1] & REFS);
+            if (refs > 0) {
                 log.warn("gfn 0x{} still has {} reference(s) at DMA unmap; dropping the pin anyway",
-                        Long.toHexString(e.gfn), e.refs);
+                        Long.toHexString(gfnOf[id]), refs);
             } else {
                 idle--;
             }
-            entries.remove(e.gfn);
-            drop(e);
+            drop(id);
         }
-        for (Entry e : huge.values()) {
+        for (HugeRun e : huge.values()) {
             if (e.gfn < end && e.gfn + FRAMES_2M > first) {
                 huge.remove(e.gfn);
-                unmapAndUnpin(e);
+                unmapAndUnpin(e.gfn, e.dma, e.pin);
             }
         }
         if (touched) {
@@ -329,74 +401,193 @@ public final class PinCache {
 
     /** Unmaps and unpins every idle frame. */
     public void releaseIdle() {
-        for (Entry e : entries.values()) {
-            if (e.refs == 0) {
-                entries.remove(e.gfn);
+        for (int id = 1; id < nextId; id++) {
+            if (pinOf[id] != null && (meta[2 * id + 1] & REFS) == 0) {
                 idle--;
-                drop(e);
+                drop(id);
             }
         }
-        idleQueue.clear();
-        for (Entry e : entries.values()) {
-            e.queued = false;
+        queueHead = 0;
+        queueSize = 0;
+        for (int id = 1; id < nextId; id++) {
+            meta[2 * id + 1] &= ~QUEUED;
         }
     }
 
     /** Unmaps and unpins everything, referenced or not (detach, destroy). Never throws. */
     public void close() {
-        for (Entry e : entries.values()) {
-            drop(e);
+        for (int id = 1; id < nextId; id++) {
+            if (pinOf[id] != null) {
+                drop(id);
+            }
         }
-        for (Entry e : huge.values()) {
-            unmapAndUnpin(e);
+        for (HugeRun e : huge.values()) {
+            unmapAndUnpin(e.gfn, e.dma, e.pin);
         }
-        entries.clear();
         huge.clear();
-        idleQueue.clear();
+        queueHead = 0;
+        queueSize = 0;
         idle = 0;
     }
 
-    private Entry pinAndMap(long gfn) {
-        if (gfn < 0) {
+    // ---------------------------------------------------------------- index and ids
+
+    private int slot(long gfn) {
+        long h = gfn * 0x9E3779B97F4A7C15L;
+        return (int) (h ^ (h >>> 32)) & mask;
+    }
+
+    /** The id of cached frame {@code gfn}, or 0. */
+    private int find(long gfn) {
+        int i = slot(gfn);
+        while (true) {
+            long k = keys[i];
+            if (k == EMPTY) {
+                return 0;
+            }
+            if ((k >>> ID_BITS) == gfn) {
+                return (int) (k & ID_MASK);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    private void insert(long gfn, int id) {
+        if ((size + 1) * 4 > keys.length * 3) {
+            long[] old = keys;
+            keys = new long[old.length * 2];
+            Arrays.fill(keys, EMPTY);
+            mask = keys.length - 1;
+            for (long k : old) {
+                if (k != EMPTY) {
+                    place(k);
+                }
+            }
+        }
+        place(gfn << ID_BITS | id);
+        size++;
+    }
+
+    private void place(long key) {
+        int i = slot(key >>> ID_BITS);
+        while (keys[i] != EMPTY) {
+            i = (i + 1) & mask;
+        }
+        keys[i] = key;
+    }
+
+    private void remove(long gfn) {
+        int hole = slot(gfn);
+        while ((keys[hole] >>> ID_BITS) != gfn) {
+            if (keys[hole] == EMPTY) {
+                return;
+            }
+            hole = (hole + 1) & mask;
+        }
+        size--;
+        int i = hole;
+        while (true) {
+            int next = (i + 1) & mask;
+            long k = keys[next];
+            if (k == EMPTY) {
+                keys[hole] = EMPTY;
+                return;
+            }
+            int home = slot(k >>> ID_BITS);
+            // move k into the hole when its home is not in (hole, next] cyclically
+            boolean between = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+            if (!between) {
+                keys[hole] = k;
+                hole = next;
+            }
+            i = next;
+        }
+    }
+
+    private int newId() {
+        if (freeCount > 0) {
+            return freeIds[--freeCount];
+        }
+        if (nextId > ID_MASK) {
+            return 0;
+        }
+        if (nextId == gfnOf.length) {
+            int n = gfnOf.length * 2;
+            meta = Arrays.copyOf(meta, 2 * n);
+            for (int id = gfnOf.length; id < n; id++) {
+                meta[2 * id + 1] = 1L << 32;
+            }
+            gfnOf = Arrays.copyOf(gfnOf, n);
+            pinOf = Arrays.copyOf(pinOf, n);
+            pageOf = Arrays.copyOf(pageOf, n);
+        }
+        return nextId++;
+    }
+
+    private int pinAndMap(long gfn) {
+        if (gfn < 0 || gfn >= MAX_GFN) {
             pinFailures++;
-            return null;
+            return 0;
         }
         PinnedPages pin;
         try {
             pin = pages.pin(gfn, 1, GuestPages.Access.READ_WRITE);
         } catch (GvtException ex) {
             pinFailures++;
-            return null;
+            return 0;
         }
+        MemorySegment page;
+        long dma;
         try {
-            MemorySegment page = pin.page(0);
-            return new Entry(gfn, pin, page, gpu.dmaMap(page));
+            page = pin.page(0);
+            dma = gpu.dmaMap(page);
         } catch (GvtException | IllegalStateException ex) {
             pin.close();
             pinFailures++;
-            return null;
+            return 0;
         }
+        int id = newId();
+        if (id == 0) {
+            log.warn("pin cache full ({} frames); gfn 0x{} not mapped", ID_MASK, Long.toHexString(gfn));
+            unmapAndUnpin(gfn, dma, pin);
+            pinFailures++;
+            return 0;
+        }
+        meta[2 * id] = dma;
+        meta[2 * id + 1] &= ~(QUEUED | REFS);
+        gfnOf[id] = gfn;
+        pinOf[id] = pin;
+        pageOf[id] = page;
+        insert(gfn, id);
+        idle++; // the caller takes the first reference, which counts it out of the idle frames again
+        return id;
     }
 
-    private void drop(Entry e) {
-        entries.remove(e.gfn);
-        unmapAndUnpin(e);
+    /** Removes frame {@code id} from the cache, unmaps and unpins it; its handles go stale. */
+    private void drop(int id) {
+        long gfn = gfnOf[id];
+        PinnedPages pin = pinOf[id];
+        remove(gfn);
+        meta[2 * id + 1] = ((meta[2 * id + 1] >>> 32) + 1) << 32;
+        pinOf[id] = null;
+        pageOf[id] = null;
+        if (freeCount == freeIds.length) {
+            freeIds = Arrays.copyOf(freeIds, freeCount * 2);
+        }
+        freeIds[freeCount++] = id;
+        unmapAndUnpin(gfn, meta[2 * id], pin);
     }
 
-    private void unmapAndUnpin(Entry e) {
-        if (!e.alive) {
-            return;
-        }
-        e.alive = false;
+    private void unmapAndUnpin(long gfn, long dma, PinnedPages pin) {
         try {
-            gpu.dmaUnmap(e.dma);
+            gpu.dmaUnmap(dma);
         } catch (RuntimeException ex) {
-            log.error("DMA unmap of 0x{} (gfn 0x{}) failed", Long.toHexString(e.dma), Long.toHexString(e.gfn), ex);
+            log.error("DMA unmap of 0x{} (gfn 0x{}) failed", Long.toHexString(dma), Long.toHexString(gfn), ex);
         }
         try {
-            e.pin.close();
+            pin.close();
         } catch (RuntimeException ex) {
-            log.error("unpin of gfn 0x{} failed", Long.toHexString(e.gfn), ex);
+            log.error("unpin of gfn 0x{} failed", Long.toHexString(gfn), ex);
         }
     }
 }

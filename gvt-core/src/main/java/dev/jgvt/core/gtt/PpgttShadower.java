@@ -89,8 +89,8 @@ public final class PpgttShadower implements DmaInvalidationListener {
         final HostBuffer shadow;
         final MemorySegment sh;
         final Spt[] child;
-        final long[] leaf;
-        final PinCache.Entry[] leafPin;
+        /** Pin-cache handles of the leaves ({@link PinCache#NO_HANDLE} for none). */
+        final long[] leafPin;
         long[] huge;
         final long[] post = new long[N / 64];
         boolean postQueued;
@@ -109,11 +109,7 @@ public final class PpgttShadower implements DmaInvalidationListener {
             this.shadow = shadow;
             this.sh = shadow.segment();
             this.child = level >= 2 ? new Spt[N] : null;
-            this.leaf = level == 1 ? new long[N] : null;
-            this.leafPin = level == 1 ? new PinCache.Entry[N] : null;
-            if (leaf != null) {
-                java.util.Arrays.fill(leaf, NONE);
-            }
+            this.leafPin = level == 1 ? new long[N] : null;
             this.page = page;
         }
 
@@ -127,6 +123,12 @@ public final class PpgttShadower implements DmaInvalidationListener {
         final long gfn;
         final Spt[] shadows = new Spt[8];
         int count;
+        /** The shadow when it is the only one and a plain 4 KiB leaf table (the tracked-write fast path), else null. */
+        Spt single4k;
+
+        void countChanged() {
+            single4k = count == 1 ? shadows[0] : null;
+        }
 
         GuestPt(long gfn) {
             this.gfn = gfn;
@@ -280,13 +282,12 @@ public final class PpgttShadower implements DmaInvalidationListener {
             }
             if (spt.level == 1) {
                 for (int i = 0; i < N; i++) {
-                    long gfn = spt.leaf[i];
+                    long gfn = pins.gfn(spt.leafPin[i]);
                     if (gfn >= firstGfn && gfn < endGfn) {
                         long flags = spt.sh.getAtIndex(ENTRY, i) & GttEntry.LOW_FLAGS;
                         spt.sh.setAtIndex(ENTRY, i, scratch.dataPage() | flags | GttEntry.PRESENT);
-                        spt.leaf[i] = NONE;
-                        PinCache.Entry pin = spt.leafPin[i];
-                        spt.leafPin[i] = null;
+                        long pin = spt.leafPin[i];
+                        spt.leafPin[i] = PinCache.NO_HANDLE;
                         pins.unpin(pin);
                         if (!spt.isPrivate()) {
                             markPost(spt, spt.ips ? i & ~15 : i);
@@ -516,6 +517,7 @@ public final class PpgttShadower implements DmaInvalidationListener {
         spt = new Spt(key, gfn, level, ips, shadow, page);
         page.shadows[(level - 1) * 2 + (ips ? 1 : 0)] = spt;
         page.count++;
+        page.countChanged();
         spts.put(key, spt);
         MemorySegment buf = buffers[level];
         boolean read = readGuestPage(gfn, buf);
@@ -582,7 +584,9 @@ public final class PpgttShadower implements DmaInvalidationListener {
         GuestPt page = spt.page;
         if (page != null) {
             page.shadows[(spt.level - 1) * 2 + (spt.ips ? 1 : 0)] = null;
-            if (--page.count == 0) {
+            --page.count;
+            page.countChanged();
+            if (page.count == 0) {
                 guestPages.remove(page.gfn);
                 registry.unregister(page.gfn);
             }
@@ -593,10 +597,9 @@ public final class PpgttShadower implements DmaInvalidationListener {
 
     private void releaseSlot(Spt spt, int i) {
         if (spt.level == 1) {
-            PinCache.Entry pin = spt.leafPin[i];
-            if (pin != null) {
-                spt.leaf[i] = NONE;
-                spt.leafPin[i] = null;
+            long pin = spt.leafPin[i];
+            if (pin != PinCache.NO_HANDLE) {
+                spt.leafPin[i] = PinCache.NO_HANDLE;
                 pins.unpin(pin);
             }
             return;
@@ -646,25 +649,24 @@ public final class PpgttShadower implements DmaInvalidationListener {
     }
 
     private void installLeaf(Spt spt, int slot, long ge, long gfn) {
-        PinCache.Entry old = spt.leafPin[slot];
+        long old = spt.leafPin[slot];
         long entry;
-        PinCache.Entry held = null;
+        long held = PinCache.NO_HANDLE;
         if (!GttEntry.present(ge)) {
             entry = scratch.notPresentEntry(1);
         } else {
             held = pins.pin(gfn);
             long flags = (ge & GttEntry.LOW_FLAGS) | GttEntry.PRESENT;
-            if (held == null) {
+            if (held == PinCache.NO_HANDLE) {
                 invalidFrames++;
                 entry = scratch.dataPage() | flags;
             } else {
-                entry = held.dmaAddress() | flags;
+                entry = pins.dma(held) | flags;
             }
         }
         spt.leafPin[slot] = held;
-        spt.leaf[slot] = held == null ? NONE : gfn;
         spt.sh.setAtIndex(ENTRY, slot, entry);
-        if (old != null) {
+        if (old != PinCache.NO_HANDLE) {
             pins.unpin(old);
         }
     }
@@ -765,6 +767,21 @@ public final class PpgttShadower implements DmaInvalidationListener {
     private void onWrite(GuestPt page, long gpa, MemorySegment bytes) {
         traps++;
         int off = (int) (gpa & 0xFFF);
+        Spt leaf = page.single4k;
+        if (leaf != null && (off & 7) == 0 && bytes.byteSize() == 8 && !leaf.oos) {
+            // the common case: one whole entry of an in-sync 4 KiB leaf table used at no other level
+            int idx = off >>> 3;
+            if (leaf.postQueued) {
+                clearPost(leaf, idx); // a live table with no parked entry is not queued
+            }
+            shadowedEntries++;
+            long ge = bytes.get(ENTRY, 0);
+            installLeaf(leaf, idx, ge, GttEntry.frame(ge));
+            if (config.outOfSync()) {
+                countOosWrite(leaf);
+            }
+            return;
+        }
         int len = (int) bytes.byteSize();
         int first = off >>> 3;
         int last = (off + len - 1) >>> 3;
@@ -789,12 +806,18 @@ public final class PpgttShadower implements DmaInvalidationListener {
                     break;
                 }
             }
-            if (config.outOfSync() && spt.alive && spt.level == 1 && page.count == 1
-                    && ++spt.writes >= config.oosThreshold() && oosList.size() < config.oosPages()) {
-                MemorySegment buf = buffers[0];
-                if (readGuestPage(spt.gfn, buf)) {
-                    goOutOfSync(spt, buf);
-                }
+            if (config.outOfSync() && spt.alive && spt.level == 1 && page.count == 1) {
+                countOosWrite(spt);
+            }
+        }
+    }
+
+    /** Counts a trapped write to a leaf table used at one level only; takes it out of sync at the threshold. */
+    private void countOosWrite(Spt spt) {
+        if (++spt.writes >= config.oosThreshold() && oosList.size() < config.oosPages()) {
+            MemorySegment buf = buffers[0];
+            if (readGuestPage(spt.gfn, buf)) {
+                goOutOfSync(spt, buf);
             }
         }
     }

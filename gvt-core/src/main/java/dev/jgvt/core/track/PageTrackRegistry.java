@@ -23,17 +23,17 @@ public final class PageTrackRegistry {
 
     private final PageTracker tracker;
     private final GfnMap<Entry> entries = new GfnMap<>(256);
+    /** gfn → handler, for dispatch: one probe and no bookkeeping object on the way to the handler. */
+    private final GfnMap<TrackedWriteHandler> handlers = new GfnMap<>(256);
+    /** The frame of the last dispatch and its handler (a guest usually writes one table several times). */
+    private long lastGfn = -1;
+    private TrackedWriteHandler lastHandler;
     private long dispatched;
     private long strays;
     private long unprotectable;
 
     private static final class Entry {
-        final TrackedWriteHandler handler;
         boolean protectedNow;
-
-        Entry(TrackedWriteHandler handler) {
-            this.handler = handler;
-        }
     }
 
     /** A registry over {@code tracker}; empty when the binding cannot trap guest writes. */
@@ -63,7 +63,7 @@ public final class PageTrackRegistry {
         if (entries.get(gfn) != null) {
             throw new GvtException(ErrorCode.ALREADY_EXISTS, "gfn 0x" + Long.toHexString(gfn) + " is already tracked");
         }
-        Entry entry = new Entry(handler);
+        Entry entry = new Entry();
         if (tracker != null) {
             try {
                 tracker.track(gfn);
@@ -76,11 +76,17 @@ public final class PageTrackRegistry {
             }
         }
         entries.put(gfn, entry);
+        handlers.put(gfn, handler);
     }
 
     /** Unregisters {@code gfn}, turning protection off first; a no-op when not registered. Never throws. */
     public void unregister(long gfn) {
         Entry entry = entries.remove(gfn);
+        handlers.remove(gfn);
+        if (gfn == lastGfn) {
+            lastGfn = -1;
+            lastHandler = null;
+        }
         if (entry != null && entry.protectedNow) {
             untrackQuietly(gfn);
         }
@@ -152,17 +158,35 @@ public final class PageTrackRegistry {
         if (gpa < 0 || length <= 0) {
             return false;
         }
+        if ((gpa & 0xFFF) + length <= 4096) {
+            long gfn = gpa >>> 12;
+            TrackedWriteHandler handler;
+            if (gfn == lastGfn) {
+                handler = lastHandler;
+            } else {
+                handler = handlers.get(gfn);
+                if (handler == null) {
+                    strays++;
+                    return false;
+                }
+                lastGfn = gfn;
+                lastHandler = handler;
+            }
+            dispatched++;
+            handler.trackedWrite(gpa, bytes);
+            return true;
+        }
         boolean handled = false;
         long done = 0;
         while (done < length) {
             long at = gpa + done;
             long chunk = Math.min(length - done, 4096 - (at & 0xFFF));
-            Entry entry = entries.get(at >>> 12);
-            if (entry == null) {
+            TrackedWriteHandler handler = handlers.get(at >>> 12);
+            if (handler == null) {
                 strays++;
             } else {
                 dispatched++;
-                entry.handler.trackedWrite(at, chunk == length ? bytes : bytes.asSlice(done, chunk));
+                handler.trackedWrite(at, bytes.asSlice(done, chunk));
                 handled = true;
             }
             done += chunk;

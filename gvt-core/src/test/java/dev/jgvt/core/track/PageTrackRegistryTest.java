@@ -139,4 +139,23 @@ final class PageTrackRegistryTest {
         r.unregister(12);
         assertThat(r.isRegistered(12)).isFalse();
     }
+
+    @Test
+    void repeatedWritesToOneFrameReachTheCurrentHandlerOnly() {
+        List<String> calls = new ArrayList<>();
+        MemorySegment eight = MemorySegment.ofArray(new long[1]);
+        registry.register(7, (gpa, bytes) -> calls.add("a@" + Long.toHexString(gpa)));
+        registry.register(8, (gpa, bytes) -> calls.add("b@" + Long.toHexString(gpa) + "+" + bytes.byteSize()));
+        assertThat(registry.dispatch(7L << 12 | 8, eight)).isTrue();
+        assertThat(registry.dispatch(7L << 12 | 16, eight)).isTrue();
+        registry.unregister(7);
+        assertThat(registry.dispatch(7L << 12 | 24, eight)).as("unregistered since the last write").isFalse();
+        registry.register(7, (gpa, bytes) -> calls.add("c@" + Long.toHexString(gpa)));
+        assertThat(registry.dispatch(7L << 12 | 32, eight)).isTrue();
+        // a write across the frame boundary is split, and the remembered frame does not swallow the second part
+        assertThat(registry.dispatch(7L << 12 | 0xFFC, eight)).isTrue();
+        assertThat(calls).containsExactly("a@7008", "a@7010", "c@7020", "c@7ffc", "b@8000+4");
+        assertThat(registry.strays()).isEqualTo(1);
+        assertThat(registry.dispatched()).isEqualTo(5);
+    }
 }
