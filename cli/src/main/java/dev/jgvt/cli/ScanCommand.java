@@ -7,6 +7,7 @@ import dev.jgvt.core.cmd.ScanRejectedException;
 import dev.jgvt.core.cmd.SegmentGraphicsMemory;
 import dev.jgvt.core.cmd.WorkloadContext;
 import dev.jgvt.core.vgpu.GmRange;
+import dev.jgvt.core.vgpu.HostGeometry;
 import dev.jgvt.core.vgpu.VgpuPartition;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -55,6 +56,17 @@ final class ScanCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         byte[] bytes = InputFiles.read(file);
+        if (bytes.length == 0) {
+            err.println("gvt scan: " + file + " is empty: there is no command to scan");
+            return ErrorHandler.REJECTED;
+        }
+        long ggtt = HostGeometry.defaults().ggttSize();
+        for (GmRange range : new GmRange[] {aperture, hidden}) {
+            if (range.end() > ggtt || range.end() < range.base()) {
+                err.printf("gvt scan: the range %s lies outside the %d GiB GGTT%n", range, ggtt >>> 30);
+                return ErrorHandler.REJECTED;
+            }
+        }
         if (bytes.length % 4 != 0) {
             err.printf("gvt scan: the file's size (%d bytes) is not a multiple of 4%n", bytes.length);
             return ErrorHandler.REJECTED;

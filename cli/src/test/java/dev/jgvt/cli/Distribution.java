@@ -34,6 +34,12 @@ final class Distribution {
 
     /** Runs {@code bin/gvt args...} as a separate process, like a user would. */
     static Result gvt(String... args) throws IOException, InterruptedException {
+        return gvtWithEnvironment(java.util.Map.of(), args);
+    }
+
+    /** As {@link #gvt}, with {@code environment} added to the process's environment. */
+    static Result gvtWithEnvironment(java.util.Map<String, String> environment, String... args)
+            throws IOException, InterruptedException {
         Path home = home();
         List<String> command = new ArrayList<>();
         command.add(home.resolve("bin/gvt").toString());
@@ -41,7 +47,9 @@ final class Distribution {
         Path out = Files.createTempFile("gvt-out", ".txt");
         Path err = Files.createTempFile("gvt-err", ".txt");
         try {
-            Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+            builder.environment().putAll(environment);
+            Process process = builder.start();
             if (!process.waitFor(120, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new AssertionError("gvt " + String.join(" ", args) + " did not finish within 120 s");

@@ -18,6 +18,16 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code bin/gvt} of the assembled distribution, run as a process. */
 final class PluginsCommandIT {
     @Test
+    void theLauncherRejectsAnUnknownLogLevelInOneLineAndTakesAKnownOneInAnyCase() throws Exception {
+        Distribution.Result bad = Distribution.gvtWithEnvironment(Map.of("JGVT_LOG_LEVEL", "bogus"), "version");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.out()).isEmpty();
+        assertThat(bad.err()).isEqualTo("gvt: JGVT_LOG_LEVEL='bogus' is not one of trace, debug, info, warn, error, off\n");
+        Distribution.Result good = Distribution.gvtWithEnvironment(Map.of("JGVT_LOG_LEVEL", "ERROR"), "version");
+        assertThat(good.exitCode()).as(good.err()).isZero();
+    }
+
+    @Test
     void theDistributionsPluginsAreLoadedFromItsPluginsDirectory() throws Exception {
         Distribution.Result result = Distribution.gvt("plugins", "--json");
 

@@ -57,4 +57,23 @@ final class ScanCommandTest {
         assertThat(run.out()).isEmpty();
         assertThat(run.err()).isEqualTo("gvt scan: the file's size (6 bytes) is not a multiple of 4" + System.lineSeparator());
     }
+
+    @Test
+    void anEmptyFileIsRejectedByName() throws IOException {
+        Path file = java.nio.file.Files.write(dir.resolve("empty.bin"), new byte[0]);
+        CliRun run = CliRun.of("scan", "--engine", "rcs", "--aperture", APERTURE, "--hidden", HIDDEN, file.toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).contains("empty.bin is empty");
+    }
+
+    @Test
+    void rangesBeyondTheGgttAreRejected() throws IOException {
+        Path file = DecodeCommandTest.write(dir, "b.bin", 0x05000000);
+        CliRun run = CliRun.of("scan", "--engine", "rcs", "--aperture", APERTURE, "--hidden",
+                "0xffffffffffff000:0x100000000000", file.toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).contains("outside the 4 GiB GGTT");
+    }
 }
