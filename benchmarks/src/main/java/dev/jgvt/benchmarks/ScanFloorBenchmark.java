@@ -1,6 +1,5 @@
 package dev.jgvt.benchmarks;
 
-import dev.jgvt.core.cmd.CommandDef;
 import dev.jgvt.core.cmd.CommandScanner;
 import dev.jgvt.core.cmd.CommandTable;
 import dev.jgvt.core.cmd.Engine;
@@ -8,6 +7,7 @@ import dev.jgvt.core.cmd.RecordedEvents;
 import dev.jgvt.core.cmd.ScanRejectedException;
 import dev.jgvt.core.cmd.SegmentGraphicsMemory;
 import dev.jgvt.core.cmd.SyntheticStreams;
+import dev.jgvt.core.cmd.WalkFloor;
 import dev.jgvt.core.cmd.WorkloadContext;
 import dev.jgvt.core.vgpu.GmRange;
 import dev.jgvt.core.vgpu.VgpuPartition;
@@ -83,14 +83,7 @@ public class ScanFloorBenchmark {
         heap = new int[size / 4];
         MemorySegment.copy(stream, DW, 0, heap, 0, size / 4);
         CommandTable table = CommandTable.gen9();
-        lengths = new int[1 << 16];
-        for (int i = 0; i < 1 << 16; i++) {
-            CommandDef def = table.find(engine, i << 16);
-            if (def != null) {
-                lengths[i] = def.lengthBits() | def.fixedLength() << 8;
-            }
-        }
-        lengths[0] = 1 << 8; // MI_NOOP: fixed, one dword
+        lengths = WalkFloor.lengthTable(engine);
         uniform = new int[size / 4];
         int stride = engine == Engine.RCS ? 9 : 10;
         int header = table.byName(engine == Engine.RCS ? "3DSTATE_VS" : "XY_SRC_COPY_BLT").header(stride);
@@ -159,31 +152,12 @@ public class ScanFloorBenchmark {
     /** Like {@link #walkOnly} but with the common 8-bit length field on a predicted branch of its own. */
     @Benchmark
     public int walkPredicted() {
-        return predicted(heap, lengths);
-    }
-
-    private static int predicted(int[] dws, int[] lens) {
-        int lim = dws.length;
-        int pos = 0;
-        while (pos < lim) {
-            int header = dws[pos];
-            int e = lens[header >>> 16];
-            if (e == 8) {
-                pos += (header & 0xFF) + 2;
-                continue;
-            }
-            if (e == 0) {
-                return -1;
-            }
-            int bits = e & 31;
-            pos += bits == 0 ? e >>> 8 : (header & ((1 << bits) - 1)) + 2;
-        }
-        return pos;
+        return WalkFloor.walk(heap, lengths);
     }
 
     @Benchmark
     public int uniformWalk() {
-        return predicted(uniform, lengths);
+        return WalkFloor.walk(uniform, lengths);
     }
 
     @Benchmark

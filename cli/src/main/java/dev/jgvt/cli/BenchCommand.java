@@ -1,11 +1,10 @@
 package dev.jgvt.cli;
 
-import dev.jgvt.core.cmd.CommandDef;
 import dev.jgvt.core.cmd.CommandScanner;
-import dev.jgvt.core.cmd.CommandTable;
 import dev.jgvt.core.cmd.Engine;
 import dev.jgvt.core.cmd.RecordedEvents;
 import dev.jgvt.core.cmd.ScanRejectedException;
+import dev.jgvt.core.cmd.WalkFloor;
 import dev.jgvt.core.cmd.SegmentGraphicsMemory;
 import dev.jgvt.core.cmd.SyntheticStreams;
 import dev.jgvt.core.cmd.WorkloadContext;
@@ -83,7 +82,7 @@ final class BenchCommand implements Runnable {
                 SegmentGraphicsMemory gm = new SegmentGraphicsMemory().map(hidden.base(), stream);
                 WorkloadContext context = new WorkloadContext(engine, partition, gm, null, aperture.base(),
                         new RecordedEvents());
-                int[] lengths = lengthTable(engine);
+                int[] lengths = WalkFloor.lengthTable(engine);
                 int[] dwords = new int[size / 4];
                 if (floorLoop(stream, dwords, lengths, 1) != size / 4) {
                     throw new IllegalStateException("the length walk did not reach the end of the stream");
@@ -141,47 +140,14 @@ final class BenchCommand implements Runnable {
             return total;
         }
 
-        /** Per DW0 bits 31:16: 0 = not a command of the engine, else length bits | fixed length << 8. */
-        private static int[] lengthTable(Engine engine) {
-            CommandTable table = CommandTable.gen9();
-            int[] lengths = new int[1 << 16];
-            for (int i = 0; i < lengths.length; i++) {
-                CommandDef def = table.find(engine, i << 16);
-                if (def != null) {
-                    lengths[i] = def.lengthBits() | def.fixedLength() << 8;
-                }
-            }
-            return lengths;
-        }
-
         /** Copies the stream into {@code dwords} and walks its command lengths, n times; the last walk's end. */
         private static long floorLoop(MemorySegment from, int[] dwords, int[] lengths, int n) {
             long end = 0;
             for (int i = 0; i < n; i++) {
                 MemorySegment.copy(from, DW, 0, dwords, 0, dwords.length);
-                end = walk(dwords, lengths);
+                end = WalkFloor.walk(dwords, lengths);
             }
             return end;
-        }
-
-        /** The bare walk: one table load per command, the common 8-bit length field on its own branch. */
-        private static int walk(int[] dwords, int[] lengths) {
-            int lim = dwords.length;
-            int pos = 0;
-            while (pos < lim) {
-                int header = dwords[pos];
-                int e = lengths[header >>> 16];
-                if (e == 8) {
-                    pos += (header & 0xFF) + 2;
-                    continue;
-                }
-                if (e == 0) {
-                    return -1;
-                }
-                int bits = e & 31;
-                pos += bits == 0 ? e >>> 8 : (header & ((1 << bits) - 1)) + 2;
-            }
-            return pos;
         }
 
         private static long copyLoop(MemorySegment from, MemorySegment to, int n) {
