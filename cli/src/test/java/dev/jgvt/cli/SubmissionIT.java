@@ -189,6 +189,12 @@ final class SubmissionIT {
         }
     }
 
+    /** Attaches {@code vgpu} to an in-process guest of the fake plugin and brings a {@link MiniGuest} up on it. */
+    private static MiniGuest attachGuest(Gvt gvt, Vgpu vgpu, String name, int slot) {
+        AttachedVgpu attached = gvt.attach(vgpu.id(), "fake", new AttachRequest.InProcess(name, RAM));
+        return new MiniGuest(new InProcessPlatform(attached.inProcessGuest().orElseThrow()), slot);
+    }
+
     /** Polls the vGPU's submission statistics until {@code done} holds or 20 s passed; returns the last ones. */
     private static ExecStats awaitStats(Gvt gvt, Vgpu vgpu, java.util.function.Predicate<ExecStats> done)
             throws InterruptedException {
@@ -243,10 +249,8 @@ final class SubmissionIT {
         try (Gvt gvt = engine()) {
             Vgpu bad = gvt.vgpus().create("GVTg_V5_4");
             Vgpu good = gvt.vgpus().create("GVTg_V5_4");
-            MiniGuest b = new MiniGuest(new InProcessPlatform(gvt.attach(bad.id(), "fake",
-                    new AttachRequest.InProcess("bad", RAM)).inProcessGuest().orElseThrow()), 0);
-            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(good.id(), "fake",
-                    new AttachRequest.InProcess("good", RAM)).inProcessGuest().orElseThrow()), 1);
+            MiniGuest b = attachGuest(gvt, bad, "bad", 0);
+            MiniGuest g = attachGuest(gvt, good, "good", 1);
             Context evil = b.context(BCS);
             Context fine = g.context(BCS);
             long target = good.partition().aperture().base() + 0x1000; // the other vGPU's graphics memory
@@ -270,8 +274,7 @@ final class SubmissionIT {
     void aWorkloadThatFaultsOnTheGpuHangsWithoutCompletingAndOthersRunOn() throws InterruptedException {
         try (Gvt gvt = engine()) {
             Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
-            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(vgpu.id(), "fake",
-                    new AttachRequest.InProcess("g", RAM)).inProcessGuest().orElseThrow()), 0);
+            MiniGuest g = attachGuest(gvt, vgpu, "g", 0);
             Context rcs = g.context(RCS);
             Context bcs = g.context(BCS);
             rcs.submit(MI_STORE_DATA_IMM_PPGTT, 0x7000_0000, 0, 1); // not mapped in the guest's PPGTT
@@ -303,8 +306,7 @@ final class SubmissionIT {
     void guestRamUnmappedUnderARunningWorkloadFailsItInsteadOfReportingIt() throws InterruptedException {
         try (Gvt gvt = engine()) {
             Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
-            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(vgpu.id(), "fake",
-                    new AttachRequest.InProcess("g", RAM)).inProcessGuest().orElseThrow()), 0);
+            MiniGuest g = attachGuest(gvt, vgpu, "g", 0);
             long batch = mapLoopingBatch(g);
             Context rcs = g.context(RCS);
             rcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
@@ -323,8 +325,7 @@ final class SubmissionIT {
         long hostBytes = gpu.hostBytesInUse();
         try (Gvt gvt = engine()) {
             Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
-            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(vgpu.id(), "fake",
-                    new AttachRequest.InProcess("g", RAM)).inProcessGuest().orElseThrow()), 0);
+            MiniGuest g = attachGuest(gvt, vgpu, "g", 0);
             mapLoopingBatch(g);
             Context rcs = g.context(RCS);
             Context bcs = g.context(BCS);
@@ -342,8 +343,7 @@ final class SubmissionIT {
     void anEngineResetDropsTheWorkloadInFlightWithoutCompletionAndTheEngineRunsAfterwards() throws InterruptedException {
         try (Gvt gvt = engine()) {
             Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
-            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(vgpu.id(), "fake",
-                    new AttachRequest.InProcess("g", RAM)).inProcessGuest().orElseThrow()), 0);
+            MiniGuest g = attachGuest(gvt, vgpu, "g", 0);
             mapLoopingBatch(g);
             Context rcs = g.context(RCS);
             rcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
@@ -372,8 +372,7 @@ final class SubmissionIT {
         long hostBytes = gpu.hostBytesInUse();
         try (Gvt gvt = engine()) {
             Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
-            MiniGuest g = new MiniGuest(new InProcessPlatform(gvt.attach(vgpu.id(), "fake",
-                    new AttachRequest.InProcess("g", RAM)).inProcessGuest().orElseThrow()), 0);
+            MiniGuest g = attachGuest(gvt, vgpu, "g", 0);
             mapLoopingBatch(g);
             g.context(RCS).submit(BB_START_PPGTT, (int) LOOP, 0, 0);
             vgpu.reset();
