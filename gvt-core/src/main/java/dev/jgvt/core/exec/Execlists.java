@@ -401,11 +401,6 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             completeLocked(w, done);
             stats.mediationNanos += System.nanoTime() - started;
         });
-        if (w.mm != null || !w.loadedPdps.isEmpty()) {
-            // the vGPU was destroyed under us: nothing is shadowed any more, drop the references
-            w.mm = null;
-            w.loadedPdps.clear();
-        }
     }
 
     private void completeLocked(Workload w, HostCompletion done) {
