@@ -104,6 +104,11 @@ final class VfioUserIT {
         assertThat(noDir.exitCode()).isEqualTo(2);
         assertThat(noDir.err().strip()).contains("does not exist").doesNotContain("\n");
 
+        // a directory where bind fails whoever runs it (procfs): the path is what cannot be used
+        Distribution.Result noBind = Distribution.gvt("serve", "--socket", "/proc/jgvt-it.sock");
+        assertThat(noBind.exitCode()).as(noBind.out() + noBind.err()).isEqualTo(2);
+        assertThat(noBind.err().strip()).contains("/proc/jgvt-it.sock").doesNotContain("\n");
+
         Distribution.Result badType = Distribution.gvt("serve", "--socket", dir.resolve("t.sock").toString(), "--type", "GVTg_V9_9");
         assertThat(badType.exitCode()).isEqualTo(2);
         assertThat(badType.err().strip()).contains("GVTg_V9_9").doesNotContain("\n");

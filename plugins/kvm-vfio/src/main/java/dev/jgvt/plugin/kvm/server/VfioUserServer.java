@@ -75,7 +75,9 @@ public final class VfioUserServer implements GuestBinding {
      *
      * @param onClose run once when the binding closes (the hypervisor forgets it)
      * @throws GvtException {@link ErrorCode#ALREADY_EXISTS} if something exists at the path,
-     *     {@link ErrorCode#NOT_FOUND} if its directory does not exist, {@link ErrorCode#IO_ERROR} if binding fails
+     *     {@link ErrorCode#NOT_FOUND} if its directory does not exist, {@link ErrorCode#INVALID_ARGUMENT} if the
+     *     path cannot be bound (ENOENT, EACCES, EROFS, ENOTDIR, EADDRINUSE, ENAMETOOLONG, or too long for
+     *     AF_UNIX), {@link ErrorCode#IO_ERROR} if binding fails otherwise
      */
     public static VfioUserServer start(String name, Path path, DeviceModel device, Runnable onClose) {
         requireNonNull(name, "name is null");
@@ -93,8 +95,10 @@ public final class VfioUserServer implements GuestBinding {
         try {
             listener = UnixSocket.Listener.bind(path, 4);
         } catch (GvtException e) {
-            throw new GvtException(e.code() == ErrorCode.INVALID_ARGUMENT ? ErrorCode.INVALID_ARGUMENT : ErrorCode.IO_ERROR,
-                    "cannot listen on " + path + ": " + e.getMessage(), e);
+            if (e.code() == ErrorCode.INVALID_ARGUMENT) {
+                throw e; // the path cannot be used; the message names it and why
+            }
+            throw new GvtException(ErrorCode.IO_ERROR, "cannot listen on " + path + ": " + e.getMessage(), e);
         }
         VfioUserServer server = new VfioUserServer(name, path, device, listener, onClose);
         server.thread.start();

@@ -145,6 +145,17 @@ final class VfioUserServerTest {
     // ------------------------------------------------------------------ VERSION
 
     @Test
+    void aPathThatCannotBeBoundIsAnInvalidArgumentNamingThePath() {
+        // procfs takes no sockets: bind fails with ENOENT even for root
+        Path proc = Path.of("/proc/jgvt-test.sock");
+        assertThatThrownBy(() -> VfioUserServer.start("proc", proc, new RecordingDeviceModel(), () -> {}))
+                .isInstanceOfSatisfying(GvtException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+                    assertThat(e.getMessage()).contains(proc.toString()).contains("ENOENT").doesNotContain("\n");
+                });
+    }
+
+    @Test
     void versionIsParsedTolerantlyAndAnsweredWithOurCapabilities() {
         try (Raw c = new Raw()) {
             RawMessage r = c.call(Command.VERSION, new Payload.Version(0, 7, Optional.of(
