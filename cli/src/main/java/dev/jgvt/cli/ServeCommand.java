@@ -43,8 +43,9 @@ import picocli.CommandLine.Option;
             "",
             "Starts the engine on the software Gen9 GPU, creates one vGPU and attaches it through the plugin, which "
                     + "listens on the socket (kvm-vfio speaks vfio-user: gvt vmm, or any vfio-user client). VMMs are "
-                    + "served one after another; a VMM that disconnects takes its guest RAM and interrupts with it, the "
-                    + "vGPU's state stays. Stop with Ctrl-C (SIGINT) or SIGTERM.",
+                    + "served one after another (one that connects while another is served is refused at once); a VMM that "
+                    + "disconnects takes its guest RAM and interrupts with it, the vGPU's state stays. Stop with Ctrl-C "
+                    + "(SIGINT) or SIGTERM: a VMM still connected sees its connection closed.",
             ""
         },
         exitCodeListHeading = "%nExit codes:%n",

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
@@ -39,9 +40,12 @@ import picocli.CommandLine.Option;
             ""
         },
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:the guest saw correct results", "1:the guest saw wrong results or the connection failed", "2:bad options"})
+        exitCodeList = {"0:the guest saw correct results", "1:the guest saw wrong results or the connection failed", "2:bad options",
+            "3:the server is serving another VMM (try again when it is free)"})
 final class VmmCommand implements Callable<Integer> {
     static final String VMM_CLASS = "dev.jgvt.plugin.kvm.vmm.ReferenceVmm";
+    /** The exit code when the server is serving another VMM. */
+    static final int BUSY = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -90,12 +94,27 @@ final class VmmCommand implements Callable<Integer> {
         }
         Path jar = pluginJar(PluginsCommand.pluginsDirectory(pluginsDir));
         try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, VmmCommand.class.getClassLoader())) {
-            InProcessGuest guest = open(loader, socket, Map.of("ram", Long.toString(ramBytes), "pageTracking", Boolean.toString(!noTracking)));
+            InProcessGuest guest;
+            try {
+                guest = open(loader, socket, Map.of("ram", Long.toString(ramBytes), "pageTracking", Boolean.toString(!noTracking)));
+            } catch (GvtException e) {
+                if (e.code() != ErrorCode.BUSY) {
+                    throw e;
+                }
+                spec.commandLine().getErr().println("gvt vmm: " + e.getMessage());
+                return BUSY;
+            }
             try {
                 stdout.println("gvt vmm: " + (ramBytes >> 20) + " MiB guest RAM (memfd), connected to " + socket + "; " + guest);
                 stdout.flush();
                 GuestDriver driver = new GuestDriver(new InProcessPlatform(guest), index, dims[0], dims[1]);
                 GuestDriver.Report report = driver.run(frames, () -> true, f -> {});
+                Optional<GvtException> lost = connectionLost(guest);
+                if (lost.isPresent()) {
+                    // whatever the guest saw after that is a consequence: one line says what happened
+                    spec.commandLine().getErr().println("gvt vmm: " + lost.get().getMessage());
+                    return ErrorHandler.FAILED;
+                }
                 Thread.sleep(holdMs);
                 List<String> errors = new java.util.ArrayList<>(report.errors());
                 if (report.frames() != frames) {
@@ -117,6 +136,16 @@ final class VmmCommand implements Callable<Integer> {
             } finally {
                 ((AutoCloseable) guest).close();
             }
+        }
+    }
+
+    /** The connection's loss, when the server has closed it: the reference VMM then fails every device access ILLEGAL_STATE. */
+    static Optional<GvtException> connectionLost(InProcessGuest guest) {
+        try {
+            guest.configRead(0, 2);
+            return Optional.empty();
+        } catch (GvtException e) {
+            return e.code() == ErrorCode.ILLEGAL_STATE ? Optional.of(e) : Optional.empty();
         }
     }
 

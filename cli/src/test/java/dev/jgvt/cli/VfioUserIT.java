@@ -94,6 +94,55 @@ final class VfioUserIT {
     }
 
     @Test
+    void aSecondVmmIsToldAtOnceThatTheServerIsBusyAndAStoppedServerIsOneLineToTheVmm() throws Exception {
+        Path socket = dir.resolve("busy.sock");
+        Process serve = start(dir.resolve("serve.out"), dir.resolve("serve.err"), "serve", "--socket", socket.toString());
+        try {
+            awaitLine(serve, dir.resolve("serve.out"), dir.resolve("serve.err"), "Stop with");
+            Path firstOut = dir.resolve("first.out");
+            Path firstErr = dir.resolve("first.err");
+            Process first = start(firstOut, firstErr, "vmm", "--socket", socket.toString(), "--frames", "2", "--size", "160x96",
+                    "--ram", "64M", "--hold-ms", "8000");
+            try {
+                awaitLine(first, firstOut, firstErr, "connected to");
+                long start = System.nanoTime();
+                Distribution.Result second = Distribution.gvt("vmm", "--socket", socket.toString(), "--ram", "64M");
+                assertThat(System.nanoTime() - start).as("refused at once").isLessThan(TimeUnit.SECONDS.toNanos(8));
+                assertThat(second.exitCode()).as(second.out() + second.err()).isEqualTo(3);
+                assertThat(second.err().strip()).isEqualTo("gvt vmm: the server at " + socket + " is serving another VMM");
+                assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(first.exitValue()).as(Files.readString(firstOut) + Files.readString(firstErr)).isZero();
+                assertThat(Files.readString(firstOut)).contains("The guest saw correct results.");
+            } finally {
+                first.destroyForcibly();
+            }
+
+            // gvt serve stops under a running VMM: the VMM says the connection is gone, and nothing else
+            Path longOut = dir.resolve("long.out");
+            Path longErr = dir.resolve("long.err");
+            Process running = start(longOut, longErr, "vmm", "--socket", socket.toString(), "--frames", "100000", "--size", "160x96",
+                    "--ram", "64M", "--hold-ms", "0");
+            try {
+                awaitLine(running, longOut, longErr, "connected to");
+                Thread.sleep(1500);
+                serve.destroy(); // SIGTERM
+                assertThat(running.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                String out = Files.readString(longOut);
+                String err = Files.readString(longErr).strip();
+                assertThat(running.exitValue()).as(out + err).isEqualTo(1);
+                assertThat(err).as(out + err).isEqualTo("gvt vmm: the connection to the server at " + socket
+                        + " is gone: the server closed it");
+                assertThat(out).doesNotContain("GGTT").doesNotContain("WRONG RESULTS");
+            } finally {
+                running.destroyForcibly();
+            }
+        } finally {
+            serve.destroy();
+            assertThat(serve.waitFor(30, TimeUnit.SECONDS)).as("gvt serve stops on SIGTERM").isTrue();
+        }
+    }
+
+    @Test
     void badOptionsAreOneLineWithExitCode2() throws Exception {
         Path existing = Files.createFile(dir.resolve("taken.sock"));
         Distribution.Result taken = Distribution.gvt("serve", "--socket", existing.toString());
@@ -103,6 +152,11 @@ final class VfioUserIT {
         Distribution.Result noDir = Distribution.gvt("serve", "--socket", dir.resolve("no/such/dir.sock").toString());
         assertThat(noDir.exitCode()).isEqualTo(2);
         assertThat(noDir.err().strip()).contains("does not exist").doesNotContain("\n");
+
+        // a directory where bind fails whoever runs it (procfs): the path is what cannot be used
+        Distribution.Result noBind = Distribution.gvt("serve", "--socket", "/proc/jgvt-it.sock");
+        assertThat(noBind.exitCode()).as(noBind.out() + noBind.err()).isEqualTo(2);
+        assertThat(noBind.err().strip()).contains("/proc/jgvt-it.sock").doesNotContain("\n");
 
         Distribution.Result badType = Distribution.gvt("serve", "--socket", dir.resolve("t.sock").toString(), "--type", "GVTg_V9_9");
         assertThat(badType.exitCode()).isEqualTo(2);

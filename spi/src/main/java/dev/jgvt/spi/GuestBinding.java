@@ -33,6 +33,14 @@ public interface GuestBinding extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /**
+     * Stops serving the guest ahead of {@link #close()}: when this returns, no guest access reaches the
+     * device any more (a plugin serving a VMM over a socket closes the connection first, so the VMM sees the
+     * device gone rather than a device being torn down under it). The services stay valid until close.
+     * Idempotent, never throws. The default does nothing (close alone ends the guest's accesses).
+     */
+    default void disconnect() {}
+
     @Override
     void close();
 }

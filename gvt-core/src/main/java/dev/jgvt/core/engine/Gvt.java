@@ -194,7 +194,7 @@ public final class Gvt implements AutoCloseable {
         return result;
     }
 
-    /** Deactivates and detaches vGPU {@code vgpuId} and closes its binding. Does nothing if it is not attached. */
+    /** Disconnects the guest, deactivates and detaches vGPU {@code vgpuId} and closes its binding. Does nothing if it is not attached. */
     public synchronized void detach(int vgpuId) {
         AttachedVgpu attachment = attached.remove(vgpuId);
         if (attachment == null) {
@@ -202,6 +202,8 @@ public final class Gvt implements AutoCloseable {
         }
         Vgpu vgpu = attachment.vgpu();
         try {
+            // the guest goes first: no access of it may meet a vGPU half torn down
+            attachment.binding().disconnect();
             if (vgpu.state() == VgpuState.ACTIVE) {
                 vgpu.deactivate();
             }

@@ -18,11 +18,13 @@ public final class Errno {
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
+    public static final int ENOTDIR = 20;
     public static final int EINVAL = 22;
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int ENOTTY = 25;
     public static final int ENOSPC = 28;
+    public static final int EROFS = 30;
     public static final int EPIPE = 32;
     public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
@@ -52,11 +54,13 @@ public final class Errno {
             Map.entry(EBUSY, "EBUSY"),
             Map.entry(EEXIST, "EEXIST"),
             Map.entry(ENODEV, "ENODEV"),
+            Map.entry(ENOTDIR, "ENOTDIR"),
             Map.entry(EINVAL, "EINVAL"),
             Map.entry(ENFILE, "ENFILE"),
             Map.entry(EMFILE, "EMFILE"),
             Map.entry(ENOTTY, "ENOTTY"),
             Map.entry(ENOSPC, "ENOSPC"),
+            Map.entry(EROFS, "EROFS"),
             Map.entry(EPIPE, "EPIPE"),
             Map.entry(ENAMETOOLONG, "ENAMETOOLONG"),
             Map.entry(ENOSYS, "ENOSYS"),

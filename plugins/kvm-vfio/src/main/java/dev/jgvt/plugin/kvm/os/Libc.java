@@ -354,10 +354,15 @@ public final class Libc {
 
     /** {@code bind(fd, addr, len)}. */
     public static void bind(int fd, MemorySegment addr) {
+        check("bind", rawBind(fd, addr));
+    }
+
+    /** {@code bind(fd, addr, len)}: 0 or {@code -errno}. */
+    public static int rawBind(int fd, MemorySegment addr) {
         MemorySegment c = CAPTURE.get();
         try {
             int r = (int) BIND.invokeExact(c, fd, addr, (int) addr.byteSize());
-            check("bind", r < 0 ? -errno(c) : r);
+            return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -345,18 +345,44 @@ public final class UnixSocket implements AutoCloseable {
             this.path = path;
         }
 
-        /** Binds {@code path} (which must not exist) and listens with {@code backlog}. */
+        /**
+         * Binds {@code path} (which must not exist) and listens with {@code backlog}.
+         *
+         * @throws GvtException {@link ErrorCode#INVALID_ARGUMENT} when the path is what cannot be bound (see
+         *     {@link #pathProblem}), {@link ErrorCode#IO_ERROR} for any other failure
+         */
         public static Listener bind(Path path, int backlog) {
             requireNonNull(path, "path is null");
             int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
             try (Arena arena = Arena.ofConfined()) {
-                Libc.bind(fd, sockaddr(arena, path));
+                int r = Libc.rawBind(fd, sockaddr(arena, path));
+                if (r < 0) {
+                    String problem = pathProblem(-r);
+                    if (problem != null) {
+                        throw new GvtException(ErrorCode.INVALID_ARGUMENT, "socket path " + path + " cannot be bound: " + problem
+                                + " (" + Errno.name(-r) + ")");
+                    }
+                    throw Libc.ioError("bind", -r);
+                }
                 Libc.listen(fd, backlog);
                 return new Listener(fd, path);
             } catch (RuntimeException e) {
                 Libc.rawClose(fd);
                 throw e;
             }
+        }
+
+        /** What a bind errno caused by the path means, or null for an errno that is not about the path. */
+        static String pathProblem(int errno) {
+            return switch (errno) {
+                case Errno.ENOENT -> "a directory on the way does not exist or does not take sockets";
+                case Errno.EACCES -> "permission denied";
+                case Errno.EROFS -> "the file system is read-only";
+                case Errno.ENOTDIR -> "a component of the path is not a directory";
+                case Errno.EADDRINUSE -> "the address is in use";
+                case Errno.ENAMETOOLONG -> "the path is too long";
+                default -> null;
+            };
         }
 
         public Path path() {

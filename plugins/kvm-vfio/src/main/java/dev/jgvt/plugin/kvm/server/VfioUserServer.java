@@ -4,9 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.plugin.kvm.iommu.IommuGuestMemory;
 import dev.jgvt.plugin.kvm.iommu.SoftIommu;
+import dev.jgvt.plugin.kvm.os.Errno;
 import dev.jgvt.plugin.kvm.os.UnixSocket;
 import dev.jgvt.plugin.kvm.vfiouser.DmaRegions;
+import dev.jgvt.plugin.kvm.vfiouser.Header;
 import dev.jgvt.plugin.kvm.vfiouser.IrqEventFds;
+import dev.jgvt.plugin.kvm.vfiouser.Message;
 import dev.jgvt.plugin.kvm.vfiouser.VfioUserChannel;
 import dev.jgvt.plugin.kvm.vfiouser.VfioUserCodec;
 import dev.jgvt.spi.DeviceModel;
@@ -20,6 +23,9 @@ import dev.jgvt.spi.PageTracker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -27,18 +33,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A vfio-user server exposing one {@link DeviceModel} on an AF_UNIX socket path, and the {@link GuestBinding}
- * the core uses for the guest behind it. Clients are served one after another on one thread (a client that
- * connects while another is served waits in the listen backlog); each client's guest RAM is what it
- * DMA-mapped, its interrupts are the eventfds it bound, and its page tracking is what it negotiated. Device
- * state survives clients; the binding's services stay valid across them (with no client, guest memory is
- * empty and signals are dropped and counted).
+ * the core uses for the guest behind it. Clients are served one after another on one thread; a client that
+ * connects while another is served is refused at once: its VERSION gets an error reply with errno
+ * {@code EBUSY} and it is disconnected (the client served is not disturbed). Each client's guest RAM is what
+ * it DMA-mapped, its interrupts are the eventfds it bound, and its page tracking is what it negotiated.
+ * Device state survives clients; the binding's services stay valid across them (with no client, guest memory
+ * is empty and signals are dropped and counted).
  *
- * <p>Threading: the binding's services are safe from any thread; device calls happen on the server thread.
+ * <p>Threading: the binding's services are safe from any thread; device calls happen on the server thread;
+ * an acceptor thread accepts clients and hands each to the server thread, or refuses it when that is busy.
  */
 public final class VfioUserServer implements GuestBinding {
     private static final Logger log = LoggerFactory.getLogger(VfioUserServer.class);
     /** How long a server-to-client command waits for its reply when issued off the server thread. */
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+    /** How long a refused client has to send its VERSION before it is disconnected without a reply. */
+    static final Duration REFUSE_TIMEOUT = Duration.ofSeconds(2);
+    /** How long an accepted client waits for the server thread to be back from the client before it. */
+    private static final long HANDOFF_MILLIS = 250;
 
     private final String name;
     private final Path path;
@@ -51,8 +63,14 @@ public final class VfioUserServer implements GuestBinding {
     private final RemoteTracker tracker;
     private final VfioUserCodec codec = new VfioUserCodec();
     private final Thread thread;
+    private final Thread acceptor;
+    /** Offered by the acceptor, taken by the server thread only while it serves no client. */
+    private final SynchronousQueue<UnixSocket> handoff = new SynchronousQueue<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set by {@link #disconnect}: no client is served any more. */
+    private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicLong clients = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
     private final Runnable onClose;
     private volatile Connection current;
     private volatile String lastError = "";
@@ -67,7 +85,8 @@ public final class VfioUserServer implements GuestBinding {
         this.memory = new GuestRam(iommuMemory, () -> current);
         this.interrupts = new IrqEventFds(device.layout());
         this.tracker = new RemoteTracker(name, memory, () -> current);
-        this.thread = Thread.ofPlatform().name("vfio-user " + name).daemon().unstarted(this::acceptLoop);
+        this.thread = Thread.ofPlatform().name("vfio-user " + name).daemon().unstarted(this::serveLoop);
+        this.acceptor = Thread.ofPlatform().name("vfio-user " + name + " accept").daemon().unstarted(this::acceptLoop);
     }
 
     /**
@@ -75,7 +94,9 @@ public final class VfioUserServer implements GuestBinding {
      *
      * @param onClose run once when the binding closes (the hypervisor forgets it)
      * @throws GvtException {@link ErrorCode#ALREADY_EXISTS} if something exists at the path,
-     *     {@link ErrorCode#NOT_FOUND} if its directory does not exist, {@link ErrorCode#IO_ERROR} if binding fails
+     *     {@link ErrorCode#NOT_FOUND} if its directory does not exist, {@link ErrorCode#INVALID_ARGUMENT} if the
+     *     path cannot be bound (ENOENT, EACCES, EROFS, ENOTDIR, EADDRINUSE, ENAMETOOLONG, or too long for
+     *     AF_UNIX), {@link ErrorCode#IO_ERROR} if binding fails otherwise
      */
     public static VfioUserServer start(String name, Path path, DeviceModel device, Runnable onClose) {
         requireNonNull(name, "name is null");
@@ -93,11 +114,14 @@ public final class VfioUserServer implements GuestBinding {
         try {
             listener = UnixSocket.Listener.bind(path, 4);
         } catch (GvtException e) {
-            throw new GvtException(e.code() == ErrorCode.INVALID_ARGUMENT ? ErrorCode.INVALID_ARGUMENT : ErrorCode.IO_ERROR,
-                    "cannot listen on " + path + ": " + e.getMessage(), e);
+            if (e.code() == ErrorCode.INVALID_ARGUMENT) {
+                throw e; // the path cannot be used; the message names it and why
+            }
+            throw new GvtException(ErrorCode.IO_ERROR, "cannot listen on " + path + ": " + e.getMessage(), e);
         }
         VfioUserServer server = new VfioUserServer(name, path, device, listener, onClose);
         server.thread.start();
+        server.acceptor.start();
         log.info("{}: vfio-user server listening on {}", name, path);
         return server;
     }
@@ -123,9 +147,14 @@ public final class VfioUserServer implements GuestBinding {
         return tracker;
     }
 
-    /** Clients accepted so far. */
+    /** Clients served so far (refused ones not counted). */
     public long clients() {
         return clients.get();
+    }
+
+    /** Clients refused so far because another was being served. */
+    public long refused() {
+        return refused.get();
     }
 
     /** The message of the last command that got an error reply (diagnostics: replies carry only an errno). */
@@ -148,18 +177,50 @@ public final class VfioUserServer implements GuestBinding {
         return iommu;
     }
 
+    /** Accepts clients; hands each to the server thread when it is free, refuses it otherwise. */
     private void acceptLoop() {
-        while (!closed.get()) {
+        while (!stopping.get()) {
             UnixSocket socket;
             try {
                 socket = listener.accept();
             } catch (GvtException e) {
-                if (!closed.get()) {
+                if (!stopping.get()) {
                     log.error("{}: accept failed, the server stops: {}", name, e.getMessage());
                 }
                 return;
             }
-            if (closed.get()) {
+            boolean taken = false;
+            try {
+                taken = !stopping.get() && handoff.offer(socket, HANDOFF_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (taken) {
+                continue;
+            }
+            if (stopping.get()) {
+                socket.close();
+                return;
+            }
+            refused.incrementAndGet();
+            Thread.ofVirtual().name("vfio-user " + name + " refuse").start(() -> refuse(socket));
+        }
+    }
+
+    /** Serves the clients the acceptor hands over, one at a time, until {@link #disconnect}. */
+    private void serveLoop() {
+        while (!stopping.get()) {
+            UnixSocket socket;
+            try {
+                socket = handoff.poll(50, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (socket == null) {
+                continue;
+            }
+            if (stopping.get()) {
                 socket.close();
                 return;
             }
@@ -168,8 +229,46 @@ public final class VfioUserServer implements GuestBinding {
                     new DmaRegions(iommu), CALL_TIMEOUT);
             current = c;
             log.info("{}: client {} connected", name, clients.get());
+            if (stopping.get()) {
+                c.shutdown(); // disconnect() may have looked for a client just before this one became current
+            }
             c.serve();
             log.info("{}: client {} disconnected after {} messages", name, clients.get(), c.messages());
+        }
+    }
+
+    /**
+     * Refuses a client that connected while another is served: its VERSION gets an EBUSY error reply, then
+     * the connection is closed. A client that sends nothing within {@link #REFUSE_TIMEOUT} is closed unanswered.
+     */
+    private void refuse(UnixSocket socket) {
+        VfioUserChannel channel = new VfioUserChannel(socket, codec, Connection.MAX_MSG_FDS);
+        Object lock = new Object();
+        boolean[] done = {false};
+        CompletableFuture.delayedExecutor(REFUSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+            synchronized (lock) {
+                if (!done[0]) {
+                    channel.shutdown(); // wakes the read below
+                }
+            }
+        });
+        try {
+            Optional<VfioUserChannel.RawMessage> first = channel.receiveRaw();
+            if (first.isPresent()) {
+                first.get().closeFds();
+                Header h = first.get().header();
+                if (!h.isReply()) {
+                    channel.send(Message.errorReply(h, Errno.EBUSY));
+                }
+            }
+            log.warn("{}: a client was refused: the server is serving another (client {})", name, clients.get());
+        } catch (RuntimeException e) {
+            log.warn("{}: a client was refused: the server is serving another; it could not be told: {}", name, e.getMessage());
+        } finally {
+            synchronized (lock) {
+                done[0] = true;
+                channel.close();
+            }
         }
     }
 
@@ -241,7 +340,40 @@ public final class VfioUserServer implements GuestBinding {
         }
     }
 
-    /** Detaches: stops listening, disconnects the client (dropping its regions), releases every pin. */
+    /**
+     * Stops serving: stops listening and disconnects the client, and returns when no request of it is being
+     * served any more (its regions are dropped, the device has heard of the unmaps). The services stay valid
+     * (guest memory empty, signals dropped) until {@link #close}. Idempotent.
+     */
+    @Override
+    public void disconnect() {
+        if (stopping.compareAndSet(false, true)) {
+            listener.close();
+            Connection c = current;
+            if (c != null) {
+                c.shutdown();
+            }
+        }
+        for (Thread t : new Thread[] {thread, acceptor}) {
+            if (Thread.currentThread() == t) {
+                continue;
+            }
+            try {
+                t.join(CALL_TIMEOUT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                log.error("{}: thread '{}' did not stop within {} ms", name, t.getName(), CALL_TIMEOUT.toMillis());
+            }
+        }
+    }
+
+    /**
+     * Detaches: the services fail ILLEGAL_STATE from now on (as the SPI wants of a closed binding), the client
+     * is disconnected as by {@link #disconnect} (the core disconnects before it tears the vGPU down, so the
+     * client never meets a half-detached device), every pin is released and the eventfds are closed.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -249,21 +381,7 @@ public final class VfioUserServer implements GuestBinding {
         }
         memory.detach();
         tracker.close();
-        listener.close();
-        Connection c = current;
-        if (c != null) {
-            c.shutdown();
-        }
-        if (Thread.currentThread() != thread) {
-            try {
-                thread.join(CALL_TIMEOUT.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (thread.isAlive()) {
-                log.error("{}: the server thread did not stop within {} ms", name, CALL_TIMEOUT.toMillis());
-            }
-        }
+        disconnect();
         iommuMemory.close();
         tracker.close();
         interrupts.close();

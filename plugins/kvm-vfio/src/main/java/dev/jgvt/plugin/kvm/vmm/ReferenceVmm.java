@@ -95,6 +95,7 @@ public final class ReferenceVmm implements InProcessGuest, AutoCloseable {
     private final boolean tracking;
     private final Capabilities server;
     private final DeviceInfo device;
+    private final Path socket;
     private long msis;
     private volatile boolean closing;
     private int commandRegister;
@@ -102,6 +103,7 @@ public final class ReferenceVmm implements InProcessGuest, AutoCloseable {
 
     private ReferenceVmm(Path socket, Options options) {
         this.options = options;
+        this.socket = socket;
         this.ram = SharedMemory.create("jgvt-guest-ram", options.ramBytes());
         SharedMemory.Mapping m = null;
         VfioUserClient c = null;
@@ -118,7 +120,15 @@ public final class ReferenceVmm implements InProcessGuest, AutoCloseable {
             }
             Capabilities ours = new Capabilities(8, 1L << 20, Capabilities.DEFAULT_MAX_DMA_MAPS, Capabilities.DEFAULT_PGSIZES,
                     Optional.empty(), Optional.empty(), false, extra);
-            Payload.Version reply = c.version(2, ours);
+            Payload.Version reply;
+            try {
+                reply = c.version(2, ours);
+            } catch (GvtException busy) {
+                if (VfioUserClient.errno(busy) == Errno.EBUSY) {
+                    throw new GvtException(ErrorCode.BUSY, "the server at " + socket + " is serving another VMM", busy);
+                }
+                throw busy;
+            }
             this.server = reply.capabilities();
             this.tracking = PageTracking.offer(server).isPresent();
             this.device = (DeviceInfo) c.request(Command.DEVICE_GET_INFO, new DeviceInfo(DeviceInfo.LENGTH, 0, 0, 0));
@@ -291,8 +301,30 @@ public final class ReferenceVmm implements InProcessGuest, AutoCloseable {
 
     // ------------------------------------------------------------------ the guest's side
 
+    /**
+     * A request on the guest's behalf. Once the server has closed the connection every such request fails
+     * {@link ErrorCode#ILLEGAL_STATE} with one message saying so: the guest has lost its device, it did
+     * not see the device misbehave.
+     */
+    private Payload deviceRequest(Command command, Payload payload) {
+        checkConnected();
+        try {
+            return client.request(command, payload);
+        } catch (GvtException e) {
+            checkConnected();
+            throw e;
+        }
+    }
+
+    private void checkConnected() {
+        if (!closing && client.disconnected()) {
+            throw new GvtException(ErrorCode.ILLEGAL_STATE, "the connection to the server at " + socket
+                    + " is gone: the server closed it");
+        }
+    }
+
     private long regionRead(int region, long offset, int size) {
-        RegionAccess r = (RegionAccess) client.request(Command.REGION_READ, new RegionAccess(offset, region, size));
+        RegionAccess r = (RegionAccess) deviceRequest(Command.REGION_READ, new RegionAccess(offset, region, size));
         byte[] d = r.data();
         if (d.length != size) {
             throw new GvtException(ErrorCode.PROTOCOL_ERROR, "REGION_READ of " + size + " bytes returned " + d.length);
@@ -309,7 +341,7 @@ public final class ReferenceVmm implements InProcessGuest, AutoCloseable {
         for (int i = 0; i < size; i++) {
             d[i] = (byte) (value >>> (8 * i));
         }
-        client.request(Command.REGION_WRITE, new RegionAccess(offset, region, size, d));
+        deviceRequest(Command.REGION_WRITE, new RegionAccess(offset, region, size, d));
     }
 
     private static void checkSize(int size, boolean config) {
@@ -446,6 +478,7 @@ public final class ReferenceVmm implements InProcessGuest, AutoCloseable {
     @Override
     public long awaitMsi(long seen, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        checkConnected();
         synchronized (msiLock) {
             while (msis <= seen) {
                 long left = deadline - System.nanoTime();

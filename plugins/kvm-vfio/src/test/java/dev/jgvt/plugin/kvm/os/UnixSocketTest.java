@@ -138,7 +138,10 @@ final class UnixSocketTest {
                 assertThat(server.receive(buf, 0, true).bytes()).isEqualTo(5);
                 assertThat(buf.getString(0)).isEqualTo("ping");
             }
-            assertThatThrownBy(() -> UnixSocket.Listener.bind(path, 1)).hasMessage("bind: EADDRINUSE (errno 98)");
+            assertThatThrownBy(() -> UnixSocket.Listener.bind(path, 1)).isInstanceOfSatisfying(GvtException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+                assertThat(e.getMessage()).isEqualTo("socket path " + path + " cannot be bound: the address is in use (EADDRINUSE)");
+            });
         }
         assertThat(Files.exists(path)).isFalse();
         assertThatThrownBy(() -> UnixSocket.connect(path)).hasMessage("cannot connect to " + path + ": connect: ENOENT (errno 2)");

@@ -145,6 +145,64 @@ final class VfioUserServerTest {
     // ------------------------------------------------------------------ VERSION
 
     @Test
+    void aPathThatCannotBeBoundIsAnInvalidArgumentNamingThePath() {
+        // procfs takes no sockets: bind fails with ENOENT even for root
+        Path proc = Path.of("/proc/jgvt-test.sock");
+        assertThatThrownBy(() -> VfioUserServer.start("proc", proc, new RecordingDeviceModel(), () -> {}))
+                .isInstanceOfSatisfying(GvtException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+                    assertThat(e.getMessage()).contains(proc.toString()).contains("ENOENT").doesNotContain("\n");
+                });
+    }
+
+    @Test
+    void aClientThatConnectsWhileAnotherIsServedIsRefusedAtOnceWithEbusy() {
+        try (Raw first = new Raw()) {
+            first.version();
+            long start = System.nanoTime();
+            try (Raw second = new Raw()) {
+                assertError(second.call(Command.VERSION, new Payload.Version(0, 2, Optional.empty())), Errno.EBUSY);
+                assertThat(second.closedByServer()).as("the refused client is disconnected").isTrue();
+            }
+            assertThatThrownBy(() -> ReferenceVmm.connect(socket, ReferenceVmm.Options.of(1 << 20)))
+                    .isInstanceOfSatisfying(GvtException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.BUSY);
+                        assertThat(e.getMessage()).isEqualTo("the server at " + socket + " is serving another VMM");
+                    });
+            assertThat(System.nanoTime() - start).as("refused without waiting for the first client").isLessThan(3_000_000_000L);
+            DeviceInfo info = (DeviceInfo) first.decode(first.call(Command.DEVICE_GET_INFO, new DeviceInfo(16, 0, 0, 0)));
+            assertThat(info.numRegions()).as("the first client is served on").isEqualTo(10);
+            assertThat(server.refused()).isEqualTo(2);
+            assertThat(server.clients()).isEqualTo(1);
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (server.connected() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertServesNextClient();
+        assertThat(server.clients()).isEqualTo(2);
+    }
+
+    @Test
+    void disconnectEndsTheClientFirstAndTheServicesStayUntilClose() {
+        try (ReferenceVmm vmm = ReferenceVmm.connect(socket, ReferenceVmm.Options.of(1 << 20))) {
+            assertThat(vmm.configRead(0, 2)).isNotZero();
+            server.disconnect();
+            assertThat(server.connected()).as("the client is gone when disconnect returns").isFalse();
+            assertThat(device.unmaps()).as("its regions are dropped").isNotEmpty();
+            assertThatThrownBy(() -> vmm.configRead(0, 2)).isInstanceOfSatisfying(GvtException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.ILLEGAL_STATE);
+                assertThat(e.getMessage()).isEqualTo("the connection to the server at " + socket + " is gone: the server closed it");
+            });
+            // the binding is still attached: guest memory is empty, signals are dropped, nothing throws ILLEGAL_STATE
+            assertThatThrownBy(() -> server.memory().readLong(0)).isInstanceOfSatisfying(GvtException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_MAPPED));
+            server.interrupts().signalMsi();
+            assertThat(socket).as("no client is accepted any more").doesNotExist();
+        }
+    }
+
+    @Test
     void versionIsParsedTolerantlyAndAnsweredWithOurCapabilities() {
         try (Raw c = new Raw()) {
             RawMessage r = c.call(Command.VERSION, new Payload.Version(0, 7, Optional.of(
