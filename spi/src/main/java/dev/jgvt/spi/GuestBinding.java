@@ -38,6 +38,8 @@ public interface GuestBinding extends AutoCloseable {
      * device any more (a plugin serving a VMM over a socket closes the connection first, so the VMM sees the
      * device gone rather than a device being torn down under it). The services stay valid until close.
      * Idempotent, never throws. The default does nothing (close alone ends the guest's accesses).
+     *
+     * @since SPI 1.1.0
      */
     default void disconnect() {}
 
