@@ -73,6 +73,8 @@ public final class VfioUserServer implements GuestBinding {
     private final AtomicLong refused = new AtomicLong();
     private final Runnable onClose;
     private volatile Connection current;
+    /** The client the serving thread is in, from accept until its teardown finished; null between clients. */
+    private volatile Connection serving;
     private volatile String lastError = "";
 
     private VfioUserServer(String name, Path path, DeviceModel device, UnixSocket.Listener listener, Runnable onClose) {
@@ -166,10 +168,12 @@ public final class VfioUserServer implements GuestBinding {
         lastError = message;
     }
 
-    /** Whether a client is connected now. */
+    /**
+     * Whether a client is connected now, or its disconnect is still being torn down (its DMA regions unmapped
+     * through the device, its fds closed): false only once all of that is done.
+     */
     public boolean connected() {
-        Connection c = current;
-        return c != null && !c.ended();
+        return serving != null;
     }
 
     /** The software IOMMU holding the current client's fd-backed regions (for tests and diagnostics). */
@@ -228,11 +232,16 @@ public final class VfioUserServer implements GuestBinding {
             Connection c = new Connection(this, socket, new VfioUserChannel(socket, codec, Connection.MAX_MSG_FDS), device,
                     new DmaRegions(iommu), CALL_TIMEOUT);
             current = c;
+            serving = c;
             log.info("{}: client {} connected", name, clients.get());
             if (stopping.get()) {
                 c.shutdown(); // disconnect() may have looked for a client just before this one became current
             }
-            c.serve();
+            try {
+                c.serve();
+            } finally {
+                serving = null;
+            }
             log.info("{}: client {} disconnected after {} messages", name, clients.get(), c.messages());
         }
     }
