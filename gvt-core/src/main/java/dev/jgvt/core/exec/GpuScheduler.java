@@ -32,7 +32,12 @@ public final class GpuScheduler implements AutoCloseable {
     private final HostGpu gpu;
     private final LongSupplier clock;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
+    /** Per engine: its dispatcher waits here for work of the owner (signalled for that engine only). */
+    private final Condition[] work = new Condition[ENGINES.length];
+    /** The service thread waits here for work to appear (or its tick). */
+    private final Condition service = lock.newCondition();
+    /** {@link #unregister} waits here for a vGPU's in-flight work to end. */
+    private final Condition drained = lock.newCondition();
     private final TimeSlicePolicy<Execlists> policy;
     private final List<Execlists> registered = new ArrayList<>();
     /** Per engine: whose workload is between prepare and complete, or null. */
@@ -53,6 +58,9 @@ public final class GpuScheduler implements AutoCloseable {
         this.gpu = requireNonNull(gpu, "gpu is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.policy = new TimeSlicePolicy<>(clock.getAsLong());
+        for (int i = 0; i < work.length; i++) {
+            work[i] = lock.newCondition();
+        }
         for (Gen9Registers.Engine engine : ENGINES) {
             threads.add(Thread.ofPlatform().daemon().name("gvt-dispatch-" + engine.name().toLowerCase(java.util.Locale.ROOT))
                     .start(() -> dispatch(engine)));
@@ -83,7 +91,7 @@ public final class GpuScheduler implements AutoCloseable {
                 queue.clear();
             }
             while (inFlight(vgpu)) {
-                changed.awaitUninterruptibly();
+                drained.awaitUninterruptibly();
             }
             if (current == vgpu) {
                 policy.switchedTo(null, clock.getAsLong());
@@ -92,7 +100,10 @@ public final class GpuScheduler implements AutoCloseable {
             }
             policy.remove(vgpu);
             registered.remove(vgpu);
-            changed.signalAll();
+            if (current == null) {
+                reschedule(); // hand the GPU to whoever has work now
+            }
+            wakeDispatchers();
         } finally {
             lock.unlock();
         }
@@ -105,7 +116,10 @@ public final class GpuScheduler implements AutoCloseable {
             if (current == null || (current != vgpu && !hasWork(current))) {
                 reschedule();
             }
-            changed.signalAll();
+            if (current == vgpu) {
+                work[w.guestEngine.ordinal()].signal();
+            }
+            service.signal();
         } finally {
             lock.unlock();
         }
@@ -166,7 +180,7 @@ public final class GpuScheduler implements AutoCloseable {
                 Execlists owner = current;
                 Workload w = owner == null || needReschedule ? null : owner.queues[e].pollFirst();
                 if (w == null) {
-                    changed.awaitUninterruptibly();
+                    work[e].awaitUninterruptibly();
                     continue;
                 }
                 busy[e] = owner;
@@ -177,10 +191,10 @@ public final class GpuScheduler implements AutoCloseable {
                     lock.lock();
                     busy[e] = null;
                 }
+                drained.signalAll();
                 if (needReschedule || !hasWork(owner)) {
                     reschedule(); // a pending switch, or an owner without work yields at once
                 }
-                changed.signalAll();
             }
         } finally {
             lock.unlock();
@@ -217,9 +231,9 @@ public final class GpuScheduler implements AutoCloseable {
                 }
                 if (anyWork) {
                     reschedule();
-                    changed.await(TimeSlicePolicy.TIME_SLICE_NANOS, TimeUnit.NANOSECONDS);
+                    service.await(TimeSlicePolicy.TIME_SLICE_NANOS, TimeUnit.NANOSECONDS);
                 } else {
-                    changed.awaitUninterruptibly();
+                    service.awaitUninterruptibly();
                 }
             }
         } catch (InterruptedException e) {
@@ -245,7 +259,13 @@ public final class GpuScheduler implements AutoCloseable {
         policy.switchedTo(next, now);
         current = next;
         switches++;
-        changed.signalAll();
+        wakeDispatchers();
+    }
+
+    private void wakeDispatchers() {
+        for (Condition c : work) {
+            c.signal();
+        }
     }
 
     private boolean hasWork(Execlists vgpu) {
@@ -278,7 +298,8 @@ public final class GpuScheduler implements AutoCloseable {
         lock.lock();
         try {
             closed = true;
-            changed.signalAll();
+            wakeDispatchers();
+            service.signal();
         } finally {
             lock.unlock();
         }
