@@ -10,9 +10,9 @@ import java.time.Duration;
 /**
  * The guest driver simulator's platform over the guest side of an in-process plugin: every access goes
  * through the plugin's trap path to the vGPU, as a guest's would. guest-sim and the SPI know nothing of
- * each other; this is the one place they meet.
+ * each other; this is the one place they meet. Tests extend it to interfere with a guest's accesses.
  */
-final class InProcessPlatform implements GuestPlatform {
+class InProcessPlatform implements GuestPlatform {
     private final InProcessGuest guest;
 
     InProcessPlatform(InProcessGuest guest) {
