@@ -15,8 +15,6 @@ import dev.jgvt.guest.Picture;
 import dev.jgvt.sim.SimGpu;
 import dev.jgvt.sim.SimGpuConfig;
 import dev.jgvt.spi.AttachRequest;
-import java.lang.foreign.MemorySegment;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
