@@ -1,5 +1,6 @@
 package dev.jgvt.core.cmd;
 
+import dev.jgvt.core.hw.Engine;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

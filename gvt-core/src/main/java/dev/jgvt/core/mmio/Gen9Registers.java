@@ -7,6 +7,7 @@ import static dev.jgvt.core.mmio.Attr.MODE_MASK;
 import static dev.jgvt.core.mmio.Attr.READ_ONLY;
 import static dev.jgvt.core.mmio.Attr.WRITE_1_CLEAR;
 
+import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -19,42 +20,6 @@ import java.util.List;
  */
 public final class Gen9Registers {
     private Gen9Registers() {}
-
-    /** An engine's MMIO base and the names its registers have. */
-    public enum Engine {
-        RCS(0x2000, "RENDER", "RENDER_HWSTAM", "MI_MODE", "RCS_MODE_GEN7"),
-        VCS0(0x12000, "BSD", "GEN6_BSD_HWSTAM", "BSD_MI_MODE", "VCS_MODE_GEN7"),
-        BCS(0x22000, "BLT", "GEN6_BLITTER_HWSTAM", "BLT_MI_MODE", "BCS_MODE_GEN7"),
-        VECS(0x1A000, "VEBOX", "VEBOX_HWSTAM", "VEBOX_MI_MODE", "VECS_MODE_GEN7");
-
-        private final int base;
-        private final String prefix;
-        private final String hwstam;
-        private final String miMode;
-        private final String ringMode;
-
-        Engine(int base, String prefix, String hwstam, String miMode, String ringMode) {
-            this.base = base;
-            this.prefix = prefix;
-            this.hwstam = hwstam;
-            this.miMode = miMode;
-            this.ringMode = ringMode;
-        }
-
-        public int base() {
-            return base;
-        }
-
-        /** The bit of this engine in GDRST's domain mask. */
-        public int resetDomain() {
-            return switch (this) {
-                case RCS -> GDRST_RENDER;
-                case VCS0 -> GDRST_MEDIA;
-                case BCS -> GDRST_BLT;
-                case VECS -> GDRST_VECS;
-            };
-        }
-    }
 
     // engine-relative offsets
     public static final int RING_TAIL = 0x30;
@@ -78,10 +43,6 @@ public final class Gen9Registers {
 
     public static final int GDRST = 0x941C;
     public static final int GDRST_FULL = 1;
-    public static final int GDRST_RENDER = 1 << 1;
-    public static final int GDRST_MEDIA = 1 << 2;
-    public static final int GDRST_BLT = 1 << 3;
-    public static final int GDRST_VECS = 1 << 4;
 
     public static final int FORCEWAKE_RENDER = 0xA278;
     public static final int FORCEWAKE_MEDIA = 0xA270;
@@ -126,9 +87,9 @@ public final class Gen9Registers {
 
     private static List<Register> build() {
         List<Register> t = new ArrayList<>();
-        for (Engine e : Engine.values()) {
-            int b = e.base;
-            String p = e.prefix;
+        for (Engine e : Engine.GT2) {
+            int b = e.mmioBase();
+            String p = e.registerPrefix();
             t.add(reg(p + "_RING_TAIL", b + RING_TAIL, Behavior.STORE, IN_CONTEXT));
             t.add(reg(p + "_RING_HEAD", b + RING_HEAD, Behavior.STORE, IN_CONTEXT));
             t.add(reg(p + "_RING_START", b + RING_START, Behavior.STORE, IN_CONTEXT, GM_ADDRESS));
@@ -136,8 +97,8 @@ public final class Gen9Registers {
             t.add(reg(p + "_INSTDONE", b + 0x6C, Behavior.READ_ZERO, READ_ONLY));
             t.add(reg(p + "_RING_ACTHD", b + RING_ACTHD, Behavior.STORE, READ_ONLY));
             t.add(reg(p + "_HWS_PGA", b + RING_HWS_PGA, Behavior.STORE, GM_ADDRESS));
-            t.add(reg(e.hwstam, b + 0x98, Behavior.STORE));
-            t.add(reg(e.miMode, b + 0x9C, Behavior.STORE, MODE_MASK, CMD_ACCESS, IN_CONTEXT));
+            t.add(reg(e.hwstamName(), b + 0x98, Behavior.STORE));
+            t.add(reg(e.miModeName(), b + 0x9C, Behavior.STORE, MODE_MASK, CMD_ACCESS, IN_CONTEXT));
             t.add(reg(p + "_IMR", b + RING_IMR, Behavior.STORE, IN_CONTEXT));
             t.add(reg(p + "_INSTPM", b + 0xC0, Behavior.STORE, MODE_MASK, CMD_ACCESS, IN_CONTEXT));
             t.add(reg(p + "_BBADDR", b + 0x140, Behavior.STORE, READ_ONLY));
@@ -146,7 +107,7 @@ public final class Gen9Registers {
             t.add(reg(p + "_EXECLIST_STATUS_HI", b + RING_EXECLIST_STATUS + 4, Behavior.STORE, READ_ONLY));
             t.add(reg(p + "_CTX_CTRL", b + RING_CTX_CTRL, Behavior.STORE, MODE_MASK, IN_CONTEXT));
             t.add(range(p + "_PDP", b + RING_PDP, 8, 4, Behavior.STORE, CMD_ACCESS, IN_CONTEXT));
-            t.add(reg(e.ringMode, b + RING_MODE, Behavior.RING_MODE, MODE_MASK));
+            t.add(reg(e.ringModeName(), b + RING_MODE, Behavior.RING_MODE, MODE_MASK));
             t.add(reg(p + "_TIMESTAMP", b + RING_TIMESTAMP, Behavior.STORE, READ_ONLY, CMD_ACCESS));
             t.add(reg(p + "_TIMESTAMP_UDW", b + RING_TIMESTAMP + 4, Behavior.STORE, READ_ONLY, CMD_ACCESS));
             t.add(range(p + "_CSB", b + RING_CSB, 12, 4, Behavior.STORE, READ_ONLY));

@@ -3,6 +3,8 @@ package dev.jgvt.core.vgpu;
 import static dev.jgvt.core.vgpu.VgpuLifecycleTest.assertCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jgvt.core.hw.Engine;
+import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
@@ -212,14 +214,14 @@ final class VgpuDeviceModelTest {
         mmio(0x2030, 0x100); // RCS tail
         mmio(0x22030, 0x200); // BCS tail
         mmio(0x45404, 0x2); // power well (above the GT area)
-        mmio(Gen9Registers.GDRST, Gen9Registers.GDRST_RENDER);
+        mmio(Gen9Registers.GDRST, Engine.RCS.resetDomain());
         assertThat(mmio(Gen9Registers.GDRST)).isZero();
         assertThat(mmio(0x2030)).isZero();
         assertThat(mmio(0x22030)).isEqualTo(0x200);
         mmio(Gen9Registers.GDRST, Gen9Registers.GDRST_FULL);
         assertThat(mmio(0x22030)).isZero();
         assertThat(mmio(0x45404)).isEqualTo(0x3);
-        assertThat(masks).containsExactly(Gen9Registers.GDRST_RENDER, Gen9Registers.GDRST_FULL);
+        assertThat(masks).containsExactly(Engine.RCS.resetDomain(), Gen9Registers.GDRST_FULL);
     }
 
     @Test
