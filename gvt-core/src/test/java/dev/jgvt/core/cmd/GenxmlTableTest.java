@@ -2,9 +2,8 @@ package dev.jgvt.core.cmd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import dev.jgvt.testing.genxml.Gen9Genxml;
+import dev.jgvt.testing.genxml.Gen9Genxml.Fact;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,104 +14,45 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
- * Re-derives the Gen9 command rows from the checked-in extract of Mesa's genxml ({@code genxml/gen9-genxml.tsv}) and
+ * Re-derives the Gen9 command rows from the checked-in extract of Mesa's genxml ({@link Gen9Genxml}) and
  * diffs them against the scanner's tables: every genxml command must be found on every engine genxml names, under
  * its genxml name, with the same length for every value of its length field. A difference fails the test unless
- * {@code genxml/gen9-disputed.tsv} lists it (name, kind, deciding source, reason); a disputed entry that no longer
+ * {@code gen9-disputed.tsv} lists it (name, kind, deciding source, reason); a disputed entry that no longer
  * differs fails too, so the list cannot go stale. On failure the derived rows are printed in table syntax, ready to
  * paste. The decode agreement (rows, and commands of seeded random streams) is printed for the record.
  */
 final class GenxmlTableTest {
     private static final CommandTable GEN9 = CommandTable.gen9();
 
-    /** One genxml fact row. */
-    record Fact(String name, String engine, String opcode, String lengthField, int bias, String length,
-            String addressDwords, String source) {
-        List<Engine> engines() {
-            List<Engine> list = new ArrayList<>();
-            for (String e : engine.split("\\|")) {
-                switch (e) {
-                    case "all" -> list.addAll(List.of(Engine.RCS, Engine.BCS, Engine.VCS, Engine.VECS));
-                    case "render" -> list.add(Engine.RCS);
-                    case "blitter" -> list.add(Engine.BCS);
-                    case "video" -> list.add(Engine.VCS);
-                    default -> throw new IllegalArgumentException(name + ": engine " + e);
-                }
-            }
-            return list;
-        }
-
-        String tableEngines() {
-            return engine.equals("all") ? "ALL" : String.join("|", engines().stream().map(Engine::name).toList());
-        }
-
-        int lengthBits() {
-            if (lengthField.equals("-")) {
-                return 0;
-            }
-            String[] lh = lengthField.split(":");
-            if (!lh[0].equals("0")) {
-                throw new IllegalArgumentException(name + ": length field does not start at bit 0");
-            }
-            return Integer.parseInt(lh[1]) + 1;
-        }
-
-        /** The row in table syntax that genxml implies (no handler: treatment is not a genxml fact). */
-        String derivedRow() {
-            String len = lengthBits() == 0 ? "fixed:" + length : "var:" + lengthBits();
-            return String.format(Locale.ROOT, "%-40s %-14s %-9s %-13s %s  -", name, opcode, tableEngines(), len,
-                    addressDwords);
-        }
-
-        /** The derived row parsed by the table's own parser (so the header encoding is the table's). */
-        CommandDef derived() {
-            String len = lengthBits() == 0 ? "fixed:" + length : "var:" + lengthBits();
-            String row = name + " " + opcode + " " + tableEngines() + " " + len + " - -";
-            return CommandTable.parse("genxml", List.of("genxml"), List.of(List.of(row))).rows().getFirst();
-        }
-
-        /** The genxml length of a command whose length field holds {@code field}. */
-        int genxmlLength(int field) {
-            return lengthBits() == 0 ? Integer.parseInt(length) : field + bias;
-        }
-    }
+    private static final Engine[] BY_CLASS = {Engine.RCS, Engine.BCS, Engine.VCS, Engine.VECS};
 
     static List<Fact> facts() {
-        List<Fact> facts = new ArrayList<>();
-        for (String line : lines("genxml/gen9-genxml.tsv")) {
-            String[] c = line.split("\t");
-            facts.add(new Fact(c[0], c[1], c[2], c[3], Integer.parseInt(c[4]), c[5], c[6], c[7]));
-        }
-        return facts;
+        return Gen9Genxml.facts();
     }
 
-    /** name → kind → "decided-by: reason". */
     static Map<String, Map<String, String>> disputed() {
-        Map<String, Map<String, String>> map = new LinkedHashMap<>();
-        for (String line : lines("genxml/gen9-disputed.tsv")) {
-            String[] c = line.split("\t");
-            map.computeIfAbsent(c[0], k -> new LinkedHashMap<>()).put(c[1], c[2] + ": " + c[3]);
-        }
-        return map;
+        return Gen9Genxml.disputed();
     }
 
-    private static List<String> lines(String resource) {
-        try (InputStream in = GenxmlTableTest.class.getResourceAsStream(resource)) {
-            assertThat(in).as(resource).isNotNull();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
-                    .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+    static List<Engine> engines(Fact f) {
+        return f.engineClasses().stream().map(c -> BY_CLASS[c]).toList();
+    }
+
+    /** The row in table syntax that genxml implies (no handler: treatment is not a genxml fact). */
+    static String derivedRow(Fact f) {
+        String engines = f.engine().equals("all") ? "ALL"
+                : String.join("|", engines(f).stream().map(Engine::name).toList());
+        String len = f.lengthBits() == 0 ? "fixed:" + f.fixedLength() : "var:" + f.lengthBits();
+        return String.format(Locale.ROOT, "%-40s %-14s %-9s %-13s %s  -", f.name(), f.opcode(), engines, len,
+                f.addressDwords());
     }
 
     /** The differences of one fact against the table, by kind: missing, name, length (per engine). */
     static Map<String, String> differences(Fact f) {
         Map<String, String> diff = new LinkedHashMap<>();
-        CommandDef d = f.derived();
         int maxField = f.lengthBits() == 0 ? 0 : Math.min((1 << f.lengthBits()) - 1, 600);
-        for (Engine engine : f.engines()) {
-            int header = d.header();
+        for (Engine engine : engines(f)) {
+            int header = f.header();
             CommandDef ours = GEN9.find(engine, header);
             if (ours == null) {
                 diff.put("missing", "not a command of " + engine);
@@ -123,9 +63,9 @@ final class GenxmlTableTest {
             }
             for (int field = 0; field <= maxField; field++) {
                 int h = header | field;
-                if (GEN9.find(engine, h) != ours || ours.length(h) != f.genxmlLength(field)) {
+                if (GEN9.find(engine, h) != ours || ours.length(h) != f.length(field)) {
                     diff.put("length", String.format("length field %d: genxml %d dwords, table %s on %s", field,
-                            f.genxmlLength(field), GEN9.find(engine, h) == ours ? ours.length(h) + " dwords" : "other",
+                            f.length(field), GEN9.find(engine, h) == ours ? ours.length(h) + " dwords" : "other",
                             engine));
                     break;
                 }
@@ -147,7 +87,7 @@ final class GenxmlTableTest {
                     usedDisputes.add(f.name() + "/" + e.getKey());
                 } else {
                     failures.add(f.name() + " [" + e.getKey() + "] " + e.getValue() + " (genxml " + f.source() + ")");
-                    rowsToAdd.add(f.derivedRow());
+                    rowsToAdd.add(derivedRow(f));
                 }
             }
         }
@@ -171,8 +111,8 @@ final class GenxmlTableTest {
         Map<String, Map<String, String>> disputed = disputed();
         Map<String, Fact> byKey = new LinkedHashMap<>();
         for (Fact f : facts()) {
-            for (Engine e : f.engines()) {
-                byKey.put(e.tableClass() + ":" + Integer.toHexString(f.derived().header() >>> 16), f);
+            for (Engine e : engines(f)) {
+                byKey.put(e.tableClass() + ":" + Integer.toHexString(f.header() >>> 16), f);
             }
         }
         List<String> undocumented = new ArrayList<>();
@@ -218,7 +158,7 @@ final class GenxmlTableTest {
             if (disputed.containsKey(f.name())) {
                 continue;
             }
-            for (Engine e : f.engines()) {
+            for (Engine e : engines(f)) {
                 byEngine.computeIfAbsent(e, k -> new ArrayList<>()).add(f);
             }
         }
@@ -235,10 +175,10 @@ final class GenxmlTableTest {
             for (int c = 0; c < 24; c++) {
                 Fact f = pool.get(random.nextInt(pool.size()));
                 int field = f.lengthBits() == 0 ? 0 : random.nextInt(Math.min(1 << f.lengthBits(), 40));
-                int header = f.derived().header() | field;
+                int header = f.header() | field;
                 CommandDef ours = GEN9.find(engine, header);
                 commands++;
-                if (ours != null && ours.length(header) == f.genxmlLength(field)) {
+                if (ours != null && ours.length(header) == f.length(field)) {
                     agreed++;
                 } else {
                     exact = false;
