@@ -67,6 +67,15 @@ public final class SoftIommu {
         void close();
     }
 
+    /**
+     * Reaches guest memory of a mapping that has no host backing (a vfio-user region mapped without an fd,
+     * served by DMA_READ/DMA_WRITE messages). Called without the IOMMU's lock held.
+     */
+    @FunctionalInterface
+    public interface RemoteDma {
+        void access(long iova, MemorySegment buf, boolean write);
+    }
+
     /** A snapshot of one mapping. */
     public record MappingInfo(long iova, long size, int prot, long pinnedPages) {}
 
@@ -76,6 +85,9 @@ public final class SoftIommu {
     private final int dmaEntryLimit;
     private int dmaAvail;
     private boolean dirtyTracking;
+    private int remoteMappings;
+    /** Whether every unmapped mapping is announced to the devices, not only those with pinned pages. */
+    private volatile boolean announceEveryUnmap;
 
     public SoftIommu() {
         this(DEFAULT_DMA_ENTRY_LIMIT);
@@ -101,6 +113,32 @@ public final class SoftIommu {
         return (v & (PAGE_SIZE - 1)) == 0;
     }
 
+    /**
+     * The range rules every MAP_DMA shares (also checked by callers before they commit resources to a map):
+     * size non-zero, iova and size 4 KiB aligned (EINVAL); size below 2^63, so that the length of any unmap
+     * stays a non-negative {@code long} end to end, and {@code iova + size - 1} not wrapping past 2^64
+     * (EINVAL, OUT_OF_RANGE).
+     */
+    public static void checkMapRange(String what, long iova, long size) {
+        if (size == 0 || !aligned(size) || !aligned(iova)) {
+            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": size must be non-zero and both 4 KiB aligned");
+        }
+        if (size < 0) {
+            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": size is 2^63 or more, such a mapping could not be unmapped");
+        }
+        if (Long.compareUnsigned(iova + size - 1, iova) < 0) {
+            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": range wraps past 2^64");
+        }
+    }
+
+    /**
+     * From now on every mapping an unmap removes is announced to the devices first ({@link UnmapListener}),
+     * pinned or not (a vfio-user server: the device must forget any guest memory it looked at there).
+     */
+    public void announceEveryUnmap() {
+        announceEveryUnmap = true;
+    }
+
     // ---- devices -----------------------------------------------------------------------------------
 
     /** Registers a device that pins pages; unmaps of pinned ranges call it back. */
@@ -120,17 +158,18 @@ public final class SoftIommu {
      *     misaligned), EEXIST (overlap), ENOSPC (entry limit reached)
      */
     public void map(long iova, long size, int prot, MemorySegment backing) {
+        map(iova, size, prot, backing, null);
+    }
+
+    /**
+     * {@link #map(long, long, int, MemorySegment)} with {@code release} run once the mapping is removed (for
+     * example the {@code munmap} of the backing), outside the lock; never run if the map fails.
+     */
+    public void map(long iova, long size, int prot, MemorySegment backing, Runnable release) {
         requireNonNull(backing, "backing is null");
         String what = "map iova " + hex(iova) + " size " + hex(size);
-        if ((prot & ~(PROT_READ | PROT_WRITE)) != 0 || prot == 0) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": prot " + prot + " must be READ and/or WRITE only");
-        }
-        if (size == 0 || !aligned(size) || !aligned(iova)) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": size must be non-zero and both 4 KiB aligned");
-        }
-        if (Long.compareUnsigned(iova + size - 1, iova) < 0) {
-            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": range wraps past 2^64");
-        }
+        checkProt(what, prot);
+        checkMapRange(what, iova, size);
         if (Long.compareUnsigned(backing.byteSize(), size) < 0) {
             throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT,
                     what + ": backing segment has only " + hex(backing.byteSize()) + " bytes");
@@ -139,9 +178,32 @@ public final class SoftIommu {
             throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT,
                     what + ": backing address " + hex(backing.address()) + " is not 4 KiB aligned");
         }
+        insert(what, new DmaMapping(iova, size, prot, backing.asSlice(0, size), null, release));
+    }
+
+    /**
+     * A mapping without host backing: accesses go to {@code remote} (outside the lock), pins fail EFAULT
+     * ({@link ErrorCode#IO_ERROR}: such memory cannot be pinned). Same range, overlap and limit rules as
+     * {@link #map(long, long, int, MemorySegment)}.
+     */
+    public void mapRemote(long iova, long size, int prot, RemoteDma remote) {
+        requireNonNull(remote, "remote is null");
+        String what = "map iova " + hex(iova) + " size " + hex(size) + " without backing";
+        checkProt(what, prot);
+        checkMapRange(what, iova, size);
+        insert(what, new DmaMapping(iova, size, prot, null, remote, null));
+    }
+
+    private static void checkProt(String what, int prot) {
+        if ((prot & ~(PROT_READ | PROT_WRITE)) != 0 || prot == 0) {
+            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": prot " + prot + " must be READ and/or WRITE only");
+        }
+    }
+
+    private void insert(String what, DmaMapping m) {
         lock.lock();
         try {
-            DmaMapping clash = findIntersecting(iova, iova + size - 1);
+            DmaMapping clash = findIntersecting(m.iova, m.last());
             if (clash != null) {
                 throw fail(Errno.EEXIST, ErrorCode.ALREADY_EXISTS, what + ": overlaps " + clash);
             }
@@ -149,12 +211,14 @@ public final class SoftIommu {
                 throw fail(Errno.ENOSPC, ErrorCode.LIMIT_EXCEEDED,
                         what + ": " + dmaEntryLimit + " mappings exist (dma_entry_limit)");
             }
-            DmaMapping m = new DmaMapping(iova, size, prot, backing.asSlice(0, size));
             if (dirtyTracking) {
                 m.dirty = m.pinnedBitmap();
             }
-            map.put(iova, m);
+            map.put(m.iova, m);
             dmaAvail--;
+            if (m.remote != null) {
+                remoteMappings++;
+            }
         } finally {
             lock.unlock();
         }
@@ -216,6 +280,7 @@ public final class SoftIommu {
             first = iova;
             last = iova + size - 1;
         }
+        List<Runnable> releases = new ArrayList<>();
         lock.lock();
         try {
             DmaMapping head = find(first);
@@ -233,6 +298,16 @@ public final class SoftIommu {
                     break;
                 }
                 DmaMapping m = e.getValue();
+                if (announceEveryUnmap && !m.announced) {
+                    m.announced = true;
+                    lock.unlock();
+                    try {
+                        notifyDevices(m.iova, m.size);
+                    } finally {
+                        lock.lock();
+                    }
+                    continue;
+                }
                 if (!m.pins.isEmpty()) {
                     if (m.unmapTries >= UNMAP_RETRIES) {
                         m.unmapTries = 0;
@@ -253,11 +328,24 @@ public final class SoftIommu {
                 }
                 map.remove(e.getKey());
                 dmaAvail++;
-                unmapped += m.size;
+                if (m.remote != null) {
+                    remoteMappings--;
+                }
+                if (m.release != null) {
+                    releases.add(m.release);
+                }
+                unmapped += m.size; // unsigned: each mapping is below 2^63, a sum over several may not be
             }
             return unmapped;
         } finally {
             lock.unlock();
+            for (Runnable r : releases) {
+                try {
+                    r.run();
+                } catch (RuntimeException ex) {
+                    log.error("releasing an unmapped range failed", ex);
+                }
+            }
         }
     }
 
@@ -319,6 +407,10 @@ public final class SoftIommu {
                     if ((m.prot & prot) != prot) {
                         throw fail(Errno.EPERM, ErrorCode.PERMISSION_DENIED,
                                 what + ": prot " + prot + " not allowed by " + m);
+                    }
+                    if (m.remote != null) {
+                        throw fail(Errno.EFAULT, ErrorCode.IO_ERROR, what + ": iova " + hex(page)
+                                + " is mapped without host memory (DMA by messages), it cannot be pinned");
                     }
                     long index = (page - m.iova) >>> PAGE_SHIFT;
                     m.pins.merge(index, 1, Integer::sum);
@@ -388,6 +480,7 @@ public final class SoftIommu {
         if (Long.compareUnsigned(last, iova) < 0) {
             throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": range wraps past 2^64");
         }
+        boolean remote = false;
         lock.lock();
         try {
             long at = iova;
@@ -399,30 +492,68 @@ public final class SoftIommu {
                 if ((write && (m.prot & PROT_WRITE) == 0) || (m.prot & PROT_READ) == 0) {
                     throw fail(Errno.EPERM, ErrorCode.PERMISSION_DENIED, what + ": not allowed by " + m);
                 }
+                remote |= m.remote != null;
                 if (Long.compareUnsigned(m.last(), last) >= 0) {
                     break;
                 }
                 at = m.last() + 1;
             }
-            at = iova;
-            long done = 0;
-            while (done < len) {
-                DmaMapping m = find(at);
-                long offset = at - m.iova;
-                long chunk = Math.min(len - done, m.size - offset);
-                if (write) {
-                    MemorySegment.copy(buf, done, m.backing, offset, chunk);
-                    if (m.dirty != null) {
-                        for (long p = offset >>> PAGE_SHIFT; p <= (offset + chunk - 1) >>> PAGE_SHIFT; p++) {
-                            m.markDirty(p);
-                        }
-                    }
-                } else {
-                    MemorySegment.copy(m.backing, offset, buf, done, chunk);
+            if (!remote) {
+                for (long done = 0; done < len; ) {
+                    done += copyChunk(find(iova + done), iova + done, buf, done, write);
                 }
-                done += chunk;
-                at += chunk;
+                return;
             }
+        } finally {
+            lock.unlock();
+        }
+        // some of the range is reached by messages: those chunks are copied without the lock (they wait for
+        // the client), so a failure part-way may leave a prefix written
+        for (long done = 0; done < len; ) {
+            long at = iova + done;
+            DmaMapping m;
+            long chunk;
+            lock.lock();
+            try {
+                m = find(at);
+                if (m == null) {
+                    throw fail(Errno.EINVAL, ErrorCode.NOT_MAPPED, what + ": iova " + hex(at) + " is not mapped");
+                }
+                chunk = m.remote == null ? copyChunk(m, at, buf, done, write) : Math.min(len - done, m.size - (at - m.iova));
+            } finally {
+                lock.unlock();
+            }
+            if (m.remote != null) {
+                m.remote.access(at, buf.asSlice(done, chunk), write);
+            }
+            done += chunk;
+        }
+    }
+
+    /** Copies from {@code at} to the end of {@code m} or of {@code buf}; returns the bytes copied. Lock held. */
+    private static long copyChunk(DmaMapping m, long at, MemorySegment buf, long done, boolean write) {
+        long offset = at - m.iova;
+        long chunk = Math.min(buf.byteSize() - done, m.size - offset);
+        if (write) {
+            MemorySegment.copy(buf, done, m.backing, offset, chunk);
+            if (m.dirty != null) {
+                for (long p = offset >>> PAGE_SHIFT; p <= (offset + chunk - 1) >>> PAGE_SHIFT; p++) {
+                    m.markDirty(p);
+                }
+            }
+        } else {
+            MemorySegment.copy(m.backing, offset, buf, done, chunk);
+        }
+        return chunk;
+    }
+
+    /** The mapping that starts exactly at {@code iova}, if any. */
+    public java.util.Optional<MappingInfo> mappingAt(long iova) {
+        lock.lock();
+        try {
+            DmaMapping m = map.get(iova);
+            return m == null ? java.util.Optional.empty()
+                    : java.util.Optional.of(new MappingInfo(m.iova, m.size, m.prot, m.pins.size()));
         } finally {
             lock.unlock();
         }
