@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             TypesCommand.class,
             DemoCommand.class,
             ServeCommand.class,
+            QemuCommand.class,
             VmmCommand.class,
             DecodeCommand.class,
             ScanCommand.class,
