@@ -1,6 +1,7 @@
 package dev.jgvt.plugin.kvm.os;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.spi.ErrorCode;
@@ -14,6 +15,10 @@ import java.lang.foreign.MemorySegment;
  * the send half each belong to one thread at a time (callers serialise them; they may run concurrently).
  */
 public final class MessageIo implements AutoCloseable {
+    private static final long CONTROLLEN_OFFSET =
+            UnixSocket.MSGHDR.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("msg_controllen"));
+    private static final long FLAGS_OFFSET =
+            UnixSocket.MSGHDR.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("msg_flags"));
     private final UnixSocket socket;
     private final int maxFds;
     private final Arena arena = Arena.ofShared();
@@ -38,6 +43,13 @@ public final class MessageIo implements AutoCloseable {
         this.sendMsg = arena.allocate(UnixSocket.MSGHDR);
         this.sendIov = arena.allocate(UnixSocket.IOVEC);
         this.fds = new int[maxFds + 1];
+        UnixSocket.MSG_IOV.set(recvMsg, 0L, recvIov);
+        UnixSocket.MSG_IOVLEN.set(recvMsg, 0L, 1L);
+        if (maxFds > 0) {
+            UnixSocket.MSG_CONTROL.set(recvMsg, 0L, control);
+        }
+        UnixSocket.MSG_IOV.set(sendMsg, 0L, sendIov);
+        UnixSocket.MSG_IOVLEN.set(sendMsg, 0L, 1L);
     }
 
     /**
@@ -47,15 +59,11 @@ public final class MessageIo implements AutoCloseable {
      */
     public long receive(MemorySegment buf, long offset, long length) {
         fdCount = 0;
-        recvMsg.fill((byte) 0);
-        UnixSocket.IOV_BASE.set(recvIov, 0L, MemorySegment.ofAddress(buf.address() + offset));
-        UnixSocket.IOV_LEN.set(recvIov, 0L, length);
-        UnixSocket.MSG_IOV.set(recvMsg, 0L, recvIov);
-        UnixSocket.MSG_IOVLEN.set(recvMsg, 0L, 1L);
-        if (maxFds > 0) {
-            UnixSocket.MSG_CONTROL.set(recvMsg, 0L, control);
-            UnixSocket.MSG_CONTROLLEN.set(recvMsg, 0L, control.byteSize());
-        }
+        // the msghdr's pointers were set once; per call only the buffer, its length and the in/out fields
+        recvIov.set(JAVA_LONG, 0, buf.address() + offset);
+        recvIov.set(JAVA_LONG, 8, length);
+        recvMsg.set(JAVA_LONG, CONTROLLEN_OFFSET, maxFds > 0 ? control.byteSize() : 0L);
+        recvMsg.set(JAVA_INT, FLAGS_OFFSET, 0);
         long r = Libc.check("recvmsg", Libc.rawRecvmsg(socket.fd(), recvMsg, Libc.MSG_CMSG_CLOEXEC));
         long controlLen = (long) UnixSocket.MSG_CONTROLLEN.get(recvMsg, 0L);
         if (maxFds > 0 && controlLen > 0) {
@@ -118,11 +126,8 @@ public final class MessageIo implements AutoCloseable {
     public void send(MemorySegment buf, long offset, long length) {
         long sent = 0;
         while (sent < length) {
-            sendMsg.fill((byte) 0);
-            UnixSocket.IOV_BASE.set(sendIov, 0L, MemorySegment.ofAddress(buf.address() + offset + sent));
-            UnixSocket.IOV_LEN.set(sendIov, 0L, length - sent);
-            UnixSocket.MSG_IOV.set(sendMsg, 0L, sendIov);
-            UnixSocket.MSG_IOVLEN.set(sendMsg, 0L, 1L);
+            sendIov.set(JAVA_LONG, 0, buf.address() + offset + sent);
+            sendIov.set(JAVA_LONG, 8, length - sent);
             sent += Libc.check("sendmsg", Libc.rawSendmsg(socket.fd(), sendMsg, Libc.MSG_NOSIGNAL));
         }
     }
