@@ -4,10 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.plugin.kvm.os.Errno;
 import dev.jgvt.spi.ErrorCode;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -79,12 +77,15 @@ public final class SoftIommu {
     /** A snapshot of one mapping. */
     public record MappingInfo(long iova, long size, int prot, long pinnedPages) {}
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final TreeMap<Long, DmaMapping> map = new TreeMap<>(Comparator.comparing(Long::longValue, Long::compareUnsigned));
+    private final IovaSpace space = new IovaSpace();
+    private final ReentrantLock lock = space.lock;
+    private final TreeMap<Long, DmaMapping> map = space.map;
+    private final Pinning pinning = new Pinning(space);
+    private final DmaCopy copy = new DmaCopy(space);
+    private final DirtyLog dirty = new DirtyLog(space);
     private final List<UnmapListener> devices = new CopyOnWriteArrayList<>();
     private final int dmaEntryLimit;
     private int dmaAvail;
-    private boolean dirtyTracking;
     private int remoteMappings;
     /** Whether every unmapped mapping is announced to the devices, not only those with pinned pages. */
     private volatile boolean announceEveryUnmap;
@@ -102,15 +103,15 @@ public final class SoftIommu {
     }
 
     private static IommuException fail(int errno, ErrorCode code, String message) {
-        return new IommuException(errno, code, message);
+        return IovaSpace.fail(errno, code, message);
     }
 
     private static String hex(long v) {
-        return "0x" + Long.toHexString(v);
+        return IovaSpace.hex(v);
     }
 
     private static boolean aligned(long v) {
-        return (v & (PAGE_SIZE - 1)) == 0;
+        return IovaSpace.aligned(v);
     }
 
     /**
@@ -211,9 +212,7 @@ public final class SoftIommu {
                 throw fail(Errno.ENOSPC, ErrorCode.LIMIT_EXCEEDED,
                         what + ": " + dmaEntryLimit + " mappings exist (dma_entry_limit)");
             }
-            if (dirtyTracking) {
-                m.dirty = m.pinnedBitmap();
-            }
+            dirty.seed(m);
             map.put(m.iova, m);
             dmaAvail--;
             if (m.remote != null) {
@@ -224,23 +223,12 @@ public final class SoftIommu {
         }
     }
 
-    /** Any mapping intersecting {@code [first, last]} (inclusive, unsigned), or null. Lock held. */
     private DmaMapping findIntersecting(long first, long last) {
-        Map.Entry<Long, DmaMapping> floor = map.floorEntry(first);
-        if (floor != null && floor.getValue().contains(first)) {
-            return floor.getValue();
-        }
-        Map.Entry<Long, DmaMapping> next = map.ceilingEntry(first);
-        if (next != null && Long.compareUnsigned(next.getKey(), last) <= 0) {
-            return next.getValue();
-        }
-        return null;
+        return space.findIntersecting(first, last);
     }
 
-    /** The mapping containing {@code address}, or null. Lock held. */
     private DmaMapping find(long address) {
-        Map.Entry<Long, DmaMapping> floor = map.floorEntry(address);
-        return floor != null && floor.getValue().contains(address) ? floor.getValue() : null;
+        return space.find(address);
     }
 
     // ---- UNMAP_DMA ---------------------------------------------------------------------------------
@@ -300,12 +288,7 @@ public final class SoftIommu {
                 DmaMapping m = e.getValue();
                 if (announceEveryUnmap && !m.announced) {
                     m.announced = true;
-                    lock.unlock();
-                    try {
-                        notifyDevices(m.iova, m.size);
-                    } finally {
-                        lock.lock();
-                    }
+                    notifyUnlocked(m);
                     continue;
                 }
                 if (!m.pins.isEmpty()) {
@@ -318,12 +301,7 @@ public final class SoftIommu {
                                 + " bytes were unmapped before it)");
                     }
                     m.unmapTries++;
-                    lock.unlock();
-                    try {
-                        notifyDevices(m.iova, m.size);
-                    } finally {
-                        lock.lock();
-                    }
+                    notifyUnlocked(m);
                     continue;
                 }
                 map.remove(e.getKey());
@@ -354,6 +332,16 @@ public final class SoftIommu {
         return unmap(0, 0, UNMAP_FLAG_ALL);
     }
 
+    /** Announces {@code m} to the devices with the lock released (they may call back into the IOMMU). Lock held. */
+    private void notifyUnlocked(DmaMapping m) {
+        lock.unlock();
+        try {
+            notifyDevices(m.iova, m.size);
+        } finally {
+            lock.lock();
+        }
+    }
+
     private void notifyDevices(long iova, long size) {
         for (UnmapListener d : devices) {
             try {
@@ -372,92 +360,16 @@ public final class SoftIommu {
      * While dirty tracking is on, every pinned page is marked dirty (a pinned page may be written at any time).
      *
      * @throws IommuException EINVAL (npage &lt; 1, bad prot, no device registered, a page not mapped —
-     *     nothing stays pinned then), E2BIG (npage &gt; 512), EPERM (prot not allowed by a mapping)
+     *     nothing stays pinned then), E2BIG (npage &gt; 512), EPERM (prot not allowed by a mapping), EFAULT
+     *     (a page mapped without host memory)
      */
     public Pin pin(long iova, int npage, int prot) {
-        long base = iova & ~(PAGE_SIZE - 1);
-        String what = "pin iova " + hex(base) + " npage " + npage;
-        if (npage < 1) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": npage must be at least 1");
-        }
-        if (npage > MAX_PIN_PAGES) {
-            throw fail(Errno.E2BIG, ErrorCode.LIMIT_EXCEEDED, what + ": at most " + MAX_PIN_PAGES + " pages per pin");
-        }
-        if ((prot & ~(PROT_READ | PROT_WRITE)) != 0 || prot == 0) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": prot " + prot + " must be READ and/or WRITE only");
-        }
-        if (devices.isEmpty()) {
-            throw fail(Errno.EINVAL, ErrorCode.ILLEGAL_STATE, what + ": no device registered to receive dma_unmap");
-        }
-        long[] addresses = new long[npage];
-        MemorySegment[] hostPages = new MemorySegment[npage];
-        lock.lock();
-        try {
-            int done = 0;
-            try {
-                for (; done < npage; done++) {
-                    long page = base + ((long) done << PAGE_SHIFT);
-                    if (done > 0 && page == 0) {
-                        throw fail(Errno.EINVAL, ErrorCode.NOT_MAPPED, what + ": range wraps past 2^64");
-                    }
-                    DmaMapping m = find(page);
-                    if (m == null) {
-                        throw fail(Errno.EINVAL, ErrorCode.NOT_MAPPED, what + ": iova " + hex(page) + " is not mapped");
-                    }
-                    if ((m.prot & prot) != prot) {
-                        throw fail(Errno.EPERM, ErrorCode.PERMISSION_DENIED,
-                                what + ": prot " + prot + " not allowed by " + m);
-                    }
-                    if (m.remote != null) {
-                        throw fail(Errno.EFAULT, ErrorCode.IO_ERROR, what + ": iova " + hex(page)
-                                + " is mapped without host memory (DMA by messages), it cannot be pinned");
-                    }
-                    long index = (page - m.iova) >>> PAGE_SHIFT;
-                    m.pins.merge(index, 1, Integer::sum);
-                    m.markDirty(index);
-                    addresses[done] = page;
-                    hostPages[done] = m.backing.asSlice(index << PAGE_SHIFT, PAGE_SIZE);
-                }
-            } catch (IommuException e) {
-                for (int i = 0; i < done; i++) {
-                    unpinPage(addresses[i]);
-                }
-                throw e;
-            }
-        } finally {
-            lock.unlock();
-        }
-        return new Pin(this, base, npage, hostPages);
+        return pinning.pin(this, !devices.isEmpty(), iova, npage, prot);
     }
 
     /** Drops one reference on each of {@code npage} pages from {@code iova}. Unpinning a page not pinned is logged. */
     public void unpin(long iova, int npage) {
-        long base = iova & ~(PAGE_SIZE - 1);
-        lock.lock();
-        try {
-            for (int i = 0; i < npage; i++) {
-                unpinPage(base + ((long) i << PAGE_SHIFT));
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void unpinPage(long page) {
-        DmaMapping m = find(page);
-        if (m == null) {
-            log.warn("unpin of iova {} which is not mapped", hex(page));
-            return;
-        }
-        long index = (page - m.iova) >>> PAGE_SHIFT;
-        Integer count = m.pins.get(index);
-        if (count == null) {
-            log.warn("unpin of iova {} which is not pinned", hex(page));
-        } else if (count == 1) {
-            m.pins.remove(index);
-        } else {
-            m.pins.put(index, count - 1);
-        }
+        pinning.unpin(iova, npage);
     }
 
     // ---- dma_rw --------------------------------------------------------------------------------------
@@ -471,80 +383,7 @@ public final class SoftIommu {
      *     (write to a mapping without WRITE, any access to one without READ)
      */
     public void dmaRw(long iova, MemorySegment buf, boolean write) {
-        long len = buf.byteSize();
-        if (len == 0) {
-            return;
-        }
-        String what = (write ? "dma write" : "dma read") + " iova " + hex(iova) + " length " + hex(len);
-        long last = iova + len - 1;
-        if (Long.compareUnsigned(last, iova) < 0) {
-            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": range wraps past 2^64");
-        }
-        boolean remote = false;
-        lock.lock();
-        try {
-            long at = iova;
-            while (true) {
-                DmaMapping m = find(at);
-                if (m == null) {
-                    throw fail(Errno.EINVAL, ErrorCode.NOT_MAPPED, what + ": iova " + hex(at) + " is not mapped");
-                }
-                if ((write && (m.prot & PROT_WRITE) == 0) || (m.prot & PROT_READ) == 0) {
-                    throw fail(Errno.EPERM, ErrorCode.PERMISSION_DENIED, what + ": not allowed by " + m);
-                }
-                remote |= m.remote != null;
-                if (Long.compareUnsigned(m.last(), last) >= 0) {
-                    break;
-                }
-                at = m.last() + 1;
-            }
-            if (!remote) {
-                for (long done = 0; done < len; ) {
-                    done += copyChunk(find(iova + done), iova + done, buf, done, write);
-                }
-                return;
-            }
-        } finally {
-            lock.unlock();
-        }
-        // some of the range is reached by messages: those chunks are copied without the lock (they wait for
-        // the client), so a failure part-way may leave a prefix written
-        for (long done = 0; done < len; ) {
-            long at = iova + done;
-            DmaMapping m;
-            long chunk;
-            lock.lock();
-            try {
-                m = find(at);
-                if (m == null) {
-                    throw fail(Errno.EINVAL, ErrorCode.NOT_MAPPED, what + ": iova " + hex(at) + " is not mapped");
-                }
-                chunk = m.remote == null ? copyChunk(m, at, buf, done, write) : Math.min(len - done, m.size - (at - m.iova));
-            } finally {
-                lock.unlock();
-            }
-            if (m.remote != null) {
-                m.remote.access(at, buf.asSlice(done, chunk), write);
-            }
-            done += chunk;
-        }
-    }
-
-    /** Copies from {@code at} to the end of {@code m} or of {@code buf}; returns the bytes copied. Lock held. */
-    private static long copyChunk(DmaMapping m, long at, MemorySegment buf, long done, boolean write) {
-        long offset = at - m.iova;
-        long chunk = Math.min(buf.byteSize() - done, m.size - offset);
-        if (write) {
-            MemorySegment.copy(buf, done, m.backing, offset, chunk);
-            if (m.dirty != null) {
-                for (long p = offset >>> PAGE_SHIFT; p <= (offset + chunk - 1) >>> PAGE_SHIFT; p++) {
-                    m.markDirty(p);
-                }
-            }
-        } else {
-            MemorySegment.copy(m.backing, offset, buf, done, chunk);
-        }
-        return chunk;
+        copy.dmaRw(iova, buf, write);
     }
 
     /** The mapping that starts exactly at {@code iova}, if any. */
@@ -573,45 +412,16 @@ public final class SoftIommu {
 
     /** VFIO_IOMMU_DIRTY_PAGES START: a bitmap per mapping, seeded with the pinned pages. Idempotent. */
     public void startDirtyTracking() {
-        lock.lock();
-        try {
-            if (dirtyTracking) {
-                return;
-            }
-            for (DmaMapping m : map.values()) {
-                if (m.pages() > MAX_BITMAP_PAGES) {
-                    throw fail(Errno.EINVAL, ErrorCode.LIMIT_EXCEEDED, "dirty tracking: " + m + " has more than 2^31 pages");
-                }
-            }
-            for (DmaMapping m : map.values()) {
-                m.dirty = m.pinnedBitmap();
-            }
-            dirtyTracking = true;
-        } finally {
-            lock.unlock();
-        }
+        dirty.startDirtyTracking();
     }
 
     /** VFIO_IOMMU_DIRTY_PAGES STOP: drops the bitmaps. Idempotent. */
     public void stopDirtyTracking() {
-        lock.lock();
-        try {
-            dirtyTracking = false;
-            for (DmaMapping m : map.values()) {
-                m.dirty = null;
-            }
-        } finally {
-            lock.unlock();
-        }
+        dirty.stopDirtyTracking();
     }
 
     public boolean isDirtyTracking() {
-        lock.lock();
-        try {
-            return dirtyTracking;
-        } finally {
-            lock.unlock();
-        }
+        return dirty.isDirtyTracking();
     }
 
     /**
@@ -624,49 +434,7 @@ public final class SoftIommu {
      *     bisected, more than 2^31 pages)
      */
     public long[] dirtyBitmap(long iova, long size, long pgsize) {
-        String what = "dirty bitmap iova " + hex(iova) + " size " + hex(size);
-        if (pgsize != PAGE_SIZE) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": pgsize " + pgsize + " is not " + PAGE_SIZE);
-        }
-        if (size == 0 || !aligned(iova) || !aligned(size)) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": size must be non-zero and both 4 KiB aligned");
-        }
-        long last = iova + size - 1;
-        if (Long.compareUnsigned(last, iova) < 0) {
-            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": range wraps past 2^64");
-        }
-        long pages = size >>> PAGE_SHIFT;
-        if (pages > MAX_BITMAP_PAGES) {
-            throw fail(Errno.EINVAL, ErrorCode.LIMIT_EXCEEDED, what + ": more than 2^31 pages");
-        }
-        lock.lock();
-        try {
-            if (!dirtyTracking) {
-                throw fail(Errno.EINVAL, ErrorCode.ILLEGAL_STATE, what + ": dirty tracking is not started");
-            }
-            DmaMapping head = find(iova);
-            if (head != null && head.iova != iova) {
-                throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": starts inside " + head);
-            }
-            DmaMapping tail = find(last);
-            if (tail != null && tail.last() != last) {
-                throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": ends inside " + tail);
-            }
-            long[] out = new long[(int) ((pages + 63) >>> 6)];
-            for (DmaMapping m : map.subMap(iova, true, last, true).values()) {
-                long shift = (m.iova - iova) >>> PAGE_SHIFT;
-                for (long p = 0; p < m.pages(); p++) {
-                    if (m.isDirty(p)) {
-                        long bit = shift + p;
-                        out[(int) (bit >>> 6)] |= 1L << (bit & 63);
-                    }
-                }
-                m.dirty = m.pinnedBitmap();
-            }
-            return out;
-        } finally {
-            lock.unlock();
-        }
+        return dirty.dirtyBitmap(iova, size, pgsize);
     }
 
     // ---- introspection -----------------------------------------------------------------------------
@@ -704,15 +472,5 @@ public final class SoftIommu {
         } finally {
             lock.unlock();
         }
-    }
-
-    /** Host views of pinned pages: revocable (closed with the pin) when the backing is native memory. */
-    static MemorySegment[] views(Arena arena, MemorySegment[] hostPages) {
-        MemorySegment[] out = new MemorySegment[hostPages.length];
-        for (int i = 0; i < hostPages.length; i++) {
-            MemorySegment p = hostPages[i];
-            out[i] = p.isNative() ? MemorySegment.ofAddress(p.address()).reinterpret(PAGE_SIZE, arena, null) : p;
-        }
-        return out;
     }
 }
