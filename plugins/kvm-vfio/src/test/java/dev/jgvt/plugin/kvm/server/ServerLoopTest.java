@@ -20,30 +20,43 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The request loop: no wake-ups while idle, posted writes, the DMA_MAP size rules, batched frames. */
 final class ServerLoopTest {
-    @TempDir
-    Path dir;
+    /** A fresh server on a fresh socket per test, closed after it. */
+    @RegisterExtension
+    final Served served = new Served();
 
     private RecordingDeviceModel device;
     private VfioUserServer server;
     private Path socket;
 
-    @BeforeEach
-    void start() {
-        device = new RecordingDeviceModel();
-        socket = dir.resolve("vgpu.sock");
-        server = VfioUserServer.start("loop", socket, device, () -> {});
-    }
+    static final class Served implements BeforeEachCallback, AfterEachCallback {
+        private Path dir;
+        RecordingDeviceModel device;
+        VfioUserServer server;
 
-    @AfterEach
-    void stop() {
-        server.close();
+        @Override
+        public void beforeEach(ExtensionContext context) throws IOException {
+            dir = Files.createTempDirectory("jgvt-loop");
+            device = new RecordingDeviceModel();
+            server = VfioUserServer.start("loop", dir.resolve("vgpu.sock"), device, () -> {});
+            ServerLoopTest test = (ServerLoopTest) context.getRequiredTestInstance();
+            test.device = device;
+            test.server = server;
+            test.socket = server.path();
+        }
+
+        @Override
+        public void afterEach(ExtensionContext context) throws IOException {
+            server.close();
+            Files.deleteIfExists(dir);
+        }
     }
 
     private final class Client implements AutoCloseable {
