@@ -114,6 +114,8 @@ final class QemuRun {
     Outcome boot(CountDownLatch stop, long timeoutNanos) throws IOException, InterruptedException {
         long started = System.nanoTime();
         Process qemu = new ProcessBuilder(command).start();
+        stdout.println("gvt qemu: QEMU started, pid " + qemu.pid());
+        stdout.flush();
         Writer sink = consoleFile == null ? stdout : Files.newBufferedWriter(consoleFile, StandardCharsets.UTF_8);
         Thread console = Thread.ofPlatform().name("gvt-qemu-console").daemon().start(() -> pump(qemu.inputReader(StandardCharsets.UTF_8), sink));
         Thread errors = Thread.ofPlatform().name("gvt-qemu-stderr").daemon().start(() -> forwardErrors(qemu.errorReader(StandardCharsets.UTF_8)));
