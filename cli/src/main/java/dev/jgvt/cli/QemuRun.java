@@ -83,6 +83,7 @@ final class QemuRun {
     private volatile AccessCounts endCounts;
     private volatile long endNanos;
     private long lastMsis = -1;
+    private long lastCaptureNanos;
     private PlaneCapture lastCapture;
     private long captures;
     private VgpuStats finalStats;
@@ -197,10 +198,13 @@ final class QemuRun {
             return;
         }
         Optional<VgpuStats> stats = host.gvt().stats(host.vgpu().id());
-        if (stats.isEmpty() || stats.get().msiSignals() == lastMsis) {
+        long now = System.nanoTime();
+        // after each new MSI, and every half second: a guest that draws and then idles raises no MSI
+        if (stats.isEmpty() || stats.get().msiSignals() == lastMsis && now - lastCaptureNanos < 500_000_000L) {
             return;
         }
         lastMsis = stats.get().msiSignals();
+        lastCaptureNanos = now;
         host.gvt().capturePrimaryPlane(host.vgpu().id()).filter(c -> c.unmappedPages() == 0).ifPresent(c -> {
             lastCapture = c;
             captures++;
