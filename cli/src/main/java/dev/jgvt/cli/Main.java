@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
             VgpuVerbs.Start.class,
             VgpuVerbs.Stop.class,
             VgpuVerbs.ListVgpus.class,
+            QemuCommand.class,
             VmmCommand.class,
             DecodeCommand.class,
             ScanCommand.class,

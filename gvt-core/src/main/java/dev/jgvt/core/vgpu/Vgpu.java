@@ -71,6 +71,8 @@ public final class Vgpu implements DeviceModel {
     private final DeviceLayout layout;
     /** The layout's regions by index, for allocation-free access checks. */
     private final DeviceLayout.Region[] regions;
+    /** Accesses per region (and their handling time when timing is on), for measurements. */
+    private final AccessMeter meter;
     private final ConfigSpace config;
     private final MmioSpace mmio;
     private final GgttWindow ggtt;
@@ -117,6 +119,7 @@ public final class Vgpu implements DeviceModel {
                 region(EDID_REGION, "edid", EdidRegion.SIZE, true, List.of(), GFX_TYPE, EDID_SUBTYPE)),
                 List.of(new DeviceLayout.Irq(DeviceLayout.IRQ_INTX, 1), new DeviceLayout.Irq(DeviceLayout.IRQ_MSI, 1)));
         this.regions = new DeviceLayout.Region[EDID_REGION + 1];
+        this.meter = new AccessMeter(regions.length);
         for (DeviceLayout.Region r : layout.regions()) {
             regions[r.index()] = r;
         }
@@ -429,6 +432,21 @@ public final class Vgpu implements DeviceModel {
         return msiSuppressed;
     }
 
+    /** The access meter of this vGPU (counts per region; handling-time sums when turned on). */
+    public AccessMeter accessMeter() {
+        return meter;
+    }
+
+    /** A consistent snapshot of the access meter's counters. */
+    public AccessCounts accessCounts() {
+        lock.lock();
+        try {
+            return meter.snapshot();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Accesses to BAR0 that nothing handled (read 0, write dropped). */
     public long unhandledAccesses() {
         return mmio.unhandledAccesses();
@@ -513,6 +531,7 @@ public final class Vgpu implements DeviceModel {
     @Override
     public long read(int region, long offset, int size) {
         DeviceLayout.Region r = check(region, offset, size);
+        long started = meter.start();
         lock.lock();
         try {
             expectAlive();
@@ -524,6 +543,7 @@ public final class Vgpu implements DeviceModel {
                 default -> edid.read(offset, size);
             };
         } finally {
+            meter.count(r.index(), false, started);
             lock.unlock();
         }
     }
@@ -534,6 +554,7 @@ public final class Vgpu implements DeviceModel {
         if (!r.writable()) {
             throw new GvtException(ErrorCode.PERMISSION_DENIED, "region " + r.name() + " (" + region + ") is read-only");
         }
+        long started = meter.start();
         lock.lock();
         try {
             expectAlive();
@@ -548,6 +569,7 @@ public final class Vgpu implements DeviceModel {
                 default -> edid.write(offset, size, value);
             }
         } finally {
+            meter.count(r.index(), true, started);
             lock.unlock();
         }
     }
