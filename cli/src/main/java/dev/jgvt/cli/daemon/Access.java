@@ -101,7 +101,8 @@ final class Access {
 
     /** Who is allowed, for refusals. */
     String describe() {
-        return "root, " + owner.getName() + (groupName.map(g -> " and members of group " + g).orElse(""));
+        String users = owner.equals(root) ? "root" : "root, " + owner.getName();
+        return users + groupName.map(g -> " and members of group " + g).orElse("");
     }
 
     private boolean listedMember(String user) {

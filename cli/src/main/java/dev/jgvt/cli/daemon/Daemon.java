@@ -62,6 +62,7 @@ public final class Daemon implements AutoCloseable {
             gvt.plugin(settings.hypervisor()); // fails now, with the reason, if the plugin is not there
             service = new VgpuService(gvt, settings, access);
             control = ControlServer.start(ControlClient.socket(runtimeDir), access, new ControlHandler(service));
+            removeStaleSockets(runtimeDir); // no other service answers on this directory: what is left is a dead one's
             List<String> failures = service.autostart();
             Optional<DaemonMetrics> metrics = Optional.empty();
             if (metricsPort.isPresent()) {
@@ -80,6 +81,19 @@ public final class Daemon implements AutoCloseable {
             }
             gpu.close();
             throw e;
+        }
+    }
+
+    private static void removeStaleSockets(Path runtimeDir) {
+        try (var files = Files.list(runtimeDir)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".sock")
+                    && !f.equals(ControlClient.socket(runtimeDir))).toList()) {
+                if (Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther()) { // sockets only; a file a user put there stays
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (IOException e) {
+            throw new GvtException(ErrorCode.IO_ERROR, "cannot clean the runtime directory " + runtimeDir + ": " + e, e);
         }
     }
 
