@@ -105,6 +105,7 @@ final class VncServer implements AutoCloseable {
     static final class FrameSource {
         private final Supplier<Optional<PlaneCapture>> capture;
         private Frame last = new Frame(640, 480, new int[640 * 480]);
+        private boolean blank = true;
         private long lastNanos;
 
         FrameSource(Supplier<Optional<PlaneCapture>> capture) {
@@ -120,8 +121,10 @@ final class VncServer implements AutoCloseable {
                 if (c.isPresent()) {
                     PlaneCapture p = c.get();
                     last = new Frame(p.plane().width(), p.plane().height(), p.pixels());
-                } else if (last.pixels().length > 0) {
+                    blank = false;
+                } else if (!blank) {
                     last = new Frame(last.width(), last.height(), new int[last.width() * last.height()]);
+                    blank = true;
                 }
             }
             return last;
