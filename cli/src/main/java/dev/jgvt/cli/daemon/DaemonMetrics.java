@@ -4,7 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.engine.VgpuStats;
 import dev.jgvt.core.exec.ExecStats;
+import dev.jgvt.core.vgpu.AccessCounts;
 import dev.jgvt.core.vgpu.VgpuManager;
+import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -33,6 +35,23 @@ final class DaemonMetrics implements AutoCloseable {
     static DaemonMetrics start(VgpuService service, int port) {
         requireNonNull(service, "service is null");
         PrometheusRegistry registry = new PrometheusRegistry();
+        CounterWithCallback.builder().name("jgvt_vgpu_mmio_accesses")
+                .help("guest accesses the vGPU trapped, per region (VFIO numbering: bar0, bar2, config, opregion, edid) and op")
+                .labelNames("uuid", "type", "region", "op")
+                .callback(cb -> {
+                    for (Map.Entry<VgpuService.Started, AccessCounts> e : service.accessCounts()) {
+                        AccessCounts counts = e.getValue();
+                        for (int region = 0; region < counts.reads().length; region++) {
+                            if (counts.reads(region) == 0 && counts.writes(region) == 0) {
+                                continue;
+                            }
+                            String name = regionName(region);
+                            cb.call(counts.reads(region), e.getKey().uuid().toString(), e.getKey().type(), name, "read");
+                            cb.call(counts.writes(region), e.getKey().uuid().toString(), e.getKey().type(), name, "write");
+                        }
+                    }
+                })
+                .register(registry);
         counter(registry, service, "jgvt_vgpu_msis", "MSIs raised to the guest", s -> s.msiSignals());
         counter(registry, service, "jgvt_vgpu_ppgtt_writes", "guest page-table writes delivered to their shadows (tracked writes)",
                 s -> s.trackedWrites());
@@ -94,6 +113,17 @@ final class DaemonMetrics implements AutoCloseable {
         } catch (IOException e) {
             throw new GvtException(ErrorCode.IO_ERROR, "cannot serve metrics on 127.0.0.1:" + port + ": " + e.getMessage(), e);
         }
+    }
+
+    private static String regionName(int region) {
+        return switch (region) {
+            case DeviceLayout.BAR0 -> "bar0";
+            case DeviceLayout.BAR2 -> "bar2";
+            case DeviceLayout.CONFIG -> "config";
+            case DeviceLayout.FIRST_DEVICE_REGION -> "opregion";
+            case DeviceLayout.FIRST_DEVICE_REGION + 1 -> "edid";
+            default -> "region" + region;
+        };
     }
 
     private static void counter(PrometheusRegistry registry, VgpuService service, String name, String help,

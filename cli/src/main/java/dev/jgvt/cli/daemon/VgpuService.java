@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.jgvt.core.engine.AttachedVgpu;
 import dev.jgvt.core.engine.Gvt;
 import dev.jgvt.core.engine.VgpuStats;
+import dev.jgvt.core.vgpu.AccessCounts;
 import dev.jgvt.core.vgpu.Vgpu;
 import dev.jgvt.core.vgpu.VgpuManager;
 import dev.jgvt.spi.AttachRequest;
@@ -219,6 +220,15 @@ public final class VgpuService implements AutoCloseable {
         List<Map.Entry<Started, VgpuStats>> result = new ArrayList<>();
         for (Live l : live.values()) {
             gvt.stats(l.started().vgpuId()).ifPresent(s -> result.add(Map.entry(l.started(), s)));
+        }
+        return result;
+    }
+
+    /** The started vGPUs' trapped accesses per region (for metrics). */
+    public synchronized List<Map.Entry<Started, AccessCounts>> accessCounts() {
+        List<Map.Entry<Started, AccessCounts>> result = new ArrayList<>();
+        for (Live l : live.values()) {
+            result.add(Map.entry(l.started(), l.attached().vgpu().accessCounts()));
         }
         return result;
     }
