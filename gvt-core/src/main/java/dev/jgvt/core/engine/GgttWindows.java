@@ -1,8 +1,8 @@
 package dev.jgvt.core.engine;
 
 import dev.jgvt.core.gtt.GgttWindow;
+import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.core.vgpu.Vgpu;
-import dev.jgvt.core.vgpu.VgpuPartition;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -37,4 +37,9 @@ final class SwitchableGgttWindow implements GgttWindow {
     public void write(long offset, int size, long value) {
         delegate.write(offset, size, value);
     }
+
+    @Override
+    public long gmaToGpa(long gma) {
+        return delegate.gmaToGpa(gma);
+    }
 }

@@ -10,6 +10,7 @@ import dev.jgvt.core.gtt.PpgttRoot;
 import dev.jgvt.core.gtt.PpgttShadower;
 import dev.jgvt.core.gtt.ShadowPpgtt;
 import dev.jgvt.core.host.HostGpu;
+import dev.jgvt.core.hw.GttEntry;
 import dev.jgvt.core.mmio.PvNotificationListener;
 import dev.jgvt.core.track.PageTrackRegistry;
 import dev.jgvt.core.vgpu.ResetListener;
@@ -33,7 +34,6 @@ import java.util.Optional;
 final class VgpuMemory implements AutoCloseable {
     /** Frames kept pinned while unreferenced, so a guest rewriting the same entries does not re-pin. */
     private static final int IDLE_PINS = 1024;
-    private static final long ADDRESS_MASK = 0x0000_3FFF_FFFF_F000L;
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Vgpu vgpu;
@@ -169,9 +169,9 @@ final class VgpuMemory implements AutoCloseable {
         if ((host & 1) == 0) {
             return null;
         }
-        long gfn = (ggtt.guestEntry(gmPage) & ADDRESS_MASK) >>> 12;
+        long gfn = GttEntry.frame(ggtt.guestEntry(gmPage));
         MemorySegment segment = pins.page(gfn);
-        if (segment == null || pins.dmaAddress(gfn) != (host & ADDRESS_MASK)) {
+        if (segment == null || pins.dmaAddress(gfn) != GttEntry.address(host)) {
             return null;
         }
         return segment;

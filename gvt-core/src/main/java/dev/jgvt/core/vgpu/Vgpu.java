@@ -7,6 +7,8 @@ import dev.jgvt.core.display.OpRegion;
 import dev.jgvt.core.display.VblankClock;
 import dev.jgvt.core.display.VirtualDisplay;
 import dev.jgvt.core.gtt.GgttWindow;
+import dev.jgvt.core.hw.Engine;
+import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.irq.VirtualInterrupts;
 import dev.jgvt.core.mmio.Behavior;
@@ -61,7 +63,6 @@ public final class Vgpu implements DeviceModel {
     public static final int EDID_SUBTYPE = 1;
     /** GVT-g's engine-level full GT reset reloads the register file below this offset. */
     public static final int GT_RESET_LIMIT = 0x44200;
-    private static final long PTE_ADDRESS_MASK = 0x7F_FFFF_F000L;
 
     private final int id;
     private final VgpuType type;
@@ -597,16 +598,15 @@ public final class Vgpu implements DeviceModel {
         return value;
     }
 
-    /** The guest physical address behind aperture offset {@code offset}, or -1. */
+    /**
+     * The guest physical address behind aperture offset {@code offset} (the aperture maps GM from 0), through the
+     * vGPU's GGTT, or -1 outside the vGPU's slice, across a page or through a not-present entry.
+     */
     private long apertureGpa(long offset, int size) {
         if (!partition.aperture().contains(offset, size) || ((offset ^ (offset + size - 1)) & ~0xFFFL) != 0) {
             return -1;
         }
-        long pte = ggtt.read((offset >>> 12) * 8, 8);
-        if ((pte & 1) == 0) {
-            return -1;
-        }
-        return (pte & PTE_ADDRESS_MASK) | (offset & 0xFFF);
+        return ggtt.gmaToGpa(offset);
     }
 
     private long apertureRead(long offset, int size) {
@@ -706,9 +706,9 @@ public final class Vgpu implements DeviceModel {
         if ((domainMask & Gen9Registers.GDRST_FULL) != 0) {
             mmio.resetRange(0, GT_RESET_LIMIT);
         } else {
-            for (Gen9Registers.Engine engine : Gen9Registers.Engine.values()) {
+            for (Engine engine : Engine.GT2) {
                 if ((domainMask & engine.resetDomain()) != 0) {
-                    mmio.resetRange(engine.base(), engine.base() + 0x800);
+                    mmio.resetRange(engine.mmioBase(), engine.mmioBase() + 0x800);
                 }
             }
         }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.display.VblankClock;
 import dev.jgvt.core.gtt.GgttWindow;
+import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.core.mmio.MmioSpace;
 import dev.jgvt.core.mmio.UnshadowedGgttWindow;
 import dev.jgvt.spi.ErrorCode;

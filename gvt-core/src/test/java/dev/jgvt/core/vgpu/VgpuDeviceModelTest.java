@@ -3,6 +3,8 @@ package dev.jgvt.core.vgpu;
 import static dev.jgvt.core.vgpu.VgpuLifecycleTest.assertCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jgvt.core.hw.Engine;
+import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
@@ -101,9 +103,11 @@ final class VgpuDeviceModelTest {
         long before = vgpu.unhandledAccesses();
         assertThat(vgpu.read(DeviceLayout.BAR0, 0x3000_00, 4)).isZero(); // between register file and GGTT
         vgpu.write(DeviceLayout.BAR0, 0x3000_00, 4, 1);
-        assertThat(vgpu.read(DeviceLayout.BAR0, 0x4, 4)).isZero(); // untracked register
+        assertThat(vgpu.read(DeviceLayout.BAR0, 0x4, 4)).isZero(); // no table row: a virtual register, 0 at reset
         vgpu.write(DeviceLayout.BAR0, 0x2032, 4, 1); // unaligned
         assertThat(vgpu.unhandledAccesses()).isEqualTo(before + 4);
+        vgpu.write(DeviceLayout.BAR0, 0x4, 4, 0xA5);
+        assertThat(vgpu.read(DeviceLayout.BAR0, 0x4, 4)).isEqualTo(0xA5); // stored and read back, logged once
         vgpu.write(DeviceLayout.BAR2, 0, 4, 1); // aperture outside the slice
         assertThat(vgpu.read(DeviceLayout.BAR2, 0, 4)).isZero();
     }
@@ -212,14 +216,14 @@ final class VgpuDeviceModelTest {
         mmio(0x2030, 0x100); // RCS tail
         mmio(0x22030, 0x200); // BCS tail
         mmio(0x45404, 0x2); // power well (above the GT area)
-        mmio(Gen9Registers.GDRST, Gen9Registers.GDRST_RENDER);
+        mmio(Gen9Registers.GDRST, Engine.RCS.resetDomain());
         assertThat(mmio(Gen9Registers.GDRST)).isZero();
         assertThat(mmio(0x2030)).isZero();
         assertThat(mmio(0x22030)).isEqualTo(0x200);
         mmio(Gen9Registers.GDRST, Gen9Registers.GDRST_FULL);
         assertThat(mmio(0x22030)).isZero();
         assertThat(mmio(0x45404)).isEqualTo(0x3);
-        assertThat(masks).containsExactly(Gen9Registers.GDRST_RENDER, Gen9Registers.GDRST_FULL);
+        assertThat(masks).containsExactly(Engine.RCS.resetDomain(), Gen9Registers.GDRST_FULL);
     }
 
     @Test
