@@ -26,6 +26,8 @@ public final class Vbt {
     /** DVO port codes (BDB 155+) and AUX channel codes of port D. */
     public static final int DVO_PORT_DPD = 9;
     public static final int AUX_CH_D = 0x30;
+    /** The child device handle of the first external flat panel (digital) port. */
+    public static final int DEVICE_HANDLE_EFP1 = 0x0004;
 
     /** One little-endian field of a structure: {@code width} bytes (1, 2 or 4) at {@code offset}. */
     record Field(String name, int offset, int width, long value) {}
@@ -46,8 +48,8 @@ public final class Vbt {
                 new Field("bdb_size", 20, 2, bdbSize));
     }
 
-    /** General features: five bytes of flags, all clear (no CRT, no TV, no SSC). */
-    private static final int GENERAL_FEATURES_SIZE = 5;
+    /** General features: seven bytes of flags (the BDB 211 size), all clear (no CRT, no TV, no SSC). */
+    private static final int GENERAL_FEATURES_SIZE = 7;
 
     /** General definitions header: CRT DDC pin, DPMS flags, boot display, child device size; children follow. */
     private static List<Field> generalDefinitions() {
@@ -74,7 +76,7 @@ public final class Vbt {
         block(blocks, BLOCK_GENERAL_FEATURES, new byte[GENERAL_FEATURES_SIZE]);
         byte[] defs = new byte[GENERAL_DEFINITIONS_HEADER + CHILD_DEVICE_SIZE];
         put(defs, 0, generalDefinitions());
-        put(defs, GENERAL_DEFINITIONS_HEADER, dpChild(0x0400));
+        put(defs, GENERAL_DEFINITIONS_HEADER, dpChild(DEVICE_HANDLE_EFP1));
         block(blocks, BLOCK_GENERAL_DEFINITIONS, defs);
         int bdbSize = BDB_HEADER_SIZE + blocks.size();
         int vbtSize = VBT_HEADER_SIZE + bdbSize;
