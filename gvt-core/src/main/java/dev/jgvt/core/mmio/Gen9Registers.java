@@ -7,34 +7,6 @@ package dev.jgvt.core.mmio;
 public final class Gen9Registers {
     private Gen9Registers() {}
 
-    /** An engine of Skylake GT2 and its MMIO base. */
-    public enum Engine {
-        RCS(0x2000),
-        VCS0(0x12000),
-        BCS(0x22000),
-        VECS(0x1A000);
-
-        private final int base;
-
-        Engine(int base) {
-            this.base = base;
-        }
-
-        public int base() {
-            return base;
-        }
-
-        /** The bit of this engine in GDRST's domain mask. */
-        public int resetDomain() {
-            return switch (this) {
-                case RCS -> GDRST_RENDER;
-                case VCS0 -> GDRST_MEDIA;
-                case BCS -> GDRST_BLT;
-                case VECS -> GDRST_VECS;
-            };
-        }
-    }
-
     // engine-relative offsets
     public static final int RING_TAIL = 0x30;
     public static final int RING_HEAD = 0x34;

@@ -2,6 +2,7 @@ package dev.jgvt.core.mmio;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.hw.Engine;
 import java.util.function.IntConsumer;
 
 /**
@@ -193,8 +194,8 @@ public final class StandardHandlers {
     static final class ElspLatch implements RegisterHandler {
         private final MmioSpace mmio;
         private final ElspListener listener;
-        private final int[][] latched = new int[Gen9Registers.Engine.values().length][4];
-        private final int[] counts = new int[Gen9Registers.Engine.values().length];
+        private final int[][] latched = new int[Engine.values().length][4];
+        private final int[] counts = new int[Engine.values().length];
 
         ElspLatch(MmioSpace mmio, ElspListener listener) {
             this.mmio = mmio;
@@ -208,7 +209,7 @@ public final class StandardHandlers {
 
         @Override
         public void write(int offset, int value) {
-            Gen9Registers.Engine engine = engineOf(offset - Gen9Registers.RING_ELSP);
+            Engine engine = engineOf(offset - Gen9Registers.RING_ELSP);
             if (engine == null) {
                 mmio.logDropped(offset, "ELSP write for an unknown engine");
                 return;
@@ -224,9 +225,9 @@ public final class StandardHandlers {
         }
     }
 
-    static Gen9Registers.Engine engineOf(int base) {
-        for (Gen9Registers.Engine engine : Gen9Registers.Engine.values()) {
-            if (engine.base() == base) {
+    static Engine engineOf(int base) {
+        for (Engine engine : Engine.values()) {
+            if (engine.mmioBase() == base) {
                 return engine;
             }
         }

@@ -3,6 +3,7 @@ package dev.jgvt.core.mmio;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jgvt.core.gtt.GgttWindow;
+import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -147,9 +148,9 @@ final class MmioSpaceTest {
 
     @Test
     void gdrstHandsTheMaskOverAndReadsZero() {
-        mmio.write(Gen9Registers.GDRST, 4, Gen9Registers.GDRST_BLT);
+        mmio.write(Gen9Registers.GDRST, 4, Engine.BCS.resetDomain());
         mmio.write(Gen9Registers.GDRST, 4, 0);
-        assertThat(resets).containsExactly(Gen9Registers.GDRST_BLT);
+        assertThat(resets).containsExactly(Engine.BCS.resetDomain());
         assertThat(mmio.read(Gen9Registers.GDRST, 4)).isZero();
     }
 
