@@ -1,14 +1,14 @@
 package dev.jgvt.benchmarks;
 
 import dev.jgvt.core.cmd.CommandScanner;
-import dev.jgvt.core.cmd.Engine;
 import dev.jgvt.core.cmd.RecordedEvents;
 import dev.jgvt.core.cmd.ScanRejectedException;
 import dev.jgvt.core.cmd.SegmentGraphicsMemory;
 import dev.jgvt.core.cmd.SyntheticStreams;
 import dev.jgvt.core.cmd.WorkloadContext;
-import dev.jgvt.core.vgpu.GmRange;
-import dev.jgvt.core.vgpu.VgpuPartition;
+import dev.jgvt.core.hw.Engine;
+import dev.jgvt.core.hw.GmRange;
+import dev.jgvt.core.hw.VgpuPartition;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Collection;

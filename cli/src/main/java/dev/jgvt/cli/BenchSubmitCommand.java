@@ -1,6 +1,5 @@
 package dev.jgvt.cli;
 
-import dev.jgvt.core.cmd.Engine;
 import dev.jgvt.core.engine.AttachedVgpu;
 import dev.jgvt.core.engine.Gvt;
 import dev.jgvt.core.engine.GvtConfig;
@@ -8,6 +7,7 @@ import dev.jgvt.core.exec.ExecStats;
 import dev.jgvt.core.host.HostBuffer;
 import dev.jgvt.core.host.HostCompletion;
 import dev.jgvt.core.host.HostSubmission;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.guest.SubmitLoop;
 import dev.jgvt.sim.SimGpu;
 import dev.jgvt.sim.SimGpuConfig;

@@ -2,7 +2,7 @@ package dev.jgvt.cli;
 
 import dev.jgvt.core.cmd.CommandDecoder;
 import dev.jgvt.core.cmd.CommandTable;
-import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.core.hw.Engine;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;

@@ -1,14 +1,14 @@
 package dev.jgvt.cli;
 
 import dev.jgvt.core.cmd.CommandScanner;
-import dev.jgvt.core.cmd.Engine;
 import dev.jgvt.core.cmd.RecordedEvents;
 import dev.jgvt.core.cmd.ScanRejectedException;
 import dev.jgvt.core.cmd.SegmentGraphicsMemory;
 import dev.jgvt.core.cmd.WorkloadContext;
-import dev.jgvt.core.vgpu.GmRange;
+import dev.jgvt.core.hw.Engine;
+import dev.jgvt.core.hw.GmRange;
+import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.core.vgpu.HostGeometry;
-import dev.jgvt.core.vgpu.VgpuPartition;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jgvt.core.cmd.CommandDef;
 import dev.jgvt.core.cmd.CommandTable;
-import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.testing.genxml.Gen9Genxml;
 import dev.jgvt.testing.genxml.Gen9Genxml.Fact;
 import java.io.IOException;

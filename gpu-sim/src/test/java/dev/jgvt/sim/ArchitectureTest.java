@@ -12,6 +12,16 @@ final class ArchitectureTest {
         ArchitectureRules.common().forEach(rule -> rule.check(classes));
     }
 
+    /**
+     * ARCHITECTURE: the simulator is a host GPU behind the core's {@code HostGpu} API. It still decodes commands
+     * with the core's command table ({@code dev.jgvt.core.cmd}) until it has its own hardware table; that is the
+     * one allowance, and it goes when the simulator's decoder stops using the scanner's table.
+     */
+    @Test
+    void usesOnlyTheHostApiOfTheCore() {
+        ArchitectureRules.gpuSimUsesOnlyTheHostApi("dev.jgvt.core.cmd..").check(classes);
+    }
+
     @Test
     void noStandardStreams() {
         ArchitectureRules.NO_STANDARD_STREAMS.check(classes);

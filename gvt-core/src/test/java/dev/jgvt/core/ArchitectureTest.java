@@ -22,6 +22,16 @@ final class ArchitectureTest {
     }
 
     @Test
+    void corePackagesFormNoCycle() {
+        ArchitectureRules.CORE_PACKAGES_ARE_FREE_OF_CYCLES.check(CORE);
+    }
+
+    @Test
+    void theHardwareVocabularyIsALeaf() {
+        ArchitectureRules.HW_IS_A_LEAF.check(CORE);
+    }
+
+    @Test
     void coreObeysTheCommonRules() {
         ArchitectureRules.common().forEach(rule -> rule.check(CORE));
     }

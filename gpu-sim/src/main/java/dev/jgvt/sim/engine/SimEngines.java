@@ -2,9 +2,9 @@ package dev.jgvt.sim.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.jgvt.core.cmd.Engine;
 import dev.jgvt.core.host.HostCompletion;
 import dev.jgvt.core.host.HostSubmission;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.sim.GpuAddressSpace;
 import dev.jgvt.sim.SimGpu;
 import java.util.EnumMap;

@@ -2,7 +2,7 @@ package dev.jgvt.sim.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.sim.GpuAddressSpace;
 
 /**

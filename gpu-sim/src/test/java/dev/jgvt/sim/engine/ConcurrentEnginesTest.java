@@ -2,7 +2,7 @@ package dev.jgvt.sim.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

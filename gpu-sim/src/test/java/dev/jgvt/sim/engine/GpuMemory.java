@@ -1,7 +1,7 @@
 package dev.jgvt.sim.engine;
 
-import dev.jgvt.core.cmd.Engine;
 import dev.jgvt.core.host.HostBuffer;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.sim.GpuAddressSpace;
 import dev.jgvt.sim.SimGpu;
 import dev.jgvt.sim.SimGpuConfig;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jgvt.core.cmd.CommandDef;
 import dev.jgvt.core.cmd.CommandTable;
-import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.core.hw.Engine;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;

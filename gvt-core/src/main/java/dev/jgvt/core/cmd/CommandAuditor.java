@@ -2,6 +2,8 @@ package dev.jgvt.core.cmd;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.hw.Engine;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

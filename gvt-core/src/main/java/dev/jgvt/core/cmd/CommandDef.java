@@ -1,5 +1,7 @@
 package dev.jgvt.core.cmd;
 
+import dev.jgvt.core.hw.Engine;
+
 import static java.util.Objects.requireNonNull;
 
 /**

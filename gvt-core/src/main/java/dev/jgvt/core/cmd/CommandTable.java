@@ -2,6 +2,7 @@ package dev.jgvt.core.cmd;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.hw.Engine;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

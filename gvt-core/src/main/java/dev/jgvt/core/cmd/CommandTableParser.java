@@ -1,5 +1,6 @@
 package dev.jgvt.core.cmd;
 
+import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,7 @@
 package dev.jgvt.core.cmd;
 
+import dev.jgvt.core.hw.Engine;
+
 /**
  * Called when an MI_LOAD_REGISTER_IMM loads page-directory pointers (ring base + 0x270..0x28C): the shadow-PPGTT
  * code finds or builds the shadow page tables for the guest roots and returns the shadow roots that replace the

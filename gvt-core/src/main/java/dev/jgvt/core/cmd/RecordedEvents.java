@@ -1,5 +1,7 @@
 package dev.jgvt.core.cmd;
 
+import dev.jgvt.core.hw.Engine;
+
 /**
  * A {@link VirtualEventSink} that records into primitive fields: a pending-event bitmap per engine (as GVT keeps
  * in the workload) and the last flip. {@link #clear()} makes it reusable; nothing is allocated while recording.

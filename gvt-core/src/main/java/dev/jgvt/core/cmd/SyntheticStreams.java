@@ -2,7 +2,8 @@ package dev.jgvt.core.cmd;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.jgvt.core.vgpu.VgpuPartition;
+import dev.jgvt.core.hw.Engine;
+import dev.jgvt.core.hw.VgpuPartition;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

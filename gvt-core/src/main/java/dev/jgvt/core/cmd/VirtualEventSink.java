@@ -1,5 +1,7 @@
 package dev.jgvt.core.cmd;
 
+import dev.jgvt.core.hw.Engine;
+
 /**
  * Receives the virtual events the scanner takes out of a workload (gvt-g.md §3.9): they are injected into the
  * guest when the workload completes, because the patched-out commands would otherwise raise them on the host.

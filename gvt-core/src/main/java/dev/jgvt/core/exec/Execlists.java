@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.cmd.CommandScanner;
 import dev.jgvt.core.cmd.CommandTable;
-import dev.jgvt.core.cmd.Engine;
 import dev.jgvt.core.cmd.Gen9RegisterPolicy;
 import dev.jgvt.core.cmd.RecordedEvents;
 import dev.jgvt.core.cmd.ScanOptions;
@@ -18,6 +17,7 @@ import dev.jgvt.core.gtt.PpgttShadower;
 import dev.jgvt.core.gtt.ShadowPpgtt;
 import dev.jgvt.core.host.HostCompletion;
 import dev.jgvt.core.host.HostSubmission;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.mmio.ElspListener;
 import dev.jgvt.core.mmio.Gen9Registers;
@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class Execlists implements ElspListener, ResetListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Execlists.class);
     private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final Gen9Registers.Engine[] ENGINES = Gen9Registers.Engine.values();
+    private static final int ENGINES = Engine.values().length;
     private static final int MAX_HOST_RING = 2 << 20;
     private static final int MI_NOOP = 0;
     /** Commands one workload may execute on the host before it counts as hung. */
@@ -71,18 +71,18 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private final GgttMemory ggttMemory;
     private final CommandScanner scanner;
     private final RecordedEvents events = new RecordedEvents();
-    private final VirtualExeclist[] execlists = new VirtualExeclist[ENGINES.length];
-    private final EngineHost[] hosts = new EngineHost[ENGINES.length];
+    private final VirtualExeclist[] execlists = new VirtualExeclist[ENGINES];
+    private final EngineHost[] hosts = new EngineHost[ENGINES];
     /** Per engine: context id → tail of its newest workload not completed yet (continuation head). */
     @SuppressWarnings("unchecked")
-    private final Map<Integer, Integer>[] pendingTails = new Map[ENGINES.length];
+    private final Map<Integer, Integer>[] pendingTails = new Map[ENGINES];
     /** Per engine: bumped by every reset; a workload created before the last reset of its engine never runs. */
-    private final long[] epochs = new long[ENGINES.length];
+    private final long[] epochs = new long[ENGINES];
     /** Per engine: the workload between prepare and complete, or null. */
-    private final Workload[] inFlight = new Workload[ENGINES.length];
+    private final Workload[] inFlight = new Workload[ENGINES];
     /** Per engine: queued workloads; guarded by the scheduler's lock. */
     @SuppressWarnings("unchecked")
-    final ArrayDeque<Workload>[] queues = new ArrayDeque[ENGINES.length];
+    final ArrayDeque<Workload>[] queues = new ArrayDeque[ENGINES];
     private final Arena arena = Arena.ofShared();
     private final MemorySegment contextPage = arena.allocate(RingContext.BYTES, 8);
     private final MemorySegment dword = arena.allocate(4, 4);
@@ -94,7 +94,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private final Object executionMonitor = new Object();
 
     /**
-     * Wires submission for {@code vgpu}: ELSP writes and resets of the vGPU come here from now on.
+     * Submission for {@code vgpu}, registered with the scheduler. The vGPU's ELSP writes, resets and quiesce
+     * requests reach it through the attachment it is part of.
      *
      * @param memory the guest's memory (context images, hardware status pages)
      * @param ggtt the vGPU's GGTT shadow (resolves the guest's graphics addresses)
@@ -117,27 +118,26 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
                 ScanOptions.defaults());
         VirtualExeclist.Sink sink = new VirtualExeclist.Sink() {
             @Override
-            public void hwspWrite(Gen9Registers.Engine engine, int index, int value) {
+            public void hwspWrite(Engine engine, int index, int value) {
                 writeHwsp(engine, index, value);
             }
 
             @Override
-            public void contextSwitch(Gen9Registers.Engine engine) {
-                vgpu.raise(contextSwitchEvent(engine));
+            public void contextSwitch(Engine engine) {
+                vgpu.raise(IrqEvent.contextSwitch(engine));
             }
         };
-        for (Gen9Registers.Engine e : ENGINES) {
-            execlists[e.ordinal()] = new VirtualExeclist(e, mmio, sink);
+        for (Engine e : Engine.values()) {
             pendingTails[e.ordinal()] = new HashMap<>();
             queues[e.ordinal()] = new ArrayDeque<>();
         }
+        for (Engine e : Engine.GT2) {
+            execlists[e.ordinal()] = new VirtualExeclist(e, mmio, sink);
+        }
         vgpu.runLocked(() -> {
-            for (VirtualExeclist el : execlists) {
-                el.reset();
+            for (Engine e : Engine.GT2) {
+                execlists[e.ordinal()].reset();
             }
-            vgpu.setElspListener(this);
-            vgpu.addResetListener(this);
-            vgpu.setQuiesceHook(this::quiesce);
         });
         scheduler.register(this);
     }
@@ -162,7 +162,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     // ------------------------------------------------------------------------------------------ ELSP (trap thread)
 
     @Override
-    public void submitted(Gen9Registers.Engine engine, long element0, long element1) {
+    public void submitted(Engine engine, long element0, long element1) {
         long started = System.nanoTime();
         try {
             submit(engine, element0, element1);
@@ -171,12 +171,12 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         }
     }
 
-    private void submit(Gen9Registers.Engine engine, long element0, long element1) {
+    private void submit(Engine engine, long element0, long element1) {
         if (closed || vgpu.failsafe()) {
             stats.droppedSubmissions++;
             return;
         }
-        if ((mmio.get(engine.base() + Gen9Registers.RING_MODE) & Gen9Registers.RING_MODE_RUN_LIST_ENABLE) == 0) {
+        if ((mmio.get(engine.mmioBase() + Gen9Registers.RING_MODE) & Gen9Registers.RING_MODE_RUN_LIST_ENABLE) == 0) {
             guestError(engine, "ELSP written while execlists are disabled in RING_MODE");
             return;
         }
@@ -210,7 +210,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     }
 
     /** GVT-g's workload creation (gvt-g.md §7.3); null after a guest error. */
-    private Workload createWorkload(Gen9Registers.Engine engine, ContextDescriptor d, VirtualExeclist.Slot slot,
+    private Workload createWorkload(Engine engine, ContextDescriptor d, VirtualExeclist.Slot slot,
             boolean first) {
         int mode = d.addressingMode();
         if (mode != ContextDescriptor.LEGACY_64 && mode != ContextDescriptor.LEGACY_32) {
@@ -248,7 +248,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             return null;
         }
         pendingTails[engine.ordinal()].put(d.contextId(), tail);
-        return new Workload(this, engine, engineOf(engine), d, slot, first, gpa, rc, head, tail, root,
+        return new Workload(this, engine, d, slot, first, gpa, rc, head, tail, root,
                 epochs[engine.ordinal()]);
     }
 
@@ -277,14 +277,14 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             w.failure = closed ? "the vGPU was detached" : "the vGPU is in failsafe";
             return null;
         }
-        if (w.epoch != epochs[w.guestEngine.ordinal()]) {
+        if (w.epoch != epochs[w.engine.ordinal()]) {
             w.failure = "the engine was reset after the workload was submitted";
             stats.failed++;
             return null;
         }
-        inFlight[w.guestEngine.ordinal()] = w;
+        inFlight[w.engine.ordinal()] = w;
         if (w.first) {
-            execlists[w.guestEngine.ordinal()].scheduleIn(w.slot);
+            execlists[w.engine.ordinal()].scheduleIn(w.slot);
         }
         ShadowPpgtt mm = ppgtt.acquire(w.root);
         if (!ppgtt.pin(mm)) {
@@ -295,7 +295,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         }
         mm.takeFailure();
         w.mm = mm;
-        EngineHost host = host(w.guestEngine);
+        EngineHost host = host(w.engine);
         events.clear();
         scanning = w;
         long started = System.nanoTime();
@@ -404,7 +404,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     }
 
     private void completeLocked(Workload w, HostCompletion done) {
-        int e = w.guestEngine.ordinal();
+        int e = w.engine.ordinal();
         if (inFlight[e] == w) {
             inFlight[e] = null;
         }
@@ -428,7 +428,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
                 stats.hung++;
                 w.failure = "GPU hang: " + done.error().orElseThrow();
                 log.warn("vGPU {}: {} hung on the host engine: {}", vgpu.id(), w, done.error().orElseThrow());
-                dropEngine(w.guestEngine, "an earlier workload on the engine hung");
+                dropEngine(w.engine, "an earlier workload on the engine hung");
                 return;
             }
             writeBackHead(w);
@@ -438,7 +438,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
                 pendingTails[e].remove(w.descriptor.contextId());
             }
             stats.completed++;
-            Workload next = scheduler.peek(this, w.guestEngine);
+            Workload next = scheduler.peek(this, w.engine);
             // GVT-g: when the next queued submission starts with the same context, the guest expects a lite
             // restore (emitted by that submission's schedule-in), not a completion
             boolean liteRestore = next != null && next.first && next.descriptor.contextId() == w.descriptor.contextId();
@@ -483,16 +483,13 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private void raiseRecorded(Workload w) {
         int bits = w.events;
         if ((bits & RecordedEvents.USER_INTERRUPT) != 0) {
-            vgpu.raise(userInterruptEvent(w.guestEngine));
+            vgpu.raise(IrqEvent.userInterrupt(w.engine));
         }
-        if ((bits & RecordedEvents.PIPE_CONTROL_NOTIFY) != 0 && w.guestEngine == Gen9Registers.Engine.RCS) {
-            vgpu.raise(IrqEvent.RCS_PIPE_CONTROL_NOTIFY);
+        if ((bits & RecordedEvents.PIPE_CONTROL_NOTIFY) != 0 && w.engine == Engine.RCS) {
+            vgpu.raise(IrqEvent.notify(w.engine));
         }
-        if ((bits & RecordedEvents.FLUSH_DW_NOTIFY) != 0) {
-            IrqEvent flush = flushEvent(w.guestEngine);
-            if (flush != null) {
-                vgpu.raise(flush);
-            }
+        if ((bits & RecordedEvents.FLUSH_DW_NOTIFY) != 0 && w.engine != Engine.RCS) {
+            vgpu.raise(IrqEvent.notify(w.engine));
         }
     }
 
@@ -507,7 +504,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
 
     // ----------------------------------------------------------------------------------------------- failure
 
-    private void guestError(Gen9Registers.Engine engine, String why) {
+    private void guestError(Engine engine, String why) {
         stats.rejected++;
         vgpu.enterFailsafe(engine + ": " + why);
     }
@@ -515,7 +512,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private void fail(Workload w, String why, boolean guestCaused) {
         w.failure = why;
         if (guestCaused) {
-            vgpu.enterFailsafe(w.guestEngine + " " + w + ": " + why);
+            vgpu.enterFailsafe(w.engine + " " + w + ": " + why);
         } else {
             stats.failed++;
             log.warn("vGPU {}: {} failed: {}", vgpu.id(), w, why);
@@ -523,7 +520,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     }
 
     /** Drops queued work of {@code engine}; an in-flight workload there completes without events. */
-    private void dropEngine(Gen9Registers.Engine engine, String why) {
+    private void dropEngine(Engine engine, String why) {
         stats.failed += scheduler.drop(this, engine);
         Workload running = inFlight[engine.ordinal()];
         if (running != null && running.failure == null) {
@@ -553,7 +550,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      * host engine: the engines finish on their own (every workload is bounded by {@link #MAX_COMMANDS}); their
      * completion then waits for the lock and finds the workload failed by the reset or unmap.
      */
-    private void quiesce() {
+    public void quiesce() {
         synchronized (executionMonitor) {
             while (executing > 0) {
                 try {
@@ -568,21 +565,21 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
 
     @Override
     public void deviceReset() {
-        for (Gen9Registers.Engine e : ENGINES) {
+        for (Engine e : Engine.GT2) {
             resetEngine(e);
         }
     }
 
     @Override
     public void engineReset(int domainMask) {
-        for (Gen9Registers.Engine e : ENGINES) {
+        for (Engine e : Engine.GT2) {
             if ((domainMask & Gen9Registers.GDRST_FULL) != 0 || (domainMask & e.resetDomain()) != 0) {
                 resetEngine(e);
             }
         }
     }
 
-    private void resetEngine(Gen9Registers.Engine e) {
+    private void resetEngine(Engine e) {
         epochs[e.ordinal()]++;
         dropEngine(e, "engine reset");
         execlists[e.ordinal()].reset();
@@ -626,8 +623,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         return true;
     }
 
-    private void writeHwsp(Gen9Registers.Engine engine, int index, int value) {
-        long hwsp = mmio.get(engine.base() + Gen9Registers.RING_HWS_PGA) & 0xFFFF_F000L;
+    private void writeHwsp(Engine engine, int index, int value) {
+        long hwsp = mmio.get(engine.mmioBase() + Gen9Registers.RING_HWS_PGA) & 0xFFFF_F000L;
         long gpa = ggtt.gmaToGpa(hwsp);
         if (gpa < 0) {
             stats.hwspMisses++;
@@ -641,7 +638,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         }
     }
 
-    private EngineHost host(Gen9Registers.Engine engine) {
+    private EngineHost host(Engine engine) {
         EngineHost h = hosts[engine.ordinal()];
         if (h == null) {
             h = new EngineHost(hostGm.map(4096, "vGPU " + vgpu.id() + " " + engine + " status page"));
@@ -685,42 +682,6 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         }
     }
 
-    static Engine engineOf(Gen9Registers.Engine engine) {
-        return switch (engine) {
-            case RCS -> Engine.RCS;
-            case VCS0 -> Engine.VCS;
-            case BCS -> Engine.BCS;
-            case VECS -> Engine.VECS;
-        };
-    }
-
-    private static IrqEvent contextSwitchEvent(Gen9Registers.Engine engine) {
-        return switch (engine) {
-            case RCS -> IrqEvent.RCS_CONTEXT_SWITCH;
-            case VCS0 -> IrqEvent.VCS0_CONTEXT_SWITCH;
-            case BCS -> IrqEvent.BCS_CONTEXT_SWITCH;
-            case VECS -> IrqEvent.VECS_CONTEXT_SWITCH;
-        };
-    }
-
-    private static IrqEvent userInterruptEvent(Gen9Registers.Engine engine) {
-        return switch (engine) {
-            case RCS -> IrqEvent.RCS_USER_INTERRUPT;
-            case VCS0 -> IrqEvent.VCS0_USER_INTERRUPT;
-            case BCS -> IrqEvent.BCS_USER_INTERRUPT;
-            case VECS -> IrqEvent.VECS_USER_INTERRUPT;
-        };
-    }
-
-    private static IrqEvent flushEvent(Gen9Registers.Engine engine) {
-        return switch (engine) {
-            case RCS -> null;
-            case VCS0 -> IrqEvent.VCS0_MI_FLUSH_DW;
-            case BCS -> IrqEvent.BCS_MI_FLUSH_DW;
-            case VECS -> IrqEvent.VECS_MI_FLUSH_DW;
-        };
-    }
-
     /**
      * Stops submission for this vGPU (detach): unregisters from the scheduler, which drops queued work and waits
      * for in-flight work to complete, then frees the host memory and shadow references. Idempotent.
@@ -736,11 +697,6 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             return;
         }
         scheduler.unregister(this);
-        vgpu.runLocked(() -> {
-            vgpu.setElspListener((engine, e0, e1) -> { });
-            vgpu.removeResetListener(this);
-            vgpu.setQuiesceHook(() -> { });
-        });
         for (EngineHost h : hosts) {
             if (h != null) {
                 h.close();

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.jgvt.core.host.HostCompletion;
 import dev.jgvt.core.host.HostGpu;
 import dev.jgvt.core.host.HostSubmission;
-import dev.jgvt.core.mmio.Gen9Registers;
+import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -27,13 +27,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class GpuScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GpuScheduler.class);
-    private static final Gen9Registers.Engine[] ENGINES = Gen9Registers.Engine.values();
+    private static final int ENGINES = Engine.values().length;
 
     private final HostGpu gpu;
     private final LongSupplier clock;
     private final ReentrantLock lock = new ReentrantLock();
     /** Per engine: its dispatcher waits here for work of the owner (signalled for that engine only). */
-    private final Condition[] work = new Condition[ENGINES.length];
+    private final Condition[] work = new Condition[ENGINES];
     /** The service thread waits here for work to appear (or its tick). */
     private final Condition service = lock.newCondition();
     /** {@link #unregister} waits here for a vGPU's in-flight work to end. */
@@ -41,7 +41,7 @@ public final class GpuScheduler implements AutoCloseable {
     private final TimeSlicePolicy<Execlists> policy;
     private final List<Execlists> registered = new ArrayList<>();
     /** Per engine: whose workload is between prepare and complete, or null. */
-    private final Execlists[] busy = new Execlists[ENGINES.length];
+    private final Execlists[] busy = new Execlists[ENGINES];
     private final List<Thread> threads = new ArrayList<>();
     private Execlists current;
     /** The policy chose another owner; no new work of the current one starts until the switch. */
@@ -61,7 +61,7 @@ public final class GpuScheduler implements AutoCloseable {
         for (int i = 0; i < work.length; i++) {
             work[i] = lock.newCondition();
         }
-        for (Gen9Registers.Engine engine : ENGINES) {
+        for (Engine engine : Engine.GT2) {
             threads.add(Thread.ofPlatform().daemon().name("gvt-dispatch-" + engine.name().toLowerCase(java.util.Locale.ROOT))
                     .start(() -> dispatch(engine)));
         }
@@ -112,12 +112,12 @@ public final class GpuScheduler implements AutoCloseable {
     void enqueue(Execlists vgpu, Workload w) {
         lock.lock();
         try {
-            vgpu.queues[w.guestEngine.ordinal()].addLast(w);
+            vgpu.queues[w.engine.ordinal()].addLast(w);
             if (current == null || (current != vgpu && !hasWork(current))) {
                 reschedule();
             }
             if (current == vgpu) {
-                work[w.guestEngine.ordinal()].signal();
+                work[w.engine.ordinal()].signal();
             }
             service.signal();
         } finally {
@@ -126,7 +126,7 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /** The next queued workload of {@code vgpu} on {@code engine}, or null. */
-    Workload peek(Execlists vgpu, Gen9Registers.Engine engine) {
+    Workload peek(Execlists vgpu, Engine engine) {
         lock.lock();
         try {
             return vgpu.queues[engine.ordinal()].peekFirst();
@@ -136,7 +136,7 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /** Drops {@code vgpu}'s queued workloads on {@code engine}; returns how many. */
-    int drop(Execlists vgpu, Gen9Registers.Engine engine) {
+    int drop(Execlists vgpu, Engine engine) {
         lock.lock();
         try {
             int n = vgpu.queues[engine.ordinal()].size();
@@ -172,7 +172,7 @@ public final class GpuScheduler implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------- threads
 
-    private void dispatch(Gen9Registers.Engine engine) {
+    private void dispatch(Engine engine) {
         int e = engine.ordinal();
         lock.lock();
         try {

@@ -2,9 +2,9 @@ package dev.jgvt.core.exec;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.jgvt.core.gtt.GttEntry;
 import dev.jgvt.core.host.HostBuffer;
 import dev.jgvt.core.host.HostGpu;
+import dev.jgvt.core.hw.GttEntry;
 import dev.jgvt.core.vgpu.HostGeometry;
 import dev.jgvt.core.vgpu.RangeAllocator;
 import dev.jgvt.spi.ErrorCode;

@@ -2,6 +2,7 @@ package dev.jgvt.core.exec;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
 
@@ -31,10 +32,10 @@ final class VirtualExeclist {
     /** Where CSB entries are mirrored and how the engine's interrupt is raised. */
     interface Sink {
         /** Writes {@code value} at dword {@code index} of the engine's hardware status page (if one is set). */
-        void hwspWrite(Gen9Registers.Engine engine, int index, int value);
+        void hwspWrite(Engine engine, int index, int value);
 
         /** Raises the engine's context-switch interrupt. */
-        void contextSwitch(Gen9Registers.Engine engine);
+        void contextSwitch(Engine engine);
     }
 
     /** One ELSP submission: up to two elements (context ids), element 0 runs first. */
@@ -50,7 +51,7 @@ final class VirtualExeclist {
         }
     }
 
-    private final Gen9Registers.Engine engine;
+    private final Engine engine;
     private final MmioSpace mmio;
     private final Sink sink;
     private Slot running;
@@ -58,7 +59,7 @@ final class VirtualExeclist {
     private Slot pending;
     private long events;
 
-    VirtualExeclist(Gen9Registers.Engine engine, MmioSpace mmio, Sink sink) {
+    VirtualExeclist(Engine engine, MmioSpace mmio, Sink sink) {
         this.engine = requireNonNull(engine, "engine is null");
         this.mmio = requireNonNull(mmio, "mmio is null");
         this.sink = requireNonNull(sink, "sink is null");
@@ -69,8 +70,8 @@ final class VirtualExeclist {
         running = null;
         pending = null;
         runningElement = 0;
-        int ptr = mmio.get(engine.base() + Gen9Registers.RING_CSB_PTR);
-        mmio.set(engine.base() + Gen9Registers.RING_CSB_PTR, (ptr & ~0x7FF) | CSB_RESET_POINTER);
+        int ptr = mmio.get(engine.mmioBase() + Gen9Registers.RING_CSB_PTR);
+        mmio.set(engine.mmioBase() + Gen9Registers.RING_CSB_PTR, (ptr & ~0x7FF) | CSB_RESET_POINTER);
         updateStatus();
     }
 
@@ -141,7 +142,7 @@ final class VirtualExeclist {
     }
 
     private void emit(int status, int contextId) {
-        int base = engine.base();
+        int base = engine.mmioBase();
         int ptr = mmio.get(base + Gen9Registers.RING_CSB_PTR);
         int write = ptr & 7;
         int next = write >= CSB_ENTRIES ? 0 : (write + 1) % CSB_ENTRIES;
@@ -160,7 +161,7 @@ final class VirtualExeclist {
      * 1/0 active; high dword the current context id.
      */
     private void updateStatus() {
-        int base = engine.base();
+        int base = engine.mmioBase();
         int low = 0;
         int high = 0;
         if (running != null) {

@@ -2,11 +2,10 @@ package dev.jgvt.core.exec;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.jgvt.core.cmd.Engine;
 import dev.jgvt.core.gtt.PpgttRoot;
 import dev.jgvt.core.gtt.ShadowPpgtt;
 import dev.jgvt.core.host.HostSubmission;
-import dev.jgvt.core.mmio.Gen9Registers;
+import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,7 +17,6 @@ import java.util.List;
  */
 final class Workload {
     final Execlists owner;
-    final Gen9Registers.Engine guestEngine;
     final Engine engine;
     final ContextDescriptor descriptor;
     final VirtualExeclist.Slot slot;
@@ -43,11 +41,10 @@ final class Workload {
     int events;
     long scannedBytes;
 
-    Workload(Execlists owner, Gen9Registers.Engine guestEngine, Engine engine, ContextDescriptor descriptor,
+    Workload(Execlists owner, Engine engine, ContextDescriptor descriptor,
             VirtualExeclist.Slot slot, boolean first, long ringContextGpa, RingContext context, int head, int tail,
             PpgttRoot root, long epoch) {
         this.owner = requireNonNull(owner, "owner is null");
-        this.guestEngine = requireNonNull(guestEngine, "guestEngine is null");
         this.engine = requireNonNull(engine, "engine is null");
         this.descriptor = requireNonNull(descriptor, "descriptor is null");
         this.slot = requireNonNull(slot, "slot is null");
@@ -62,7 +59,7 @@ final class Workload {
 
     @Override
     public String toString() {
-        return guestEngine + " context " + descriptor.contextId() + " [0x" + Integer.toHexString(head) + ", 0x"
+        return engine + " context " + descriptor.contextId() + " [0x" + Integer.toHexString(head) + ", 0x"
                 + Integer.toHexString(tail) + ") of ring 0x" + Long.toHexString(context.ringStart());
     }
 }

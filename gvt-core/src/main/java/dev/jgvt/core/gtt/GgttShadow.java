@@ -3,8 +3,9 @@ package dev.jgvt.core.gtt;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.host.HostGpu;
-import dev.jgvt.core.vgpu.GmRange;
-import dev.jgvt.core.vgpu.VgpuPartition;
+import dev.jgvt.core.hw.GmRange;
+import dev.jgvt.core.hw.GttEntry;
+import dev.jgvt.core.hw.VgpuPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -172,15 +173,13 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
      * outside the vGPU's partition or the entry is not present (GVT-g's {@code gma_to_gpa} for the GGTT; used for
      * ring, batch, context and display surface accesses). Never throws.
      */
+    @Override
     public long gmaToGpa(long gma) {
         if (gma < 0) {
             return -1;
         }
         int slot = slotOf(gma >>> 12);
-        if (slot < 0 || !GttEntry.present(guest[slot])) {
-            return -1;
-        }
-        return (guest[slot] & GttEntry.ADDR_4K) | (gma & 0xFFF);
+        return slot < 0 ? -1 : GttEntry.translate(guest[slot], gma);
     }
 
     /** Guest writes ignored (outside the partition or malformed). */

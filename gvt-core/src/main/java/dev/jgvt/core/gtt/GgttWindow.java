@@ -1,5 +1,7 @@
 package dev.jgvt.core.gtt;
 
+import dev.jgvt.core.hw.GttEntry;
+
 /**
  * The GGTT window of BAR0 (at +8 MiB): guest accesses to the vGPU's view of the global GTT. The MMIO layer
  * routes every access in the window here; the GTT layer validates, pairs 4-byte halves, shadows and pins.
@@ -13,4 +15,12 @@ public interface GgttWindow {
 
     /** A write of 4 or 8 bytes at {@code offset}; an 8-byte write is one entry. */
     void write(long offset, int size, long value);
+
+    /**
+     * The guest physical address graphics address {@code gma} maps to through the guest's entry, or -1 when the
+     * entry is not present (or not the vGPU's). Never throws.
+     */
+    default long gmaToGpa(long gma) {
+        return gma < 0 ? -1 : GttEntry.translate(read((gma >>> 12) * 8, 8), gma);
+    }
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.host.HostBuffer;
 import dev.jgvt.core.host.HostGpu;
+import dev.jgvt.core.hw.GttEntry;
 import dev.jgvt.core.track.GfnMap;
 import dev.jgvt.core.track.PageTrackRegistry;
 import dev.jgvt.core.track.TrackedWriteHandler;

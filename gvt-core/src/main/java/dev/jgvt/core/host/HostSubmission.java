@@ -2,7 +2,7 @@ package dev.jgvt.core.host;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.jgvt.core.cmd.Engine;
+import dev.jgvt.core.hw.Engine;
 import java.util.Arrays;
 
 /**

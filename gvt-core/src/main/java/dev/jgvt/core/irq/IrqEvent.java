@@ -1,5 +1,7 @@
 package dev.jgvt.core.irq;
 
+import dev.jgvt.core.hw.Engine;
+
 /** Interrupt events a Gen9 vGPU can raise, with the group and bit they set (Skylake layout). */
 public enum IrqEvent {
     RCS_USER_INTERRUPT(IrqGroup.GT0, 0),
@@ -47,5 +49,45 @@ public enum IrqEvent {
     /** The bit number within the group's registers. */
     public int bit() {
         return bit;
+    }
+
+    /** {@code engine}'s user interrupt (MI_USER_INTERRUPT). */
+    public static IrqEvent userInterrupt(Engine engine) {
+        return ByEngine.USER[engine.ordinal()];
+    }
+
+    /** {@code engine}'s notify interrupt: PIPE_CONTROL notify on the render engine, MI_FLUSH_DW notify elsewhere. */
+    public static IrqEvent notify(Engine engine) {
+        return ByEngine.NOTIFY[engine.ordinal()];
+    }
+
+    /** {@code engine}'s context-switch interrupt. */
+    public static IrqEvent contextSwitch(Engine engine) {
+        return ByEngine.CONTEXT_SWITCH[engine.ordinal()];
+    }
+
+    /** The engines' events, derived from where {@link Engine} says its interrupt bits are. */
+    private static final class ByEngine {
+        private static final IrqGroup[] GT = {IrqGroup.GT0, IrqGroup.GT1, IrqGroup.GT2, IrqGroup.GT3};
+        static final IrqEvent[] USER = table(Engine.IRQ_USER);
+        static final IrqEvent[] NOTIFY = table(Engine.IRQ_NOTIFY);
+        static final IrqEvent[] CONTEXT_SWITCH = table(Engine.IRQ_CONTEXT_SWITCH);
+
+        private static IrqEvent[] table(int engineBit) {
+            IrqEvent[] events = new IrqEvent[Engine.values().length];
+            for (Engine engine : Engine.values()) {
+                IrqGroup group = GT[engine.irqGroup()];
+                int bit = engine.irqShift() + engineBit;
+                for (IrqEvent event : IrqEvent.values()) {
+                    if (event.group == group && event.bit == bit) {
+                        events[engine.ordinal()] = event;
+                    }
+                }
+                if (events[engine.ordinal()] == null) {
+                    throw new IllegalStateException("no interrupt event at bit " + bit + " of " + group + " for " + engine);
+                }
+            }
+            return events;
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.jgvt.core.vgpu;
 
+import dev.jgvt.core.hw.GmRange;
+
 /**
  * The host GPU's graphics-memory geometry, as configuration: total GGTT address space, the CPU-visible
  * aperture at its bottom (low GM), and the number of fence registers. The host keeps a reservation of each

@@ -2,6 +2,8 @@ package dev.jgvt.core.vgpu;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.hw.GmRange;
+import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
 import java.util.List;

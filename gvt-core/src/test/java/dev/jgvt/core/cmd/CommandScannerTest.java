@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.spi.ErrorCode;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.AfterEach;

@@ -3,6 +3,7 @@ package dev.jgvt.core.cmd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.jgvt.core.hw.Engine;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.LongStream;

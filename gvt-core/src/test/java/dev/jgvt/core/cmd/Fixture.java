@@ -1,7 +1,8 @@
 package dev.jgvt.core.cmd;
 
-import dev.jgvt.core.vgpu.GmRange;
-import dev.jgvt.core.vgpu.VgpuPartition;
+import dev.jgvt.core.hw.Engine;
+import dev.jgvt.core.hw.GmRange;
+import dev.jgvt.core.hw.VgpuPartition;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

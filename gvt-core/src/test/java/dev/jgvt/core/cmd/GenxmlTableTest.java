@@ -2,6 +2,7 @@ package dev.jgvt.core.cmd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.testing.genxml.Gen9Genxml;
 import dev.jgvt.testing.genxml.Gen9Genxml.Fact;
 import java.util.ArrayList;

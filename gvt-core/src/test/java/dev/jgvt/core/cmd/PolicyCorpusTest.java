@@ -9,6 +9,7 @@ import static dev.jgvt.core.cmd.Fixture.mi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;

@@ -5,6 +5,7 @@ import static dev.jgvt.core.cmd.Fixture.FOREIGN;
 import static dev.jgvt.core.cmd.Fixture.HIDDEN;
 import static dev.jgvt.core.cmd.Fixture.SIZE;
 
+import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;

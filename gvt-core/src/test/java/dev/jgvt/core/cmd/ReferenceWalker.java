@@ -1,6 +1,7 @@
 package dev.jgvt.core.cmd;
 
-import dev.jgvt.core.vgpu.VgpuPartition;
+import dev.jgvt.core.hw.Engine;
+import dev.jgvt.core.hw.VgpuPartition;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

@@ -4,6 +4,7 @@ import static dev.jgvt.core.cmd.Fixture.APERTURE;
 import static dev.jgvt.core.cmd.Fixture.FOREIGN;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jgvt.core.hw.Engine;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;

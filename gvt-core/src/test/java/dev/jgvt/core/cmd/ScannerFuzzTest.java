@@ -2,6 +2,7 @@ package dev.jgvt.core.cmd;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.jgvt.core.hw.Engine;
 
 /**
  * Jazzer fuzz test: arbitrary ring and batch contents, engines and options. The scanner may only accept or

@@ -2,6 +2,7 @@ package dev.jgvt.core.cmd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jgvt.core.hw.Engine;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;

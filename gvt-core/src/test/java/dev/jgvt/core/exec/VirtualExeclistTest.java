@@ -2,6 +2,7 @@ package dev.jgvt.core.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
 import dev.jgvt.core.mmio.RegisterRegistry;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** Context-status events in the hardware's order, in the registers and mirrored into the status page. */
 final class VirtualExeclistTest {
-    private static final Gen9Registers.Engine E = Gen9Registers.Engine.BCS;
+    private static final Engine E = Engine.BCS;
     private static final int IDLE_TO_ACTIVE = VirtualExeclist.IDLE_TO_ACTIVE;
     private static final int DONE = VirtualExeclist.ACTIVE_TO_IDLE | VirtualExeclist.CONTEXT_COMPLETE;
 
@@ -29,12 +30,12 @@ final class VirtualExeclistTest {
         mmio = new MmioSpace(RegisterRegistry.gen9(), new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE), "test");
         execlist = new VirtualExeclist(E, mmio, new VirtualExeclist.Sink() {
             @Override
-            public void hwspWrite(Gen9Registers.Engine engine, int index, int value) {
+            public void hwspWrite(Engine engine, int index, int value) {
                 hwsp.put(index, value);
             }
 
             @Override
-            public void contextSwitch(Gen9Registers.Engine engine) {
+            public void contextSwitch(Engine engine) {
                 interrupts++;
             }
         });
@@ -42,15 +43,15 @@ final class VirtualExeclistTest {
     }
 
     private int writePointer() {
-        return mmio.get(E.base() + Gen9Registers.RING_CSB_PTR) & 7;
+        return mmio.get(E.mmioBase() + Gen9Registers.RING_CSB_PTR) & 7;
     }
 
     /** Entries from the register copy, oldest first, checking the status-page mirror agrees. */
     private List<int[]> entries() {
         List<int[]> out = new ArrayList<>();
         for (int i = 0; i <= writePointer() && writePointer() < 6; i++) {
-            int status = mmio.get(E.base() + Gen9Registers.RING_CSB + 8 * i);
-            int id = mmio.get(E.base() + Gen9Registers.RING_CSB + 8 * i + 4);
+            int status = mmio.get(E.mmioBase() + Gen9Registers.RING_CSB + 8 * i);
+            int id = mmio.get(E.mmioBase() + Gen9Registers.RING_CSB + 8 * i + 4);
             assertThat(hwsp.get(VirtualExeclist.HWSP_CSB + 2 * i)).isEqualTo(status);
             assertThat(hwsp.get(VirtualExeclist.HWSP_CSB + 2 * i + 1)).isEqualTo(id);
             out.add(new int[] {status, id});
@@ -63,13 +64,13 @@ final class VirtualExeclistTest {
     void resetLeavesTheWritePointerAtSevenAndTheEngineIdle() {
         assertThat(writePointer()).isEqualTo(7);
         assertThat(execlist.idle()).isTrue();
-        assertThat(mmio.get(E.base() + Gen9Registers.RING_EXECLIST_STATUS)).isZero();
+        assertThat(mmio.get(E.mmioBase() + Gen9Registers.RING_EXECLIST_STATUS)).isZero();
     }
 
     @Test
     void aSingleContextGoesIdleToActiveThenActiveToIdleWithComplete() {
         execlist.scheduleIn(new VirtualExeclist.Slot(5));
-        assertThat(mmio.get(E.base() + Gen9Registers.RING_EXECLIST_STATUS + 4)).isEqualTo(5);
+        assertThat(mmio.get(E.mmioBase() + Gen9Registers.RING_EXECLIST_STATUS + 4)).isEqualTo(5);
         execlist.scheduleOut();
         assertThat(entries()).containsExactly(new int[] {IDLE_TO_ACTIVE, 0}, new int[] {DONE, 5});
         assertThat(interrupts).isEqualTo(2);
@@ -114,8 +115,8 @@ final class VirtualExeclistTest {
             execlist.scheduleOut();
         }
         assertThat(writePointer()).isEqualTo(1); // 8 entries: 0..5, then 0, 1
-        assertThat(mmio.get(E.base() + Gen9Registers.RING_CSB + 8)).isEqualTo(DONE);
-        assertThat(mmio.get(E.base() + Gen9Registers.RING_CSB + 12)).isEqualTo(3);
+        assertThat(mmio.get(E.mmioBase() + Gen9Registers.RING_CSB + 8)).isEqualTo(DONE);
+        assertThat(mmio.get(E.mmioBase() + Gen9Registers.RING_CSB + 12)).isEqualTo(3);
     }
 
     @Test

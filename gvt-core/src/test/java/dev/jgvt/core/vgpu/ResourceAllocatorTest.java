@@ -3,6 +3,8 @@ package dev.jgvt.core.vgpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.jgvt.core.hw.GmRange;
+import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
 import java.util.ArrayList;

@@ -3,11 +3,12 @@ package dev.jgvt.core.vgpu;
 import static dev.jgvt.core.vgpu.VgpuLifecycleTest.assertCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jgvt.core.hw.Engine;
+import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
 import dev.jgvt.core.mmio.PvInfo;
-import dev.jgvt.core.mmio.UnshadowedGgttWindow;
 import dev.jgvt.core.pci.ConfigSpace;
 import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.ErrorCode;
@@ -24,17 +25,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class VgpuDeviceModelTest {
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final ManualClock clock = new ManualClock();
-    private final VgpuManager manager = new VgpuManager(HostGeometry.defaults(), clock,
-            p -> new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE));
+    private final VgpuManager manager = new VgpuManager(HostGeometry.defaults(), clock);
     private Vgpu vgpu;
     private FakeBinding guest;
+    private TestAttachment attachment;
 
     @BeforeEach
     void create() {
         manager.create("GVTg_V5_8"); // vGPU 1, so vGPU 2 has a partition that does not start at the first guest byte
         vgpu = manager.create("GVTg_V5_4");
         guest = new FakeBinding(1 << 20);
-        vgpu.attach(guest);
+        attachment = TestAttachment.attach(vgpu, guest);
         vgpu.activate();
     }
 
@@ -101,9 +102,11 @@ final class VgpuDeviceModelTest {
         long before = vgpu.unhandledAccesses();
         assertThat(vgpu.read(DeviceLayout.BAR0, 0x3000_00, 4)).isZero(); // between register file and GGTT
         vgpu.write(DeviceLayout.BAR0, 0x3000_00, 4, 1);
-        assertThat(vgpu.read(DeviceLayout.BAR0, 0x4, 4)).isZero(); // untracked register
+        assertThat(vgpu.read(DeviceLayout.BAR0, 0x4, 4)).isZero(); // no table row: a virtual register, 0 at reset
         vgpu.write(DeviceLayout.BAR0, 0x2032, 4, 1); // unaligned
         assertThat(vgpu.unhandledAccesses()).isEqualTo(before + 4);
+        vgpu.write(DeviceLayout.BAR0, 0x4, 4, 0xA5);
+        assertThat(vgpu.read(DeviceLayout.BAR0, 0x4, 4)).isEqualTo(0xA5); // stored and read back, logged once
         vgpu.write(DeviceLayout.BAR2, 0, 4, 1); // aperture outside the slice
         assertThat(vgpu.read(DeviceLayout.BAR2, 0, 4)).isZero();
     }
@@ -184,7 +187,7 @@ final class VgpuDeviceModelTest {
         mmio(0x44304, 0);
         vgpu.read(DeviceLayout.BAR0, Gen9Registers.PVINFO_PAGE, 4);
         List<String> heard = new ArrayList<>();
-        vgpu.addResetListener(new ResetListener() {
+        attachment.resets = (new ResetListener() {
             @Override
             public void deviceReset() {
                 heard.add("device");
@@ -203,7 +206,7 @@ final class VgpuDeviceModelTest {
     @Test
     void gdrstResetsOnlyTheRequestedEnginesAndReadsBackZero() {
         List<Integer> masks = new ArrayList<>();
-        vgpu.addResetListener(new ResetListener() {
+        attachment.resets = (new ResetListener() {
             @Override
             public void engineReset(int domainMask) {
                 masks.add(domainMask);
@@ -212,14 +215,14 @@ final class VgpuDeviceModelTest {
         mmio(0x2030, 0x100); // RCS tail
         mmio(0x22030, 0x200); // BCS tail
         mmio(0x45404, 0x2); // power well (above the GT area)
-        mmio(Gen9Registers.GDRST, Gen9Registers.GDRST_RENDER);
+        mmio(Gen9Registers.GDRST, Engine.RCS.resetDomain());
         assertThat(mmio(Gen9Registers.GDRST)).isZero();
         assertThat(mmio(0x2030)).isZero();
         assertThat(mmio(0x22030)).isEqualTo(0x200);
         mmio(Gen9Registers.GDRST, Gen9Registers.GDRST_FULL);
         assertThat(mmio(0x22030)).isZero();
         assertThat(mmio(0x45404)).isEqualTo(0x3);
-        assertThat(masks).containsExactly(Gen9Registers.GDRST_RENDER, Gen9Registers.GDRST_FULL);
+        assertThat(masks).containsExactly(Engine.RCS.resetDomain(), Gen9Registers.GDRST_FULL);
     }
 
     @Test
@@ -354,7 +357,7 @@ final class VgpuDeviceModelTest {
     @Test
     void elspSubmissionsReachTheExeclistLayer() {
         List<String> got = new ArrayList<>();
-        vgpu.setElspListener((engine, e0, e1) -> got.add(engine + " " + Long.toHexString(e0)));
+        attachment.elsp = ((engine, e0, e1) -> got.add(engine + " " + Long.toHexString(e0)));
         int elsp = 0x1A000 + Gen9Registers.RING_ELSP;
         mmio(elsp, 0);
         mmio(elsp, 0);

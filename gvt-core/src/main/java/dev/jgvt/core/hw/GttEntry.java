@@ -1,9 +1,13 @@
-package dev.jgvt.core.gtt;
+package dev.jgvt.core.hw;
 
 /**
  * The Gen8+ GTT entry codec (64-bit entries for the GGTT and every PPGTT level): bit 0 present, bit 1
  * writable, bit 7 PS (2 MiB leaf in a PDE, 1 GiB leaf in a PDPE), bit 11 IPS (a PDE whose page table uses
- * 64 KiB pages), bits 45:12 the address (46-bit host address width). Bits 62:52 are ignored by the hardware.
+ * 64 KiB pages), bits 45:12 the address. Bits 62:52 are ignored by the hardware.
+ *
+ * <p>The address width is 46 bits, as GVT-g's {@code GTT_HAW} and the Skylake PRM's GTT entry format (Gen8+ GTT
+ * entries carry host physical address bits up to 45; client parts populate fewer, but the field is 45:12). One
+ * mask, {@link #ADDR_4K}, is the layout every decoder of a GGTT or PPGTT entry in the core uses.
  */
 public final class GttEntry {
     public static final long PRESENT = 1L;
@@ -36,6 +40,19 @@ public final class GttEntry {
     /** The 4 KiB frame number an entry points at. */
     public static long frame(long entry) {
         return (entry & ADDR_4K) >>> 12;
+    }
+
+    /** The address bits (45:12) of an entry: the 4 KiB page it points at. */
+    public static long address(long entry) {
+        return entry & ADDR_4K;
+    }
+
+    /**
+     * The address {@code gma} translates to through {@code entry}, a 4 KiB leaf: the entry's page plus the offset
+     * of {@code gma} in its page, or -1 when the entry is not present.
+     */
+    public static long translate(long entry, long gma) {
+        return present(entry) ? (entry & ADDR_4K) | (gma & 0xFFF) : -1;
     }
 
     /** The first frame of a 64 KiB leaf. */

@@ -1,4 +1,4 @@
-package dev.jgvt.core.gtt;
+package dev.jgvt.core.hw;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

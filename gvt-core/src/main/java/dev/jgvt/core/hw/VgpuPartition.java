@@ -1,4 +1,4 @@
-package dev.jgvt.core.vgpu;
+package dev.jgvt.core.hw;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,4 +1,4 @@
-package dev.jgvt.core.vgpu;
+package dev.jgvt.core.hw;
 
 /**
  * A range of graphics memory (GGTT address space) {@code [base, base + size)}, 4 KiB aligned.
