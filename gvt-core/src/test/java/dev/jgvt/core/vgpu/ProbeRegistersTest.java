@@ -6,7 +6,6 @@ import dev.jgvt.core.mmio.AuxSink;
 import dev.jgvt.core.mmio.DisplayHandlers;
 import dev.jgvt.core.mmio.MmioSpace;
 import dev.jgvt.core.mmio.StandardHandlers;
-import dev.jgvt.core.mmio.UnshadowedGgttWindow;
 import dev.jgvt.core.pci.ConfigSpace;
 import dev.jgvt.spi.DeviceLayout;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,14 +19,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the display's fake hardware.
  */
 final class ProbeRegistersTest {
-    private final VgpuManager manager = new VgpuManager(HostGeometry.defaults(), new ManualClock(),
-            p -> new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE));
+    private final VgpuManager manager = new VgpuManager(HostGeometry.defaults(), new ManualClock());
     private Vgpu vgpu;
 
     @BeforeEach
     void create() {
         vgpu = manager.create("GVTg_V5_4");
-        vgpu.attach(new FakeBinding(1 << 20));
+        TestAttachment.attach(vgpu, new FakeBinding(1 << 20));
         vgpu.activate();
     }
 

@@ -176,6 +176,7 @@ public final class VfioUserServer implements GuestBinding {
      * Whether a client is connected now, or its disconnect is still being torn down (its DMA regions unmapped
      * through the device, its fds closed): false only once all of that is done.
      */
+    @Override
     public boolean connected() {
         return serving != null;
     }
