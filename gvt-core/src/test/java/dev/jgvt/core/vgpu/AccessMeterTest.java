@@ -2,20 +2,17 @@ package dev.jgvt.core.vgpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.jgvt.core.mmio.MmioSpace;
-import dev.jgvt.core.mmio.UnshadowedGgttWindow;
 import dev.jgvt.spi.DeviceLayout;
 import org.junit.jupiter.api.Test;
 
 /** The per-region access counters gvt qemu reports for a guest's probe. */
 final class AccessMeterTest {
-    private final VgpuManager manager = new VgpuManager(HostGeometry.defaults(), new ManualClock(),
-            p -> new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE));
+    private final VgpuManager manager = new VgpuManager(HostGeometry.defaults(), new ManualClock());
 
     @Test
     void accessesAreCountedPerRegionAndDirectionAndTimedOnlyWhenAsked() {
         Vgpu vgpu = manager.create("GVTg_V5_4");
-        vgpu.attach(new FakeBinding(1 << 20));
+        TestAttachment.attach(vgpu, new FakeBinding(1 << 20));
         vgpu.activate();
         AccessCounts before = vgpu.accessCounts();
         vgpu.read(DeviceLayout.BAR0, 0x78000, 4);
