@@ -83,6 +83,7 @@ final class QemuRun {
     private volatile AccessCounts endCounts;
     private volatile long endNanos;
     private long lastMsis = -1;
+    private long lastCaptureNanos;
     private PlaneCapture lastCapture;
     private long captures;
     private VgpuStats finalStats;
@@ -114,6 +115,8 @@ final class QemuRun {
     Outcome boot(CountDownLatch stop, long timeoutNanos) throws IOException, InterruptedException {
         long started = System.nanoTime();
         Process qemu = new ProcessBuilder(command).start();
+        stdout.println("gvt qemu: QEMU started, pid " + qemu.pid());
+        stdout.flush();
         Writer sink = consoleFile == null ? stdout : Files.newBufferedWriter(consoleFile, StandardCharsets.UTF_8);
         Thread console = Thread.ofPlatform().name("gvt-qemu-console").daemon().start(() -> pump(qemu.inputReader(StandardCharsets.UTF_8), sink));
         Thread errors = Thread.ofPlatform().name("gvt-qemu-stderr").daemon().start(() -> forwardErrors(qemu.errorReader(StandardCharsets.UTF_8)));
@@ -195,10 +198,13 @@ final class QemuRun {
             return;
         }
         Optional<VgpuStats> stats = host.gvt().stats(host.vgpu().id());
-        if (stats.isEmpty() || stats.get().msiSignals() == lastMsis) {
+        long now = System.nanoTime();
+        // after each new MSI, and every half second: a guest that draws and then idles raises no MSI
+        if (stats.isEmpty() || stats.get().msiSignals() == lastMsis && now - lastCaptureNanos < 500_000_000L) {
             return;
         }
         lastMsis = stats.get().msiSignals();
+        lastCaptureNanos = now;
         host.gvt().capturePrimaryPlane(host.vgpu().id()).filter(c -> c.unmappedPages() == 0).ifPresent(c -> {
             lastCapture = c;
             captures++;

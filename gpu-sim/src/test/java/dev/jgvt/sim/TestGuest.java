@@ -20,7 +20,7 @@ import java.util.function.BiConsumer;
  * tracking per frame, and guest CPU writes that commit first and then report tracked writes (SPI contract 1).
  * Frames can be unmapped (holes) to model DMA unmaps.
  */
-final class TestGuest implements GuestMemory, GuestPages, PageTracker, AutoCloseable {
+public final class TestGuest implements GuestMemory, GuestPages, PageTracker, AutoCloseable {
     static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -37,7 +37,7 @@ final class TestGuest implements GuestMemory, GuestPages, PageTracker, AutoClose
     long trackedWrites;
     long pinCalls;
 
-    TestGuest(long ramBytes) {
+    public TestGuest(long ramBytes) {
         this.ram = arena.allocate(ramBytes, 2 * 1024 * 1024);
         this.frames = ramBytes >>> 12;
         this.hole = new boolean[(int) frames];

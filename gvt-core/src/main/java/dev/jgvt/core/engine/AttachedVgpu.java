@@ -15,11 +15,17 @@ public final class AttachedVgpu {
     private final Vgpu vgpu;
     private final String pluginId;
     private final GuestBinding binding;
+    private final VgpuWiring wiring;
 
-    AttachedVgpu(Vgpu vgpu, String pluginId, GuestBinding binding) {
+    AttachedVgpu(Vgpu vgpu, String pluginId, VgpuWiring wiring) {
         this.vgpu = requireNonNull(vgpu, "vgpu is null");
         this.pluginId = requireNonNull(pluginId, "pluginId is null");
-        this.binding = requireNonNull(binding, "binding is null");
+        this.wiring = requireNonNull(wiring, "wiring is null");
+        this.binding = wiring.binding();
+    }
+
+    VgpuWiring wiring() {
+        return wiring;
     }
 
     public Vgpu vgpu() {

@@ -37,14 +37,13 @@ public final class EngineModule extends AbstractModule {
         binder().disableCircularProxies();
         bind(GvtConfig.class).toInstance(config);
         bind(new TypeLiteral<Optional<HostGpu>>() {}).toInstance(hostGpu);
-        bind(GgttWindows.class).in(Singleton.class);
         bind(Gvt.class).in(Singleton.class);
     }
 
     @Provides
     @Singleton
-    VgpuManager vgpuManager(GvtConfig config, GgttWindows windows) {
-        return new VgpuManager(config.geometry(), VblankClock.system(), windows::create);
+    VgpuManager vgpuManager(GvtConfig config) {
+        return new VgpuManager(config.geometry(), VblankClock.system());
     }
 
     @Provides

@@ -47,11 +47,8 @@ public final class Gvt implements AutoCloseable {
     private final PluginRegistry plugins;
     private final VgpuManager vgpus;
     private final Optional<HostGpu> hostGpu;
-    private final GgttWindows windows;
     private final PpgttConfig ppgttConfig;
     private final HostGeometry geometry;
-    private final Map<Integer, VgpuMemory> memories = new TreeMap<>();
-    private final Map<Integer, Execlists> submissions = new TreeMap<>();
     /** Created with the first attach: the engines' scheduler and the host graphics memory for shadow buffers. */
     private GpuScheduler scheduler;
     private HostGmSpace hostGm;
@@ -61,11 +58,10 @@ public final class Gvt implements AutoCloseable {
     private boolean closed;
 
     @Inject
-    Gvt(PluginRegistry plugins, VgpuManager vgpus, Optional<HostGpu> hostGpu, GgttWindows windows, GvtConfig config) {
+    Gvt(PluginRegistry plugins, VgpuManager vgpus, Optional<HostGpu> hostGpu, GvtConfig config) {
         this.plugins = requireNonNull(plugins, "plugins is null");
         this.vgpus = requireNonNull(vgpus, "vgpus is null");
         this.hostGpu = requireNonNull(hostGpu, "hostGpu is null");
-        this.windows = requireNonNull(windows, "windows is null");
         this.ppgttConfig = config.ppgtt();
         this.geometry = config.geometry();
     }
@@ -160,38 +156,67 @@ public final class Gvt implements AutoCloseable {
             hypervisor = plugins.open(pluginId);
             hypervisors.put(pluginId, hypervisor);
         }
-        GuestBinding binding = hypervisor.attach(new AttachRequest("vgpu" + vgpuId, target), vgpu);
-        VgpuMemory memory = null;
-        Execlists execlists = null;
+        return attach(vgpu, gpu, pluginId, hypervisor, target);
+    }
+
+    /** Attaches {@code vgpu} through an opened {@code hypervisor} (tests hand one in directly). */
+    synchronized AttachedVgpu attach(int vgpuId, String pluginId, Hypervisor hypervisor, AttachRequest.Target target) {
+        Vgpu vgpu = vgpus.get(vgpuId).orElseThrow(() -> new GvtException(ErrorCode.NOT_FOUND, "no vGPU " + vgpuId));
+        HostGpu gpu = hostGpu.orElseThrow(() -> new GvtException(ErrorCode.ILLEGAL_STATE, "no host GPU"));
+        return attach(vgpu, gpu, pluginId, hypervisor, target);
+    }
+
+    /**
+     * Hands {@code vgpu} to the plugin and builds everything the attached vGPU needs (memory, execution) from the
+     * plugin's binding, all under the vGPU's lock ({@link Vgpu#attach}): an access the plugin forwards meanwhile
+     * waits and then meets the whole vGPU. On failure nothing stays attached: what was built is closed and the
+     * binding is closed after the vGPU's lock was released (the plugin's threads may be waiting for it).
+     */
+    private AttachedVgpu attach(Vgpu vgpu, HostGpu gpu, String pluginId, Hypervisor hypervisor,
+            AttachRequest.Target target) {
+        int vgpuId = vgpu.id();
+        if (scheduler == null) {
+            hostGm = HostGmSpace.hostHighGm(gpu, geometry);
+            scheduler = new GpuScheduler(gpu);
+        }
+        GuestBinding[] connected = new GuestBinding[1];
+        VgpuWiring wiring = null;
         try {
-            memory = new VgpuMemory(vgpu, binding, gpu, windows.of(vgpu), ppgttConfig);
-            if (scheduler == null) {
-                hostGm = HostGmSpace.hostHighGm(gpu, geometry);
-                scheduler = new GpuScheduler(gpu);
-            }
-            execlists = new Execlists(vgpu, binding.memory(), memory.ggtt(), memory.pins(), memory.ppgtt(), hostGm,
-                    scheduler);
-            vgpu.attach(binding);
+            wiring = vgpu.attach(device -> {
+                GuestBinding binding = hypervisor.attach(new AttachRequest("vgpu" + vgpuId, target), device);
+                connected[0] = binding;
+                return wire(vgpu, gpu, binding);
+            });
             vgpu.activate();
         } catch (RuntimeException e) {
-            if (vgpu.state() == VgpuState.ATTACHED) {
-                vgpu.detach();
+            if (wiring != null) {
+                if (vgpu.state() == VgpuState.ATTACHED) {
+                    vgpu.detach();
+                }
+                wiring.close();
             }
-            if (execlists != null) {
-                execlists.close();
+            if (connected[0] != null) {
+                connected[0].close();
             }
-            if (memory != null) {
-                memory.close();
-            }
-            binding.close();
             throw e;
         }
-        memories.put(vgpuId, memory);
-        submissions.put(vgpuId, execlists);
-        AttachedVgpu result = new AttachedVgpu(vgpu, pluginId, binding);
+        AttachedVgpu result = new AttachedVgpu(vgpu, pluginId, wiring);
         attached.put(vgpuId, result);
         log.info("vGPU {} ({}) attached through plugin '{}' to {}", vgpuId, vgpu.type().name(), pluginId, target);
         return result;
+    }
+
+    /** The memory side, then execution, from the binding; what was built is closed again if a later part fails. */
+    private VgpuWiring wire(Vgpu vgpu, HostGpu gpu, GuestBinding binding) {
+        VgpuMemory memory = new VgpuMemory(vgpu, binding, gpu, ppgttConfig);
+        try {
+            Execlists execlists = new Execlists(vgpu, binding.memory(), memory.ggtt(), memory.pins(), memory.ppgtt(),
+                    hostGm, scheduler);
+            return new VgpuWiring(binding, memory, execlists);
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
     }
 
     /** Disconnects the guest, deactivates and detaches vGPU {@code vgpuId} and closes its binding. Does nothing if it is not attached. */
@@ -212,26 +237,22 @@ public final class Gvt implements AutoCloseable {
             }
         } finally {
             try {
-                submissions.remove(vgpuId).close();
+                attachment.wiring().close();
             } finally {
-                try {
-                    memories.remove(vgpuId).close();
-                } finally {
-                    attachment.binding().close();
-                }
+                attachment.binding().close();
             }
         }
     }
 
     /** What the host saw of attached vGPU {@code vgpuId}; empty when it is not attached. */
     public synchronized Optional<VgpuStats> stats(int vgpuId) {
-        VgpuMemory memory = memories.get(vgpuId);
         AttachedVgpu attachment = attached.get(vgpuId);
-        if (memory == null || attachment == null) {
+        if (attachment == null) {
             return Optional.empty();
         }
+        VgpuMemory memory = attachment.wiring().memory();
         Vgpu vgpu = attachment.vgpu();
-        ExecStats exec = submissions.get(vgpuId).stats();
+        ExecStats exec = attachment.wiring().execlists().stats();
         VgpuStats[] result = new VgpuStats[1];
         vgpu.runLocked(() -> result[0] = new VgpuStats(vgpu.msiSignals(), memory.tracking().dispatched(),
                 memory.ppgtt().traps(), memory.pins().pinnedFrames(), memory.ggtt().ignoredWrites(),
@@ -246,11 +267,11 @@ public final class Gvt implements AutoCloseable {
      * if it were linear.
      */
     public synchronized Optional<PlaneCapture> capturePrimaryPlane(int vgpuId) {
-        VgpuMemory memory = memories.get(vgpuId);
         AttachedVgpu attachment = attached.get(vgpuId);
-        if (memory == null || attachment == null) {
+        if (attachment == null) {
             return Optional.empty();
         }
+        VgpuMemory memory = attachment.wiring().memory();
         Vgpu vgpu = attachment.vgpu();
         Optional<PlaneInfo> queried = vgpu.queryPlane(PlaneInfo.PlaneType.PRIMARY);
         if (queried.isEmpty()) {

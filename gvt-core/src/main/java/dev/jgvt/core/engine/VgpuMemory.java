@@ -11,9 +11,7 @@ import dev.jgvt.core.gtt.PpgttShadower;
 import dev.jgvt.core.gtt.ShadowPpgtt;
 import dev.jgvt.core.host.HostGpu;
 import dev.jgvt.core.hw.GttEntry;
-import dev.jgvt.core.mmio.PvNotificationListener;
 import dev.jgvt.core.track.PageTrackRegistry;
-import dev.jgvt.core.vgpu.ResetListener;
 import dev.jgvt.core.vgpu.Vgpu;
 import dev.jgvt.spi.GuestBinding;
 import dev.jgvt.spi.PlaneInfo;
@@ -28,8 +26,9 @@ import java.util.Optional;
 /**
  * The graphics-memory side of one attached vGPU: scratch pages, the pin cache over the guest's binding, the
  * GGTT shadow behind the vGPU's GGTT window, page tracking, and the shadow PPGTTs the guest announces
- * through PVINFO. Created at attach, closed at detach; all hooks into the vGPU are set here and cleared on
- * close. Everything runs under the vGPU's lock (the trap path), so nothing here synchronises itself.
+ * through PVINFO. Built from the guest's binding before the vGPU is attached (it is part of the vGPU's
+ * {@link VgpuWiring}), closed after detach. Everything runs under the vGPU's lock (the trap path), so nothing here
+ * synchronises itself.
  */
 final class VgpuMemory implements AutoCloseable {
     /** Frames kept pinned while unreferenced, so a guest rewriting the same entries does not re-pin. */
@@ -37,7 +36,6 @@ final class VgpuMemory implements AutoCloseable {
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Vgpu vgpu;
-    private final SwitchableGgttWindow window;
     private final GttScratch scratch;
     private final PinCache pins;
     private final GgttShadow ggtt;
@@ -45,11 +43,9 @@ final class VgpuMemory implements AutoCloseable {
     private final PpgttShadower ppgtt;
     /** PPGTTs the guest announced (PVINFO g2v create), by root; released when it announces destroy. */
     private final Map<PpgttRoot, ShadowPpgtt> announced = new HashMap<>();
-    private final ResetListener onReset;
 
-    VgpuMemory(Vgpu vgpu, GuestBinding binding, HostGpu gpu, SwitchableGgttWindow window, PpgttConfig config) {
+    VgpuMemory(Vgpu vgpu, GuestBinding binding, HostGpu gpu, PpgttConfig config) {
         this.vgpu = requireNonNull(vgpu, "vgpu is null");
-        this.window = requireNonNull(window, "window is null");
         requireNonNull(binding, "binding is null");
         requireNonNull(gpu, "gpu is null");
         this.scratch = new GttScratch(gpu);
@@ -57,23 +53,12 @@ final class VgpuMemory implements AutoCloseable {
         this.ggtt = new GgttShadow(vgpu.partition(), gpu, pins, scratch);
         this.tracking = new PageTrackRegistry(binding.tracker());
         this.ppgtt = new PpgttShadower(binding.memory(), tracking, pins, gpu, scratch, config);
-        window.bind(ggtt);
-        vgpu.setTrackedWriteHandler(tracking::dispatch);
-        vgpu.setDmaUnmapHandler(pins::dmaUnmapped);
-        vgpu.setPvNotificationListener(new PvNotificationListener() {
-            @Override
-            public void ppgtt(boolean created, int levels, long[] pdps) {
-                announced(created, levels, pdps);
-            }
-        });
-        this.onReset = new ResetListener() {
-            @Override
-            public void deviceReset() {
-                ggtt.reset();
-                ppgtt.reset();
-            }
-        };
-        vgpu.addResetListener(onReset);
+    }
+
+    /** Device-model reset: the GGTT and every shadow PPGTT back to empty. */
+    void deviceReset() {
+        ggtt.reset();
+        ppgtt.reset();
     }
 
     /**
@@ -81,7 +66,7 @@ final class VgpuMemory implements AutoCloseable {
      * page-table writes are trapped from the start; it stays pinned until the guest announces its end. A root
      * the shadower cannot use (not guest RAM, budget exhausted) fails this vGPU, as GVT-g does.
      */
-    private void announced(boolean created, int levels, long[] pdps) {
+    void announced(boolean created, int levels, long[] pdps) {
         PpgttRoot root;
         try {
             root = levels == 4 ? PpgttRoot.l4(pdps[0]) : PpgttRoot.l3(pdps[0], pdps[1], pdps[2], pdps[3]);
@@ -180,11 +165,6 @@ final class VgpuMemory implements AutoCloseable {
     @Override
     public void close() {
         vgpu.runLocked(() -> {
-            window.unbind();
-            vgpu.removeResetListener(onReset);
-            vgpu.setTrackedWriteHandler((gpa, bytes) -> {});
-            vgpu.setDmaUnmapHandler((iova, length) -> {});
-            vgpu.setPvNotificationListener(PvNotificationListener.NONE);
             announced.clear();
             ppgtt.close();
             ggtt.close();

@@ -94,7 +94,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private final Object executionMonitor = new Object();
 
     /**
-     * Wires submission for {@code vgpu}: ELSP writes and resets of the vGPU come here from now on.
+     * Submission for {@code vgpu}, registered with the scheduler. The vGPU's ELSP writes, resets and quiesce
+     * requests reach it through the attachment it is part of.
      *
      * @param memory the guest's memory (context images, hardware status pages)
      * @param ggtt the vGPU's GGTT shadow (resolves the guest's graphics addresses)
@@ -137,9 +138,6 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             for (Engine e : Engine.GT2) {
                 execlists[e.ordinal()].reset();
             }
-            vgpu.setElspListener(this);
-            vgpu.addResetListener(this);
-            vgpu.setQuiesceHook(this::quiesce);
         });
         scheduler.register(this);
     }
@@ -552,7 +550,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      * host engine: the engines finish on their own (every workload is bounded by {@link #MAX_COMMANDS}); their
      * completion then waits for the lock and finds the workload failed by the reset or unmap.
      */
-    private void quiesce() {
+    public void quiesce() {
         synchronized (executionMonitor) {
             while (executing > 0) {
                 try {
@@ -699,11 +697,6 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             return;
         }
         scheduler.unregister(this);
-        vgpu.runLocked(() -> {
-            vgpu.setElspListener((engine, e0, e1) -> { });
-            vgpu.removeResetListener(this);
-            vgpu.setQuiesceHook(() -> { });
-        });
         for (EngineHost h : hosts) {
             if (h != null) {
                 h.close();

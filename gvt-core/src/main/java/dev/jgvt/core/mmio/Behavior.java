@@ -34,7 +34,21 @@ public enum Behavior {
     /** TLB invalidation request; completes at once (reads 0). */
     TLB_INVALIDATE,
     /** The PVINFO page fields. */
-    PVINFO;
+    PVINFO,
+    /** RING_RESET_CTL (mode-masked): READY_TO_RESET follows REQUEST_RESET at once. */
+    RING_RESET_CTL,
+    /** LCPLL/WRPLL control: lock follows enable at once. */
+    PLL_ENABLE,
+    /** DPLL_STATUS: lock bits of the enabled PLLs (read-only). */
+    DPLL_STATUS,
+    /** DBUF_CTL: power state follows power request. */
+    DBUF,
+    /** DDI_BUF_CTL: idle exactly while disabled. */
+    DDI_BUF,
+    /** PP_STATUS: panel on exactly while PP_CONTROL asks for it (read-only). */
+    PANEL_POWER,
+    /** DP_AUX_CH_CTL: transactions complete at once through the port's {@link AuxSink}. */
+    DP_AUX;
 
     /** The handler names, as the table spells them. */
     static String names() {

@@ -3,52 +3,38 @@ package dev.jgvt.core.vgpu;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.display.EdidRegion;
-import dev.jgvt.core.display.OpRegion;
 import dev.jgvt.core.display.VblankClock;
 import dev.jgvt.core.display.VirtualDisplay;
-import dev.jgvt.core.gtt.GgttWindow;
 import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.irq.VirtualInterrupts;
-import dev.jgvt.core.mmio.Behavior;
-import dev.jgvt.core.mmio.ElspListener;
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
 import dev.jgvt.core.mmio.PvInfo;
-import dev.jgvt.core.mmio.PvNotificationListener;
-import dev.jgvt.core.mmio.RegisterHandler;
 import dev.jgvt.core.mmio.RegisterRegistry;
-import dev.jgvt.core.mmio.StandardHandlers;
 import dev.jgvt.core.pci.ConfigSpace;
-import dev.jgvt.core.pci.PciListener;
 import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.DeviceModel;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GuestBinding;
 import dev.jgvt.spi.GvtException;
 import dev.jgvt.spi.PlaneInfo;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One vGPU: the device a plugin exposes to its VMM ({@link DeviceModel}) plus its lifecycle. Owns the
- * config space, BAR0 (register file, PVINFO, GGTT window), the interrupt model, pipe A, the OpRegion and
- * the EDID region. Every entry point takes the vGPU's lock.
- *
- * <p>Regions: config (7, 4 KiB), BAR0 (0, 16 MiB, trapped), BAR2 (2, aperture-sized; the vGPU's slice is a
- * sparse-mmap area, a trapped access there is translated through the vGPU's GGTT entry to guest memory),
- * OpRegion (9, 8 KiB read-only, Intel vendor type subtype 1), EDID (10, GFX type subtype 1).
+ * One vGPU: the device a plugin exposes to its VMM ({@link DeviceModel}), its lifecycle, resets and failsafe.
+ * Every entry point takes the vGPU's lock, then dispatches through the {@link RegionTable} (config space, BAR0 with
+ * the register file and the GGTT window, the {@link ApertureWindow}, the {@link OpRegionWindow}, EDID). What it is
+ * connected to while attached — binding, GGTT shadow, tracking, execution — is one {@link VgpuAttachment},
+ * installed whole by {@link #attach} and replaced whole by {@link #detach}.
  */
 public final class Vgpu implements DeviceModel {
     private static final Logger log = LoggerFactory.getLogger(Vgpu.class);
@@ -69,104 +55,53 @@ public final class Vgpu implements DeviceModel {
     private final VgpuPartition partition;
     private final HostGeometry geometry;
     private final ReentrantLock lock = new ReentrantLock();
-    private final DeviceLayout layout;
-    /** The layout's regions by index, for allocation-free access checks. */
-    private final DeviceLayout.Region[] regions;
+    private final RegionTable regions;
     /** Accesses per region (and their handling time when timing is on), for measurements. */
     private final AccessMeter meter;
     private final ConfigSpace config;
     private final MmioSpace mmio;
-    private final GgttWindow ggtt;
     private final PvInfo pvInfo;
     private final VirtualInterrupts irq;
     private final VirtualDisplay display;
     private final EdidRegion edid;
-    private final List<ResetListener> resetListeners = new CopyOnWriteArrayList<>();
-    private final MemorySegment scratch = Arena.ofAuto().allocate(8, 8);
-    private final Pci pci = new Pci();
-    private byte[] opRegion = OpRegion.create();
+    private final OpRegionWindow opRegion;
+    private final PciState pci;
     private VgpuState state = VgpuState.CREATED;
-    private GuestBinding binding;
-    private volatile ElspListener elsp = (engine, e0, e1) -> log.debug("ELSP on {} with no execlist emulation attached", engine);
-    private volatile BiConsumer<Long, MemorySegment> trackedWrites = (gpa, bytes) -> { };
-    private volatile BiConsumer<Long, Long> dmaUnmaps = (iova, length) -> { };
-    private volatile Runnable quiesce = () -> { };
+    /** What the vGPU is connected to; replaced whole, under the lock, by attach and detach. */
+    private volatile VgpuAttachment attachment = VgpuAttachment.DETACHED;
     private boolean failsafe;
     private volatile long msiSignals;
     private volatile long msiSuppressed;
 
-    Vgpu(int id, VgpuType type, VgpuPartition partition, HostGeometry geometry, GgttWindow ggtt, VblankClock clock) {
+    Vgpu(int id, VgpuType type, VgpuPartition partition, HostGeometry geometry, VblankClock clock) {
         this.id = id;
         this.type = requireNonNull(type, "type is null");
         this.partition = requireNonNull(partition, "partition is null");
         this.geometry = requireNonNull(geometry, "geometry is null");
-        this.ggtt = requireNonNull(ggtt, "ggtt is null");
+        this.opRegion = new OpRegionWindow(id);
+        this.pci = new PciState(id, this::swsci, this::completeSwsci);
         this.config = new ConfigSpace(DEVICE_ID, geometry.apertureSize(), partition.aperture().base(),
                 partition.aperture().size(), pci);
-        this.mmio = new MmioSpace(RegisterRegistry.gen9(), ggtt, "vGPU " + id);
+        this.mmio = new MmioSpace(RegisterRegistry.gen9(), new AttachedGgtt(this::attachment), "vGPU " + id);
         this.irq = new VirtualInterrupts(this::deliverMsi);
         this.pvInfo = new PvInfo(mmio, id, new PvInfo.Ballooning(partition.aperture().base(), partition.aperture().size(),
                 partition.hidden().base(), partition.hidden().size(), partition.fenceCount()));
         this.display = new VirtualDisplay(mmio, irq, requireNonNull(clock, "clock is null"), this::locked);
         this.edid = new EdidRegion(type.resolution().width(), type.resolution().height());
         bindHandlers();
-        setPvNotificationListener(PvNotificationListener.NONE);
-        this.layout = new DeviceLayout(VENDOR_ID, DEVICE_ID, List.of(
-                region(DeviceLayout.CONFIG, "config", ConfigSpace.SIZE, true, List.of(), 0, 0),
-                region(DeviceLayout.BAR0, "bar0", MmioSpace.BAR0_SIZE, true, List.of(), 0, 0),
-                region(DeviceLayout.BAR2, "bar2", geometry.apertureSize(), true,
-                        List.of(new DeviceLayout.Area(partition.aperture().base(), partition.aperture().size())), 0, 0),
-                region(OPREGION_REGION, "opregion", OpRegion.SIZE, false, List.of(), OPREGION_TYPE, OPREGION_SUBTYPE),
-                region(EDID_REGION, "edid", EdidRegion.SIZE, true, List.of(), GFX_TYPE, EDID_SUBTYPE)),
-                List.of(new DeviceLayout.Irq(DeviceLayout.IRQ_INTX, 1), new DeviceLayout.Irq(DeviceLayout.IRQ_MSI, 1)));
-        this.regions = new DeviceLayout.Region[EDID_REGION + 1];
-        this.meter = new AccessMeter(regions.length);
-        for (DeviceLayout.Region r : layout.regions()) {
-            regions[r.index()] = r;
-        }
-    }
-
-    private static DeviceLayout.Region region(int index, String name, long size, boolean writable,
-            List<DeviceLayout.Area> areas, int type, int subtype) {
-        Set<DeviceLayout.Flag> flags = writable
-                ? (areas.isEmpty() ? Set.of(DeviceLayout.Flag.READ, DeviceLayout.Flag.WRITE)
-                        : Set.of(DeviceLayout.Flag.READ, DeviceLayout.Flag.WRITE, DeviceLayout.Flag.MMAP))
-                : Set.of(DeviceLayout.Flag.READ);
-        return new DeviceLayout.Region(index, name, size, flags, areas, type, subtype);
+        pvInfo.setListener(new PvForwarder(this::attachment, this::enterFailsafe));
+        this.meter = new AccessMeter(EDID_REGION + 1);
+        this.regions = RegionTable.gen9(id, geometry.apertureSize(), partition.aperture(), config, new Bar0(),
+                new ApertureWindow(id, partition.aperture(), mmio, this::attachment), opRegion, edid);
     }
 
     private void bindHandlers() {
-        StandardHandlers.bind(mmio, partition.fenceCount(), this::engineReset, (engine, e0, e1) -> elsp.submitted(engine, e0, e1));
-        mmio.bind(Behavior.INTERRUPT, new RegisterHandler() {
-            @Override
-            public int read(int offset) {
-                return irq.read(offset);
-            }
+        Bar0Handlers.bind(mmio, partition.fenceCount(), this::engineReset,
+                (engine, e0, e1) -> attachment.submitted(engine, e0, e1), irq, pvInfo, display, this::enterFailsafe);
+    }
 
-            @Override
-            public void write(int offset, int value) {
-                irq.write(offset, value);
-            }
-        });
-        mmio.bind(Behavior.PVINFO, pvInfo);
-        mmio.bind(Behavior.RING_MODE, new RegisterHandler() {
-            @Override
-            public int read(int offset) {
-                return mmio.get(offset);
-            }
-
-            @Override
-            public void write(int offset, int value) {
-                int merged = mmio.merge(offset, value);
-                mmio.set(offset, merged);
-                if ((merged & Gen9Registers.RING_MODE_RUN_LIST_ENABLE) != 0 && !pvInfo.notified()) {
-                    // GVT-g: a guest that enables execlists without having read PVINFO is not PV-aware
-                    enterFailsafe("execlists enabled at 0x" + Integer.toHexString(offset) + " without reading PVINFO");
-                }
-            }
-        });
-        mmio.bind(Behavior.PIPECONF, display.pipeconfHandler());
-        mmio.bind(Behavior.PLANE_SURFACE, display.surfaceHandler());
+    private VgpuAttachment attachment() {
+        return attachment;
     }
 
     private void locked(Runnable task) {
@@ -233,25 +168,33 @@ public final class Vgpu implements DeviceModel {
 
     // ---- lifecycle
 
-    /** Attaches the vGPU to a guest through a plugin's binding. CREATED → ATTACHED. */
-    public void attach(GuestBinding guestBinding) {
-        requireNonNull(guestBinding, "binding is null");
+    /**
+     * Attaches the vGPU to a guest in one step: CREATED → ATTACHED. {@code connect} hands this device to a plugin
+     * and builds, from the plugin's binding, everything the attached vGPU needs; its result is installed at once.
+     * All of it runs under the vGPU's lock, which every access takes: an access the plugin forwards while
+     * {@code connect} runs waits and then meets the whole attachment, never a half-wired vGPU. {@code connect}
+     * must therefore not wait for a guest access. If it throws, nothing is installed and the vGPU stays CREATED.
+     */
+    public <A extends VgpuAttachment> A attach(Function<DeviceModel, A> connect) {
+        requireNonNull(connect, "connect is null");
         lock.lock();
         try {
             expect("attach", VgpuState.CREATED);
-            binding = guestBinding;
+            A wired = requireNonNull(connect.apply(this), "connect returned null");
+            attachment = wired;
             state = VgpuState.ATTACHED;
+            return wired;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Drops the binding (the caller closes it). ATTACHED → CREATED. */
+    /** Replaces the attachment with {@link VgpuAttachment#DETACHED} (the caller closes the old one). ATTACHED → CREATED. */
     public void detach() {
         lock.lock();
         try {
             expect("detach", VgpuState.ATTACHED);
-            binding = null;
+            attachment = VgpuAttachment.DETACHED;
             state = VgpuState.CREATED;
         } finally {
             lock.unlock();
@@ -260,24 +203,12 @@ public final class Vgpu implements DeviceModel {
 
     /** ATTACHED → ACTIVE: the guest runs; its work is scheduled. */
     public void activate() {
-        lock.lock();
-        try {
-            expect("activate", VgpuState.ATTACHED);
-            state = VgpuState.ACTIVE;
-        } finally {
-            lock.unlock();
-        }
+        transition("activate", VgpuState.ACTIVE, VgpuState.ATTACHED);
     }
 
     /** ACTIVE → ATTACHED: the guest's work is no longer scheduled. */
     public void deactivate() {
-        lock.lock();
-        try {
-            expect("deactivate", VgpuState.ACTIVE);
-            state = VgpuState.ATTACHED;
-        } finally {
-            lock.unlock();
-        }
+        transition("deactivate", VgpuState.ATTACHED, VgpuState.ACTIVE);
     }
 
     /** Called by the manager: CREATED or ATTACHED → DESTROYED. */
@@ -286,8 +217,27 @@ public final class Vgpu implements DeviceModel {
         try {
             expect("destroy", VgpuState.CREATED, VgpuState.ATTACHED);
             display.stop();
-            binding = null;
+            attachment = VgpuAttachment.DETACHED;
             state = VgpuState.DESTROYED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void transition(String operation, VgpuState to, VgpuState from) {
+        lock.lock();
+        try {
+            expect(operation, from);
+            state = to;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private <T> T locked(Supplier<T> query) {
+        lock.lock();
+        try {
+            return query.get();
         } finally {
             lock.unlock();
         }
@@ -309,78 +259,7 @@ public final class Vgpu implements DeviceModel {
         }
     }
 
-    // ---- hooks for the other subsystems
-
-    public void addResetListener(ResetListener listener) {
-        resetListeners.add(requireNonNull(listener, "listener is null"));
-    }
-
-    /** Removes a listener added with {@link #addResetListener} (a subsystem detaching from this vGPU). */
-    public void removeResetListener(ResetListener listener) {
-        resetListeners.remove(listener);
-    }
-
-    /** Where PVINFO guest → host notifications go. */
-    public void setPvNotificationListener(PvNotificationListener listener) {
-        requireNonNull(listener, "listener is null");
-        PvNotificationListener failsafeOnBalloonFailure = new PvNotificationListener() {
-            @Override
-            public void ppgtt(boolean created, int levels, long[] pdps) {
-                listener.ppgtt(created, levels, pdps);
-            }
-
-            @Override
-            public void execlistContext(boolean created, long descriptor) {
-                listener.execlistContext(created, descriptor);
-            }
-
-            @Override
-            public void displayReady(int value) {
-                listener.displayReady(value);
-            }
-
-            @Override
-            public void ballooningFailed(int value) {
-                enterFailsafe("the guest could not balloon (PVINFO rsv5 = " + value + ")");
-                listener.ballooningFailed(value);
-            }
-
-            @Override
-            public void unknownNotification(int code) {
-                listener.unknownNotification(code);
-            }
-        };
-        lock.lock();
-        try {
-            pvInfo.setListener(failsafeOnBalloonFailure);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Where complete ELSP submissions go (the execlist emulation). */
-    public void setElspListener(ElspListener listener) {
-        this.elsp = requireNonNull(listener, "listener is null");
-    }
-
-    /** Where tracked guest writes go (the GTT's page-table shadowing). */
-    public void setTrackedWriteHandler(BiConsumer<Long, MemorySegment> handler) {
-        this.trackedWrites = requireNonNull(handler, "handler is null");
-    }
-
-    /**
-     * Called under the lock before a reset or a DMA unmap changes guest memory or shadows: the submission layer
-     * waits there until no workload of this vGPU is executing on a host engine, so no engine walks tables or
-     * pages that are about to go away.
-     */
-    public void setQuiesceHook(Runnable hook) {
-        this.quiesce = requireNonNull(hook, "hook is null");
-    }
-
-    /** Where DMA-unmap notifications go (whoever holds pins: the GTT). */
-    public void setDmaUnmapHandler(BiConsumer<Long, Long> handler) {
-        this.dmaUnmaps = requireNonNull(handler, "handler is null");
-    }
+    // ---- events
 
     /** Raises a virtual interrupt event (context switch, user interrupt, vblank...). */
     public void raise(IrqEvent event) {
@@ -413,8 +292,16 @@ public final class Vgpu implements DeviceModel {
         }
     }
 
+    private boolean swsci(int value) {
+        return opRegion.swsci(value, pci.asls, attachment.binding());
+    }
+
+    private void completeSwsci() {
+        config.completeSwsci();
+    }
+
     private void deliverMsi() {
-        GuestBinding b = binding;
+        GuestBinding b = attachment.binding();
         if (b != null && config.msiEnabled()) {
             msiSignals++;
             b.interrupts().signalMsi();
@@ -460,52 +347,27 @@ public final class Vgpu implements DeviceModel {
 
     /** Whether BAR0 is currently decoded (COMMAND.MEMORY set) and where. */
     public Optional<Long> bar0TrapBase() {
-        lock.lock();
-        try {
-            return pci.trapped ? Optional.of(pci.trapBase) : Optional.empty();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> pci.trapped ? Optional.of(pci.trapBase) : Optional.empty());
     }
 
     /** Where the aperture slice is mapped in guest physical space, if it is. */
     public Optional<Long> apertureMapping() {
-        lock.lock();
-        try {
-            return pci.mapped ? Optional.of(pci.mapGpa) : Optional.empty();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> pci.mapped ? Optional.of(pci.mapGpa) : Optional.empty());
     }
 
     /** The guest physical address the guest gave for its OpRegion copy (ASLS), 0 if never written. */
     public long opRegionGpa() {
-        lock.lock();
-        try {
-            return pci.asls;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> pci.asls);
     }
 
     /** The EDID the virtual monitor presents. */
     public byte[] edid() {
-        lock.lock();
-        try {
-            return edid.edid();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> edid.edid());
     }
 
     /** The vblank timer runs (pipe A enabled). */
     public boolean vblankRunning() {
-        lock.lock();
-        try {
-            return display.vblankRunning();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> display.vblankRunning());
     }
 
     /** The guest's value of fence {@code index} (64 bits), or empty for an index the vGPU does not own. */
@@ -526,124 +388,34 @@ public final class Vgpu implements DeviceModel {
 
     @Override
     public DeviceLayout layout() {
-        return layout;
+        return regions.layout();
     }
 
     @Override
     public long read(int region, long offset, int size) {
-        DeviceLayout.Region r = check(region, offset, size);
+        DeviceRegion r = regions.forRead(region, offset, size);
         long started = meter.start();
         lock.lock();
         try {
             expectAlive();
-            return switch (r.index()) {
-                case DeviceLayout.CONFIG -> config.read((int) offset, size);
-                case DeviceLayout.BAR0 -> failsafe && offset < MmioSpace.REGISTER_FILE_SIZE ? 0 : mmio.read(offset, size);
-                case DeviceLayout.BAR2 -> apertureRead(offset, size);
-                case OPREGION_REGION -> littleEndian(opRegion, (int) offset, size);
-                default -> edid.read(offset, size);
-            };
+            return r.read(offset, size);
         } finally {
-            meter.count(r.index(), false, started);
+            meter.count(region, false, started);
             lock.unlock();
         }
     }
 
     @Override
     public void write(int region, long offset, int size, long value) {
-        DeviceLayout.Region r = check(region, offset, size);
-        if (!r.writable()) {
-            throw new GvtException(ErrorCode.PERMISSION_DENIED, "region " + r.name() + " (" + region + ") is read-only");
-        }
+        DeviceRegion r = regions.forWrite(region, offset, size);
         long started = meter.start();
         lock.lock();
         try {
             expectAlive();
-            switch (r.index()) {
-                case DeviceLayout.CONFIG -> config.write((int) offset, size, value);
-                case DeviceLayout.BAR0 -> {
-                    if (!failsafe) {
-                        mmio.write(offset, size, value);
-                    }
-                }
-                case DeviceLayout.BAR2 -> apertureWrite(offset, size, value);
-                default -> edid.write(offset, size, value);
-            }
+            r.write(offset, size, value);
         } finally {
-            meter.count(r.index(), true, started);
+            meter.count(region, true, started);
             lock.unlock();
-        }
-    }
-
-    private DeviceLayout.Region check(int region, long offset, int size) {
-        if (size != 1 && size != 2 && size != 4 && size != 8) {
-            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "access size " + size + " is not 1, 2, 4 or 8");
-        }
-        DeviceLayout.Region r = region >= 0 && region < regions.length ? regions[region] : null;
-        if (r == null) {
-            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "vGPU " + id + " has no region " + region);
-        }
-        if (offset < 0 || offset > r.size() - size) {
-            throw new GvtException(ErrorCode.OUT_OF_RANGE, "access of " + size + " bytes at 0x" + Long.toHexString(offset)
-                    + " is outside region " + r.name() + " of 0x" + Long.toHexString(r.size()) + " bytes");
-        }
-        return r;
-    }
-
-    private static long littleEndian(byte[] bytes, int offset, int size) {
-        long value = 0;
-        for (int i = 0; i < size; i++) {
-            value |= (bytes[offset + i] & 0xFFL) << (8 * i);
-        }
-        return value;
-    }
-
-    /**
-     * The guest physical address behind aperture offset {@code offset} (the aperture maps GM from 0), through the
-     * vGPU's GGTT, or -1 outside the vGPU's slice, across a page or through a not-present entry.
-     */
-    private long apertureGpa(long offset, int size) {
-        if (!partition.aperture().contains(offset, size) || ((offset ^ (offset + size - 1)) & ~0xFFFL) != 0) {
-            return -1;
-        }
-        return ggtt.gmaToGpa(offset);
-    }
-
-    private long apertureRead(long offset, int size) {
-        long gpa = apertureGpa(offset, size);
-        if (gpa < 0 || binding == null) {
-            mmio.logDropped(MmioSpace.BAR0_SIZE + offset, "aperture read outside the vGPU's mapped slice");
-            return 0;
-        }
-        try {
-            MemorySegment buf = scratch.asSlice(0, size);
-            binding.memory().read(gpa, buf);
-            return switch (size) {
-                case 1 -> buf.get(ValueLayout.JAVA_BYTE, 0) & 0xFFL;
-                case 2 -> buf.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0) & 0xFFFFL;
-                case 4 -> buf.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0) & 0xFFFFFFFFL;
-                default -> buf.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            };
-        } catch (GvtException e) {
-            log.debug("vGPU {}: aperture read at 0x{} failed: {}", id, Long.toHexString(offset), e.getMessage());
-            return 0;
-        }
-    }
-
-    private void apertureWrite(long offset, int size, long value) {
-        long gpa = apertureGpa(offset, size);
-        if (gpa < 0 || binding == null) {
-            mmio.logDropped(MmioSpace.BAR0_SIZE + offset, "aperture write outside the vGPU's mapped slice");
-            return;
-        }
-        try {
-            MemorySegment buf = scratch.asSlice(0, size);
-            for (int i = 0; i < size; i++) {
-                buf.set(ValueLayout.JAVA_BYTE, i, (byte) (value >>> (8 * i)));
-            }
-            binding.memory().write(gpa, buf);
-        } catch (GvtException e) {
-            log.debug("vGPU {}: aperture write at 0x{} failed: {}", id, Long.toHexString(offset), e.getMessage());
         }
     }
 
@@ -652,7 +424,7 @@ public final class Vgpu implements DeviceModel {
         lock.lock();
         try {
             expectAlive();
-            trackedWrites.accept(gpa, bytes);
+            attachment.trackedWrite(gpa, bytes);
         } finally {
             lock.unlock();
         }
@@ -665,8 +437,9 @@ public final class Vgpu implements DeviceModel {
         }
         lock.lock();
         try {
-            quiesce.run();
-            dmaUnmaps.accept(iova, length);
+            VgpuAttachment a = attachment;
+            a.quiesce();
+            a.dmaUnmapped(iova, length);
         } finally {
             lock.unlock();
         }
@@ -678,7 +451,8 @@ public final class Vgpu implements DeviceModel {
         lock.lock();
         try {
             expectAlive();
-            quiesce.run();
+            VgpuAttachment a = attachment;
+            a.quiesce();
             display.stop();
             config.reset();
             pci.clear();
@@ -686,15 +460,10 @@ public final class Vgpu implements DeviceModel {
             bindHandlers();
             pvInfo.reset();
             irq.reset();
-            opRegion = OpRegion.create();
+            opRegion.reset();
             edid.reset();
-            if (ggtt instanceof dev.jgvt.core.mmio.UnshadowedGgttWindow plain) {
-                plain.clear();
-            }
             failsafe = false;
-            for (ResetListener listener : resetListeners) {
-                listener.deviceReset();
-            }
+            a.deviceReset();
         } finally {
             lock.unlock();
         }
@@ -702,7 +471,8 @@ public final class Vgpu implements DeviceModel {
 
     /** GDRST from the guest (under the lock already: called from the MMIO write). */
     private void engineReset(int domainMask) {
-        quiesce.run();
+        VgpuAttachment a = attachment;
+        a.quiesce();
         if ((domainMask & Gen9Registers.GDRST_FULL) != 0) {
             mmio.resetRange(0, GT_RESET_LIMIT);
         } else {
@@ -712,10 +482,8 @@ public final class Vgpu implements DeviceModel {
                 }
             }
         }
-        StandardHandlers.bind(mmio, partition.fenceCount(), this::engineReset, (engine, e0, e1) -> elsp.submitted(engine, e0, e1));
-        for (ResetListener listener : resetListeners) {
-            listener.engineReset(domainMask);
-        }
+        bindHandlers();
+        a.engineReset(domainMask);
     }
 
     @Override
@@ -738,60 +506,18 @@ public final class Vgpu implements DeviceModel {
         return "vGPU " + id + " (" + type.name() + ", " + state + ")";
     }
 
-    /** The config-space consequences, recorded for the plugin wiring and for diagnostics. */
-    private final class Pci implements PciListener {
-        boolean trapped;
-        long trapBase;
-        boolean mapped;
-        long mapGpa;
-        long asls;
-
-        void clear() {
-            trapped = false;
-            mapped = false;
-            trapBase = 0;
-            mapGpa = 0;
-            asls = 0;
+    /** BAR0: the register file and PVINFO, and the GGTT window (MmioSpace routes the window first); failsafe: reads 0, drops writes. */
+    private final class Bar0 implements DeviceRegion {
+        @Override
+        public long read(long offset, int size) {
+            return failsafe && offset < MmioSpace.REGISTER_FILE_SIZE ? 0 : mmio.read(offset, size);
         }
 
         @Override
-        public void bar0Trap(long base, long size, boolean on) {
-            trapped = on;
-            trapBase = base;
-            log.debug("vGPU {}: BAR0 {} at 0x{}", id, on ? "trapped" : "untrapped", Long.toHexString(base));
-        }
-
-        @Override
-        public void apertureMap(long gpa, long size, boolean on) {
-            mapped = on;
-            mapGpa = gpa;
-        }
-
-        @Override
-        public void opRegionAddress(long gpa) {
-            asls = gpa;
-        }
-
-        @Override
-        public void swsci(int value) {
-            if ((value & (1 << 15)) == 0) {
-                log.debug("vGPU {}: SWSCI SMI request 0x{} refused", id, Integer.toHexString(value));
-                return;
+        public void write(long offset, int size, long value) {
+            if (!failsafe) {
+                mmio.write(offset, size, value);
             }
-            GuestBinding b = binding;
-            if (b == null || asls == 0) {
-                log.debug("vGPU {}: SWSCI without an OpRegion address or a guest", id);
-                return;
-            }
-            try {
-                long scic = asls + OpRegion.SCIC;
-                long words = b.memory().readLong(scic);
-                int[] answer = OpRegion.answerSwsci((int) words, (int) (words >>> 32));
-                b.memory().writeLong(scic, (answer[0] & 0xFFFFFFFFL) | ((long) answer[1] << 32));
-            } catch (GvtException e) {
-                log.debug("vGPU {}: SWSCI could not reach the guest OpRegion: {}", id, e.getMessage());
-            }
-            config.completeSwsci();
         }
     }
 }

@@ -3,16 +3,12 @@ package dev.jgvt.core.vgpu;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.display.VblankClock;
-import dev.jgvt.core.gtt.GgttWindow;
 import dev.jgvt.core.hw.VgpuPartition;
-import dev.jgvt.core.mmio.MmioSpace;
-import dev.jgvt.core.mmio.UnshadowedGgttWindow;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.function.Function;
 
 /**
  * The vGPUs of one host GPU: the type catalogue with available instances, creation (resources from the
@@ -24,22 +20,16 @@ public final class VgpuManager {
 
     private final ResourceAllocator allocator;
     private final VblankClock clock;
-    private final Function<VgpuPartition, GgttWindow> ggttFactory;
     private final TreeMap<Integer, Vgpu> vgpus = new TreeMap<>();
 
-    /**
-     * @param ggttFactory makes each vGPU's GGTT window (the GTT layer's shadowing window; tests may use
-     *     {@link UnshadowedGgttWindow})
-     */
-    public VgpuManager(HostGeometry geometry, VblankClock clock, Function<VgpuPartition, GgttWindow> ggttFactory) {
+    public VgpuManager(HostGeometry geometry, VblankClock clock) {
         this.allocator = new ResourceAllocator(requireNonNull(geometry, "geometry is null"));
         this.clock = requireNonNull(clock, "clock is null");
-        this.ggttFactory = requireNonNull(ggttFactory, "ggttFactory is null");
     }
 
-    /** A manager with the real-time vblank clock and the pre-shadow placeholder GGTT window. */
+    /** A manager with the real-time vblank clock. */
     public VgpuManager(HostGeometry geometry) {
-        this(geometry, VblankClock.system(), p -> new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE));
+        this(geometry, VblankClock.system());
     }
 
     public HostGeometry geometry() {
@@ -76,7 +66,7 @@ public final class VgpuManager {
         }
         VgpuPartition partition = allocator.allocate(type);
         try {
-            Vgpu vgpu = new Vgpu(id, type, partition, allocator.geometry(), ggttFactory.apply(partition), clock);
+            Vgpu vgpu = new Vgpu(id, type, partition, allocator.geometry(), clock);
             vgpus.put(id, vgpu);
             return vgpu;
         } catch (RuntimeException e) {

@@ -92,12 +92,16 @@ final class PolicyCorpusTest {
             c.add(accept("sdi-ppgtt", e, true, mi(0x20, 4), F, 0, 1));
             c.add(reject("sdi-ggtt-foreign", e, true, Rule.GM_OUT_OF_RANGE, mi(0x20, 4) | ggtt, F, 0, 1));
             c.add(reject("sdi-ggtt-long", e, true, Rule.BAD_LENGTH, mi(0x20, 6) | ggtt, A, 0, 1, 2, 3));
-            // MI_FLUSH_DW: 4 or 5 dwords; GGTT post-sync audited; index mode inside the status page
-            c.add(accept("flush-dw-ggtt", e, true, mi(0x26, 4) | (1 << 14), A | 4, 0, 0));
-            c.add(reject("flush-dw-foreign", e, true, Rule.GM_OUT_OF_RANGE, mi(0x26, 4) | (1 << 14), F | 4, 0, 0));
-            c.add(reject("flush-dw-index-out", e, true, Rule.HWSP_INDEX_OUT_OF_PAGE,
-                    mi(0x26, 4) | (1 << 14) | (1 << 21), 0x1000, 0, 0));
-            c.add(reject("flush-dw-length-3", e, true, Rule.BAD_LENGTH, mi(0x26, 3), 0, 0));
+            // MI_FLUSH_DW (not a render command): 4 or 5 dwords; GGTT post-sync audited; index mode in the HWSP
+            if (e == Engine.RCS) {
+                c.add(reject("flush-dw-on-rcs", e, true, Rule.WRONG_ENGINE, mi(0x26, 4), 0, 0, 0));
+            } else {
+                c.add(accept("flush-dw-ggtt", e, true, mi(0x26, 4) | (1 << 14), A | 4, 0, 0));
+                c.add(reject("flush-dw-foreign", e, true, Rule.GM_OUT_OF_RANGE, mi(0x26, 4) | (1 << 14), F | 4, 0, 0));
+                c.add(reject("flush-dw-index-out", e, true, Rule.HWSP_INDEX_OUT_OF_PAGE,
+                        mi(0x26, 4) | (1 << 14) | (1 << 21), 0x1000, 0, 0));
+                c.add(reject("flush-dw-length-3", e, true, Rule.BAD_LENGTH, mi(0x26, 3), 0, 0));
+            }
             // forbidden outright
             c.add(reject("store-data-index", e, true, Rule.FORBIDDEN_COMMAND, mi(0x21, 3), 0x10, 0));
             c.add(reject("update-gtt", e, true, Rule.FORBIDDEN_COMMAND, mi(0x23, 3), 0, 0));

@@ -140,7 +140,7 @@ final class RandomWorkloads {
             }
             return new int[] {0x7A000004, dw1, (int) gma, (int) (gma >>> 32), 0, 0};
         }
-        if (pick < 42) {
+        if (pick < 42 && engine != Engine.RCS) {
             long gma = address(8);
             int h = (0x26 << 23) | (1 << 14) | 2;
             int dw1 = (int) gma | 4;

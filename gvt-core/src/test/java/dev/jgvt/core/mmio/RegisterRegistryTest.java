@@ -86,16 +86,16 @@ final class RegisterRegistryTest {
     @Test
     void aRegisterWithOrdinarySemanticsIsOneLineOfData() {
         List<String> lines = new ArrayList<>(RegisterTable.resourceLines(RegisterTable.GEN9_RESOURCE));
-        lines.add("0x9120  1  -  GEN8_FUSE2_TEST  ro,cmd  0x12345678  -");
+        lines.add("0x9f00  1  -  GOLDEN_TEST  ro,cmd  0x12345678  -");
         lines.add("ring+0x2d0  2  8  *_TEST_PAIR  mode  0x0000beef  -");
         RegisterRegistry extended = new RegisterRegistry(RegisterTable.parse("extended.tsv", lines));
         assertThat(extended.rows()).hasSize(registry.rows().size() + 1 + 5);
         assertThat(extended.rowAt(0x122d8).orElseThrow().name()).isEqualTo("BSD_TEST_PAIR");
 
         MmioSpace mmio = new MmioSpace(extended, new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE), "test");
-        assertThat(mmio.read(0x9120, 4)).isEqualTo(0x12345678L); // golden
-        mmio.write(0x9120, 4, 0);
-        assertThat(mmio.read(0x9120, 4)).isEqualTo(0x12345678L); // read-only
+        assertThat(mmio.read(0x9f00, 4)).isEqualTo(0x12345678L); // golden
+        mmio.write(0x9f00, 4, 0);
+        assertThat(mmio.read(0x9f00, 4)).isEqualTo(0x12345678L); // read-only
         assertThat(mmio.read(0x222d8, 4)).isEqualTo(0xBEEFL);
         mmio.write(0x222d8, 4, 0x00FF_0000L); // mode mask: clear the low byte
         assertThat(mmio.read(0x222d8, 4)).isEqualTo(0xBE00L);
@@ -103,7 +103,7 @@ final class RegisterRegistryTest {
         mmio.write(0x222d8, 4, 0x00FF_00FFL);
         mmio.resetRange(0, MmioSpace.REGISTER_FILE_SIZE);
         assertThat(mmio.read(0x222d8, 4)).isEqualTo(0xBEEFL);
-        assertThat(new Gen9RegisterPolicy(extended.table()).commandAccessible(0x9120)).isTrue();
+        assertThat(new Gen9RegisterPolicy(extended.table()).commandAccessible(0x9f00)).isTrue();
     }
 
     @Test

@@ -6,7 +6,6 @@ import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
 import dev.jgvt.core.mmio.PvInfo;
-import dev.jgvt.core.mmio.UnshadowedGgttWindow;
 import dev.jgvt.core.pci.ConfigSpace;
 import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.DeviceModel;
@@ -25,13 +24,12 @@ final class GuestBringUpTest {
     @Test
     void gen9GuestBringsTheVgpuUpAndSubmits() {
         ManualClock clock = new ManualClock();
-        VgpuManager manager = new VgpuManager(HostGeometry.defaults(), clock,
-                p -> new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE));
+        VgpuManager manager = new VgpuManager(HostGeometry.defaults(), clock);
         Vgpu vgpu = manager.create("GVTg_V5_2");
         FakeBinding guest = new FakeBinding(1 << 20);
         List<String> submissions = new ArrayList<>();
-        vgpu.setElspListener((engine, e0, e1) -> submissions.add(engine.name()));
-        vgpu.attach(guest);
+        TestAttachment attachment = TestAttachment.attach(vgpu, guest);
+        attachment.elsp = (engine, e0, e1) -> submissions.add(engine.name());
         vgpu.activate();
         DeviceModel dev = vgpu;
 

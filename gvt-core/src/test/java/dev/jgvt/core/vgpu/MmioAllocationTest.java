@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
-import dev.jgvt.core.mmio.UnshadowedGgttWindow;
 import dev.jgvt.core.pci.ConfigSpace;
 import dev.jgvt.spi.DeviceLayout;
 import java.lang.management.ManagementFactory;
@@ -22,11 +21,10 @@ final class MmioAllocationTest {
         assumeTrue(bean instanceof com.sun.management.ThreadMXBean tb && tb.isThreadAllocatedMemorySupported(),
                 "per-thread allocation counting is not supported by this JVM");
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
-        VgpuManager manager = new VgpuManager(HostGeometry.defaults(), new ManualClock(),
-                p -> new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE));
+        VgpuManager manager = new VgpuManager(HostGeometry.defaults(), new ManualClock());
         Vgpu vgpu = manager.create("GVTg_V5_4");
         FakeBinding guest = new FakeBinding(4096);
-        vgpu.attach(guest);
+        TestAttachment.attach(vgpu, guest);
         vgpu.write(DeviceLayout.CONFIG, ConfigSpace.MSI_CONTROL, 2, 1);
         vgpu.write(DeviceLayout.BAR0, 0x44304, 4, 0); // GT0 unmasked, enabled, master on: every IIR ack re-evaluates
         vgpu.write(DeviceLayout.BAR0, 0x4430C, 4, 0xFFFFFFFFL);

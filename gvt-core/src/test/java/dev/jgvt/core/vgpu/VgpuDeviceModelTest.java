@@ -9,7 +9,6 @@ import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
 import dev.jgvt.core.mmio.PvInfo;
-import dev.jgvt.core.mmio.UnshadowedGgttWindow;
 import dev.jgvt.core.pci.ConfigSpace;
 import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.ErrorCode;
@@ -26,17 +25,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class VgpuDeviceModelTest {
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final ManualClock clock = new ManualClock();
-    private final VgpuManager manager = new VgpuManager(HostGeometry.defaults(), clock,
-            p -> new UnshadowedGgttWindow(MmioSpace.GGTT_WINDOW_SIZE));
+    private final VgpuManager manager = new VgpuManager(HostGeometry.defaults(), clock);
     private Vgpu vgpu;
     private FakeBinding guest;
+    private TestAttachment attachment;
 
     @BeforeEach
     void create() {
         manager.create("GVTg_V5_8"); // vGPU 1, so vGPU 2 has a partition that does not start at the first guest byte
         vgpu = manager.create("GVTg_V5_4");
         guest = new FakeBinding(1 << 20);
-        vgpu.attach(guest);
+        attachment = TestAttachment.attach(vgpu, guest);
         vgpu.activate();
     }
 
@@ -188,7 +187,7 @@ final class VgpuDeviceModelTest {
         mmio(0x44304, 0);
         vgpu.read(DeviceLayout.BAR0, Gen9Registers.PVINFO_PAGE, 4);
         List<String> heard = new ArrayList<>();
-        vgpu.addResetListener(new ResetListener() {
+        attachment.resets = (new ResetListener() {
             @Override
             public void deviceReset() {
                 heard.add("device");
@@ -207,7 +206,7 @@ final class VgpuDeviceModelTest {
     @Test
     void gdrstResetsOnlyTheRequestedEnginesAndReadsBackZero() {
         List<Integer> masks = new ArrayList<>();
-        vgpu.addResetListener(new ResetListener() {
+        attachment.resets = (new ResetListener() {
             @Override
             public void engineReset(int domainMask) {
                 masks.add(domainMask);
@@ -358,7 +357,7 @@ final class VgpuDeviceModelTest {
     @Test
     void elspSubmissionsReachTheExeclistLayer() {
         List<String> got = new ArrayList<>();
-        vgpu.setElspListener((engine, e0, e1) -> got.add(engine + " " + Long.toHexString(e0)));
+        attachment.elsp = ((engine, e0, e1) -> got.add(engine + " " + Long.toHexString(e0)));
         int elsp = 0x1A000 + Gen9Registers.RING_ELSP;
         mmio(elsp, 0);
         mmio(elsp, 0);

@@ -1,0 +1,53 @@
+package dev.jgvt.core.vgpu;
+
+import dev.jgvt.core.display.VirtualDisplay;
+import dev.jgvt.core.irq.VirtualInterrupts;
+import dev.jgvt.core.mmio.Behavior;
+import dev.jgvt.core.mmio.ElspListener;
+import dev.jgvt.core.mmio.Gen9Registers;
+import dev.jgvt.core.mmio.MmioSpace;
+import dev.jgvt.core.mmio.PvInfo;
+import dev.jgvt.core.mmio.RegisterHandler;
+import dev.jgvt.core.mmio.StandardHandlers;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+
+/** Binds the register file's handlers to the vGPU's parts: the standard ones, interrupts, PVINFO, RING_MODE, display. */
+final class Bar0Handlers {
+    private Bar0Handlers() {}
+
+    static void bind(MmioSpace mmio, int fenceCount, IntConsumer engineReset, ElspListener elsp, VirtualInterrupts irq,
+            PvInfo pvInfo, VirtualDisplay display, Consumer<String> failsafe) {
+        StandardHandlers.bind(mmio, fenceCount, engineReset, elsp);
+        mmio.bind(Behavior.INTERRUPT, new RegisterHandler() {
+            @Override
+            public int read(int offset) {
+                return irq.read(offset);
+            }
+
+            @Override
+            public void write(int offset, int value) {
+                irq.write(offset, value);
+            }
+        });
+        mmio.bind(Behavior.PVINFO, pvInfo);
+        mmio.bind(Behavior.RING_MODE, new RegisterHandler() {
+            @Override
+            public int read(int offset) {
+                return mmio.get(offset);
+            }
+
+            @Override
+            public void write(int offset, int value) {
+                int merged = mmio.merge(offset, value);
+                mmio.set(offset, merged);
+                if ((merged & Gen9Registers.RING_MODE_RUN_LIST_ENABLE) != 0 && !pvInfo.notified()) {
+                    // GVT-g: a guest that enables execlists without having read PVINFO is not PV-aware
+                    failsafe.accept("execlists enabled at 0x" + Integer.toHexString(offset) + " without reading PVINFO");
+                }
+            }
+        });
+        mmio.bind(Behavior.PIPECONF, display.pipeconfHandler());
+        mmio.bind(Behavior.PLANE_SURFACE, display.surfaceHandler());
+    }
+}
