@@ -75,7 +75,7 @@ final class LinuxDisplayIT {
         assertThat(frameRate).isBetween(50.0, 70.0);
         // vbltest: the guest's vblank events, one requested after each arrives, the rate printed every 5 s of guest
         // time. Never faster than the mode. How close it comes depends on the guest keeping up: under TCG on a
-        // loaded host a reply that comes late misses the next vblank (measured 17-60 Hz per window), so only the
+        // loaded host a reply that comes late misses the next vblank (measured 5-60 Hz per window), so only the
         // upper bound and a steady flow of events are asserted; the device's own rate is the frame counter's above
         List<Double> rates = new ArrayList<>();
         Matcher m = FREQ.matcher(console);
@@ -84,7 +84,7 @@ final class LinuxDisplayIT {
         }
         System.out.println("LinuxDisplayIT: vbltest rates " + rates);
         assertThat(rates).as("vbltest output:\n" + console).isNotEmpty();
-        assertThat(rates).allSatisfy(r -> assertThat(r).isBetween(5.0, 62.0));
+        assertThat(rates).allSatisfy(r -> assertThat(r).isGreaterThan(0.0).isLessThanOrEqualTo(62.0));
 
         // fbdev: every pixel of the capture is the pattern file's B, G, R bytes (X is not displayed)
         Matcher fb = Pattern.compile("fb=(\\d+),(\\d+),(\\d+)").matcher(console);
