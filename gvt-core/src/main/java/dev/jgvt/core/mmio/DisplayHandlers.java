@@ -136,6 +136,20 @@ public final class DisplayHandlers {
         }
     }
 
+    /**
+     * A DP AUX channel handler for every port, with {@code sink} attached to DDI port {@code port} (0 = A) and
+     * nothing on the others; bind it to {@link Behavior#DP_AUX} in place of the default one.
+     */
+    public static RegisterHandler dpAux(MmioSpace mmio, int port, AuxSink sink) {
+        requireNonNull(mmio, "mmio is null");
+        if (port < 0 || port >= AUX_PORTS) {
+            throw new IllegalArgumentException("no AUX channel for port " + port);
+        }
+        DpAux aux = new DpAux(mmio);
+        aux.attach(port, sink);
+        return aux;
+    }
+
     /** LCPLL/WRPLL control: only enable and lock are implemented; lock follows enable at once. */
     record PllEnable(MmioSpace mmio) implements RegisterHandler {
         @Override
