@@ -101,6 +101,9 @@ final class ServeCommand implements Callable<Integer> {
                     capturer.poll();
                 }
             }
+            if (out != null) {
+                capturer.capture(); // the picture as it is at exit, whatever the guest did last
+            }
             VgpuStats stats = gvt.stats(vgpu.id()).orElse(null);
             gvt.detach(vgpu.id());
             if (out != null) {
@@ -130,11 +133,16 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /** Keeps the last complete picture of the vGPU's primary plane, sampled after each new MSI. */
+    /**
+     * Keeps the last complete picture of the vGPU's primary plane, sampled after each new MSI and at least every
+     * {@link #PERIOD_NANOS} (a guest that draws and then idles raises no MSI), and once more at exit.
+     */
     private static final class Capturer {
         private final Gvt gvt;
         private final int vgpuId;
+        static final long PERIOD_NANOS = 500_000_000L;
         private long lastMsis = -1;
+        private long lastNanos;
         private PlaneCapture last;
         private long captures;
 
@@ -145,10 +153,16 @@ final class ServeCommand implements Callable<Integer> {
 
         void poll() {
             Optional<VgpuStats> stats = gvt.stats(vgpuId);
-            if (stats.isEmpty() || stats.get().msiSignals() == lastMsis) {
+            long now = System.nanoTime();
+            if (stats.isEmpty() || stats.get().msiSignals() == lastMsis && now - lastNanos < PERIOD_NANOS) {
                 return;
             }
             lastMsis = stats.get().msiSignals();
+            capture();
+        }
+
+        void capture() {
+            lastNanos = System.nanoTime();
             gvt.capturePrimaryPlane(vgpuId).filter(c -> c.unmappedPages() == 0).ifPresent(c -> {
                 last = c;
                 captures++;

@@ -7,7 +7,9 @@ import dev.jgvt.core.host.HostGpu;
 import dev.jgvt.core.host.HostSubmission;
 import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,6 +42,8 @@ public final class GpuScheduler implements AutoCloseable {
     private final Condition drained = lock.newCondition();
     private final TimeSlicePolicy<Execlists> policy;
     private final List<Execlists> registered = new ArrayList<>();
+    /** The run queues of each registered vGPU. */
+    private final Map<Execlists, RunQueues> queues = new IdentityHashMap<>();
     /** Per engine: whose workload is between prepare and complete, or null. */
     private final Execlists[] busy = new Execlists[ENGINES];
     private final List<Thread> threads = new ArrayList<>();
@@ -77,6 +81,7 @@ public final class GpuScheduler implements AutoCloseable {
                 throw new IllegalStateException("the scheduler is closed");
             }
             registered.add(vgpu);
+            queues.put(vgpu, new RunQueues());
             policy.add(vgpu, vgpu.weight(), clock.getAsLong());
         } finally {
             lock.unlock();
@@ -87,9 +92,7 @@ public final class GpuScheduler implements AutoCloseable {
     void unregister(Execlists vgpu) {
         lock.lock();
         try {
-            for (var queue : vgpu.queues) {
-                queue.clear();
-            }
+            queues.get(vgpu).clear();
             while (inFlight(vgpu)) {
                 drained.awaitUninterruptibly();
             }
@@ -100,6 +103,7 @@ public final class GpuScheduler implements AutoCloseable {
             }
             policy.remove(vgpu);
             registered.remove(vgpu);
+            queues.remove(vgpu);
             if (current == null) {
                 reschedule(); // hand the GPU to whoever has work now
             }
@@ -112,7 +116,7 @@ public final class GpuScheduler implements AutoCloseable {
     void enqueue(Execlists vgpu, Workload w) {
         lock.lock();
         try {
-            vgpu.queues[w.engine.ordinal()].addLast(w);
+            queues.get(vgpu).add(w);
             if (current == null || (current != vgpu && !hasWork(current))) {
                 reschedule();
             }
@@ -129,7 +133,8 @@ public final class GpuScheduler implements AutoCloseable {
     Workload peek(Execlists vgpu, Engine engine) {
         lock.lock();
         try {
-            return vgpu.queues[engine.ordinal()].peekFirst();
+            RunQueues q = queues.get(vgpu);
+            return q == null ? null : q.peek(engine);
         } finally {
             lock.unlock();
         }
@@ -139,9 +144,8 @@ public final class GpuScheduler implements AutoCloseable {
     int drop(Execlists vgpu, Engine engine) {
         lock.lock();
         try {
-            int n = vgpu.queues[engine.ordinal()].size();
-            vgpu.queues[engine.ordinal()].clear();
-            return n;
+            RunQueues q = queues.get(vgpu);
+            return q == null ? 0 : q.drop(engine);
         } finally {
             lock.unlock();
         }
@@ -178,7 +182,7 @@ public final class GpuScheduler implements AutoCloseable {
         try {
             while (!closed) {
                 Execlists owner = current;
-                Workload w = owner == null || needReschedule ? null : owner.queues[e].pollFirst();
+                Workload w = owner == null || needReschedule ? null : queues.get(owner).poll(e);
                 if (w == null) {
                     work[e].awaitUninterruptibly();
                     continue;
@@ -272,12 +276,8 @@ public final class GpuScheduler implements AutoCloseable {
         if (vgpu == null) {
             return false;
         }
-        for (var queue : vgpu.queues) {
-            if (!queue.isEmpty()) {
-                return true;
-            }
-        }
-        return inFlight(vgpu);
+        RunQueues q = queues.get(vgpu);
+        return (q != null && !q.isEmpty()) || inFlight(vgpu);
     }
 
     private boolean inFlight(Execlists vgpu) {

@@ -100,14 +100,14 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
     public void write(long offset, int size, long value) {
         if (offset < 0 || offset >= tableBytes || (size != 4 && size != 8) || (offset & (size - 1)) != 0) {
             ignoredWrites++;
-            warn("malformed GGTT write: offset 0x%x, size %d", offset, size);
+            limiter.warn(log, "malformed GGTT write: offset 0x%x, size %d", offset, size);
             return;
         }
         long index = offset >>> 3;
         int slot = slotOf(index);
         if (slot < 0) {
             ignoredWrites++;
-            warn("GGTT write to entry 0x%x (GM 0x%x) outside the vGPU's partition", index, index << 12);
+            limiter.warn(log, "GGTT write to entry 0x%x (GM 0x%x) outside the vGPU's partition", index, index << 12);
             return;
         }
         if (size == 8) {
@@ -206,7 +206,7 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
         long dma = pins.acquire(gfn);
         if (dma == PinCache.NO_MAPPING) {
             invalidFrames++;
-            warn("GGTT entry 0x%x maps gfn 0x%x, which cannot be pinned; using scratch", indexOf(slot), gfn);
+            limiter.warn(log, "GGTT entry 0x%x maps gfn 0x%x, which cannot be pinned; using scratch", indexOf(slot), gfn);
             setHost(slot, scratch.dataPage() | (value & GttEntry.LOW_FLAGS) | GttEntry.PRESENT, -1);
             return;
         }
@@ -241,12 +241,5 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
 
     private int indexOf(int slot) {
         return (int) (slot < apertureCount ? apertureFirst + slot : hiddenFirst + slot - apertureCount);
-    }
-
-    private void warn(String format, Object... args) {
-        if (limiter.allow() && log.isWarnEnabled()) {
-            long suppressed = limiter.takeSuppressed();
-            log.warn(String.format(format, args) + (suppressed > 0 ? " (" + suppressed + " similar suppressed)" : ""));
-        }
     }
 }

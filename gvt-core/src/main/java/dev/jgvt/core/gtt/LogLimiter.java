@@ -37,4 +37,12 @@ final class LogLimiter {
         suppressed = 0;
         return s;
     }
+
+    /** Logs {@code format} at WARN when the limit allows, noting how many similar messages were suppressed. */
+    void warn(org.slf4j.Logger log, String format, Object... args) {
+        if (allow() && log.isWarnEnabled()) {
+            long suppressed = takeSuppressed();
+            log.warn(String.format(format, args) + (suppressed > 0 ? " (" + suppressed + " similar suppressed)" : ""));
+        }
+    }
 }
