@@ -90,6 +90,7 @@ final class QemuSummary {
         });
         PlaneCapture capture = run.lastCapture();
         h.put("captures", run.captures());
+        h.put("captureSeconds", run.captureNanos() / 1e9);
         if (capture != null) {
             Path png = dir.resolve("vgpu-" + id + ".png");
             BufferedImage image = new BufferedImage(capture.plane().width(), capture.plane().height(), BufferedImage.TYPE_INT_RGB);
