@@ -10,15 +10,13 @@ import dev.jgvt.sim.SimGpuConfig;
 import dev.jgvt.spi.AttachRequest;
 import dev.jgvt.spi.InProcessGuest;
 import dev.jgvt.spi.InterruptSink;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.StandardProtocolFamily;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,22 +28,26 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code gvt bench vfio-user}: in one process, a vGPU served by the kvm-vfio plugin and the reference VMM
- * connected to it. Measures (1) a guest MMIO write round trip (REGION_WRITE of 4 bytes to a plain BAR0
- * register and its reply) against a raw AF_UNIX request/reply of the same sizes (36 bytes out, 32 back, an
- * echo thread on the other end) in the same run, alternating rounds, reporting medians and their ratio; and
- * (2) MSI delivery: from the binding's {@code signalMsi()} (an eventfd write) to the VMM's MSI thread having
- * counted it and woken the waiting guest thread.
+ * {@code gvt bench vfio-user}: what a VMM sees of the vfio-user trap path. A vGPU is served by the kvm-vfio
+ * plugin in this process; the client is another process — a small C program of this project compiled at bench
+ * time with {@code gcc} — that connects to the vGPU's socket and, in the same run, to a raw AF_UNIX
+ * request/reply server (the same program, another process) answering the same sizes. Rounds interleave: a
+ * 4-byte REGION_WRITE to a BAR0 register and its reply (36 B out, 32 B back), the raw exchange of those sizes,
+ * a 4-byte REGION_READ (32 B out, 36 B back), the raw exchange of those sizes. It runs once with the client,
+ * the server's serving thread and the raw server on one CPU and once with the client on another CPU
+ * ({@code sched_setaffinity}; the serving thread is placed with {@code taskset -p}), and prints p50 and p99 of
+ * single round trips, the median of the rounds' means and the ratios to raw. Then MSI delivery through the
+ * eventfd, measured in-process with the reference VMM as before.
  */
 @Command(name = "vfio-user", mixinStandardHelpOptions = true,
-        description = "MMIO write round trip over vfio-user vs raw AF_UNIX request/reply, and MSI delivery latency via eventfd.",
+        description = "vfio-user BAR read/write round trips from another process vs raw AF_UNIX request/reply of the same sizes"
+                + " (same client, interleaved rounds, one CPU and two CPUs), and MSI delivery latency via eventfd.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:measured and printed", "2:bad options"})
+        exitCodeList = {"0:measured and printed", "1:could not measure (no C compiler, client failed)", "2:bad options"})
 final class BenchVfioUser implements Callable<Integer> {
     /** RCS HWSTAM: a plain stored register, harmless to rewrite. */
     private static final long REGISTER = 0x2098;
-    private static final int REQUEST_BYTES = 16 + 16 + 4;
-    private static final int REPLY_BYTES = 16 + 16;
+    private static final String[] KINDS = {"vfu_write", "raw_36_32", "vfu_read", "raw_32_36"};
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -56,95 +58,166 @@ final class BenchVfioUser implements Callable<Integer> {
     @Option(names = "--ops", defaultValue = "2000", description = "Operations per round (default ${DEFAULT-VALUE}).")
     int ops;
 
+    @Option(names = "--cc", defaultValue = "gcc", description = "The C compiler for the client (default ${DEFAULT-VALUE}).")
+    String cc;
+
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "The plugins directory (default: the distribution's).")
     Path pluginsDir;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         if (rounds < 1 || ops < 10) {
-            spec.commandLine().getErr().println("gvt bench vfio-user: --rounds must be >= 1 and --ops >= 10");
+            err.println("gvt bench vfio-user: --rounds must be >= 1 and --ops >= 10");
             return ErrorHandler.REJECTED;
         }
         Path dir = Files.createTempDirectory("jgvt-bench");
         Path socket = dir.resolve("vgpu.sock");
-        Path rawSocket = dir.resolve("raw.sock");
         Path plugins = PluginsCommand.pluginsDirectory(pluginsDir);
         GvtConfig config = new GvtConfig(plugins, Map.of());
         HostGeometry geometry = config.geometry();
-        try (SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));
-                Gvt gvt = Gvt.start(config, gpu);
-                URLClassLoader loader = new URLClassLoader(new URL[] {VmmCommand.pluginJar(plugins).toUri().toURL()},
-                        BenchVfioUser.class.getClassLoader());
-                RawEcho echo = new RawEcho(rawSocket)) {
-            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
-            AttachedVgpu attached = gvt.attach(vgpu.id(), "kvm-vfio", new AttachRequest.UnixSocket(socket));
-            InProcessGuest guest = VmmCommand.open(loader, socket, Map.of("ram", Long.toString(32L << 20)));
-            try (SocketChannel raw = SocketChannel.open(UnixDomainSocketAddress.of(rawSocket))) {
-                guest.configWrite(4, 2, 0x6); // memory space + bus master
-                ByteBuffer request = ByteBuffer.allocateDirect(REQUEST_BYTES);
-                ByteBuffer reply = ByteBuffer.allocateDirect(REPLY_BYTES);
-                // warm-up
-                long end = System.nanoTime() + 2_000_000_000L;
-                while (System.nanoTime() < end) {
-                    mmioRound(guest, ops / 4);
-                    rawRound(raw, request, reply, ops / 4);
+        try {
+            Path client = compileClient(dir, err);
+            if (client == null) {
+                return 1;
+            }
+            try (SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));
+                    Gvt gvt = Gvt.start(config, gpu);
+                    URLClassLoader loader = new URLClassLoader(new URL[] {VmmCommand.pluginJar(plugins).toUri().toURL()},
+                            BenchVfioUser.class.getClassLoader())) {
+                Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
+                AttachedVgpu attached = gvt.attach(vgpu.id(), "kvm-vfio", new AttachRequest.UnixSocket(socket));
+                try {
+                    int tid = (int) attached.binding().getClass().getMethod("servingThreadId").invoke(attached.binding());
+                    int cpus = Runtime.getRuntime().availableProcessors();
+                    out.printf("cpus=%d serving_thread_tid=%d client=%s (separate process), raw server=the same program (separate process)%n",
+                            cpus, tid, client.getFileName());
+                    boolean ok = placement(out, err, client, dir, socket, tid, 0, 0, "one CPU: client, serving thread and raw server on cpu 0");
+                    if (cpus >= 2) {
+                        ok &= placement(out, err, client, dir, socket, tid, 0, 1,
+                                "two CPUs: client on cpu 0, serving thread and raw server on cpu 1");
+                    }
+                    taskset(tid, "0-" + (cpus - 1));
+                    if (!ok) {
+                        return 1;
+                    }
+                    InProcessGuest guest = VmmCommand.open(loader, socket, Map.of("ram", Long.toString(32L << 20)));
+                    try {
+                        InterruptSink sink = attached.binding().interrupts();
+                        long[] msi = msiLatencies(sink, guest, Math.min(ops, 2000));
+                        out.printf("msi_delivery_us median=%.1f p90=%.1f p99=%.1f max=%.1f (%d signals in this process: eventfd write"
+                                + " -> VMM thread read -> guest woken)%n",
+                                msi[msi.length / 2] / 1000.0, msi[(int) (msi.length * 0.9)] / 1000.0, msi[(int) (msi.length * 0.99)] / 1000.0,
+                                msi[msi.length - 1] / 1000.0, msi.length);
+                    } finally {
+                        ((AutoCloseable) guest).close();
+                    }
+                    out.flush();
+                } finally {
+                    gvt.detach(vgpu.id());
                 }
-                double[] mmio = new double[rounds];
-                double[] baseline = new double[rounds];
-                for (int r = 0; r < rounds; r++) {
-                    mmio[r] = mmioRound(guest, ops);
-                    baseline[r] = rawRound(raw, request, reply, ops);
-                }
-                double m = median(mmio);
-                double b = median(baseline);
-                InterruptSink sink = attached.binding().interrupts();
-                long[] msi = msiLatencies(sink, guest, Math.min(ops, 2000));
-                out.printf("mmio_write_roundtrip_us=%.2f raw_af_unix_roundtrip_us=%.2f ratio=%.2f (medians of %d rounds x %d ops)%n",
-                        m / 1000, b / 1000, m / b, rounds, ops);
-                out.printf("msi_delivery_us median=%.1f p90=%.1f p99=%.1f max=%.1f (%d signals: eventfd write -> VMM thread read -> guest woken)%n",
-                        msi[msi.length / 2] / 1000.0, msi[(int) (msi.length * 0.9)] / 1000.0, msi[(int) (msi.length * 0.99)] / 1000.0,
-                        msi[msi.length - 1] / 1000.0, msi.length);
-                out.printf("cpus=%d (both ends in this process; wall time)%n", Runtime.getRuntime().availableProcessors());
-                out.flush();
-            } finally {
-                ((AutoCloseable) guest).close();
-                gvt.detach(vgpu.id());
             }
         } finally {
-            Files.deleteIfExists(rawSocket);
-            Files.deleteIfExists(socket);
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
             Files.deleteIfExists(dir);
         }
         return 0;
     }
 
-    /** Nanoseconds per guest MMIO write (a REGION_WRITE round trip). */
-    private static double mmioRound(InProcessGuest guest, int n) {
-        long t0 = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            guest.mmioWrite(0, REGISTER, 4, i);
+    /** Compiles the client from the jar's C source; null (with a message) if that is not possible. */
+    private Path compileClient(Path dir, PrintWriter err) throws IOException, InterruptedException {
+        Path source = dir.resolve("vfu-bench.c");
+        try (InputStream in = BenchVfioUser.class.getResourceAsStream("vfu-bench.c")) {
+            if (in == null) {
+                err.println("gvt bench vfio-user: the client source vfu-bench.c is missing from the distribution");
+                return null;
+            }
+            Files.copy(in, source);
         }
-        return (System.nanoTime() - t0) / (double) n;
+        Path binary = dir.resolve("vfu-bench");
+        Process p;
+        try {
+            p = new ProcessBuilder(cc, "-O2", "-o", binary.toString(), source.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            err.println("gvt bench vfio-user: the out-of-process client needs a C compiler; '" + cc + "' cannot be run: " + e.getMessage());
+            return null;
+        }
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            err.println("gvt bench vfio-user: compiling the client failed: " + output.strip());
+            return null;
+        }
+        return binary;
     }
 
-    /** Nanoseconds per raw request/reply of the same sizes. */
-    private static double rawRound(SocketChannel raw, ByteBuffer request, ByteBuffer reply, int n) throws IOException {
-        long t0 = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            request.clear();
-            request.putInt(0, i);
-            while (request.hasRemaining()) {
-                raw.write(request);
+    /** One placement: a raw server, the client against both, the parsed figures. */
+    private boolean placement(PrintWriter out, PrintWriter err, Path client, Path dir, Path socket, int tid, int clientCpu,
+            int serverCpu, String label) throws IOException, InterruptedException {
+        Path raw = dir.resolve("raw-" + clientCpu + "-" + serverCpu + ".sock");
+        if (!taskset(tid, Integer.toString(serverCpu))) {
+            err.println("gvt bench vfio-user: taskset could not place the serving thread on cpu " + serverCpu);
+            return false;
+        }
+        Process echo = new ProcessBuilder(client.toString(), "echo", raw.toString(), Integer.toString(serverCpu)).start();
+        try {
+            BufferedReader ready = new BufferedReader(new InputStreamReader(echo.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+            if (!"ready".equals(ready.readLine())) {
+                err.println("gvt bench vfio-user: the raw server did not start");
+                return false;
             }
-            reply.clear();
-            while (reply.hasRemaining()) {
-                if (raw.read(reply) < 0) {
-                    throw new IOException("the echo thread closed");
+            Process c = new ProcessBuilder(client.toString(), "client", socket.toString(), raw.toString(), Integer.toString(clientCpu),
+                    Integer.toString(rounds), Integer.toString(ops), "0x" + Long.toHexString(REGISTER)).start();
+            String output = new String(c.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String errors = new String(c.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (c.waitFor() != 0) {
+                err.println("gvt bench vfio-user: the client failed: " + errors.strip());
+                return false;
+            }
+            Map<String, double[]> figures = new java.util.HashMap<>();
+            for (String line : output.split("\n")) {
+                String[] f = line.trim().split(" ");
+                if (f.length == 5) {
+                    figures.put(f[0], new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3])});
                 }
             }
+            for (String k : KINDS) {
+                if (!figures.containsKey(k)) {
+                    err.println("gvt bench vfio-user: the client printed no " + k + " figure: " + output.strip());
+                    return false;
+                }
+            }
+            out.printf("%s (%d interleaved rounds x %d ops per kind)%n", label, rounds, ops);
+            print(out, "region_write_4B", figures.get("vfu_write"), "raw_36B_to_32B", figures.get("raw_36_32"));
+            print(out, "region_read_4B ", figures.get("vfu_read"), "raw_32B_to_36B", figures.get("raw_32_36"));
+            return true;
+        } finally {
+            echo.destroy();
+            echo.waitFor();
+            Files.deleteIfExists(raw);
         }
-        return (System.nanoTime() - t0) / (double) n;
+    }
+
+    private static void print(PrintWriter out, String name, double[] vfu, String rawName, double[] raw) {
+        out.printf("  %s p50=%.2fus p99=%.2fus round_median=%.2fus | %s p50=%.2fus p99=%.2fus round_median=%.2fus"
+                        + " | ratio p50=%.2f round_median=%.2f p99=%.2f%n",
+                name, vfu[0] / 1000, vfu[1] / 1000, vfu[2] / 1000, rawName, raw[0] / 1000, raw[1] / 1000, raw[2] / 1000,
+                vfu[0] / raw[0], vfu[2] / raw[2], vfu[1] / raw[1]);
+    }
+
+    /** {@code taskset -p -c CPUS TID}; false if it failed. */
+    private static boolean taskset(int tid, String cpus) throws IOException, InterruptedException {
+        try {
+            Process p = new ProcessBuilder("taskset", "-p", "-c", cpus, Integer.toString(tid)).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static long[] msiLatencies(InterruptSink sink, InProcessGuest guest, int n) throws InterruptedException {
@@ -161,55 +234,5 @@ final class BenchVfioUser implements Callable<Integer> {
         }
         Arrays.sort(lat);
         return lat;
-    }
-
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v[v.length / 2];
-    }
-
-    /** The raw baseline's other end: reads 36-byte requests, answers 32 bytes, on its own thread. */
-    private static final class RawEcho implements AutoCloseable {
-        private final ServerSocketChannel server;
-        private final Thread thread;
-
-        RawEcho(Path path) throws IOException {
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(path));
-            thread = Thread.ofPlatform().daemon().name("raw-echo").start(this::serve);
-        }
-
-        private void serve() {
-            try (SocketChannel c = server.accept()) {
-                ByteBuffer in = ByteBuffer.allocateDirect(REQUEST_BYTES);
-                ByteBuffer out = ByteBuffer.allocateDirect(REPLY_BYTES);
-                while (true) {
-                    in.clear();
-                    while (in.hasRemaining()) {
-                        if (c.read(in) < 0) {
-                            return;
-                        }
-                    }
-                    out.clear();
-                    out.putInt(0, in.getInt(0));
-                    while (out.hasRemaining()) {
-                        c.write(out);
-                    }
-                }
-            } catch (IOException e) {
-                // closed
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            try {
-                thread.join(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 }

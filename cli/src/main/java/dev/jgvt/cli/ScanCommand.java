@@ -26,7 +26,9 @@ import picocli.CommandLine.Parameters;
  * placed at the start of its aperture slice (only FILE is mapped; batch buffers it starts elsewhere read as
  * unmapped). Prints {@code accepted} (exit 0) or {@code rejected: <rule> at 0x<offset>} (exit 2), the offset
  * being the byte offset of the offending command in its buffer; the details go to stderr. The hardware status
- * page for index-mode writes is taken to be the aperture base.
+ * page for index-mode writes is taken to be the aperture base. With {@code --ring} FILE is the slice [head, tail) of
+ * a ring buffer instead (head 0 at the aperture base, the ring one page longer than FILE, rounded to pages), so the
+ * ring-only rules apply: no second-level batch and no MI_BATCH_BUFFER_END from the ring.
  */
 @Command(name = "scan", mixinStandardHelpOptions = true,
         description = "Scan a command buffer as a privileged batch buffer of a vGPU.",
@@ -47,6 +49,9 @@ final class ScanCommand implements Callable<Integer> {
     @Option(names = "--hidden", required = true, converter = RangeConverter.class, paramLabel = "BASE:SIZE",
             description = "The vGPU's hidden (high) graphics memory slice.")
     GmRange hidden;
+
+    @Option(names = "--ring", description = "Scan FILE as a ring buffer's commands instead of a batch buffer.")
+    boolean ring;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The command buffer (little-endian dwords).")
     Path file;
@@ -71,7 +76,12 @@ final class ScanCommand implements Callable<Integer> {
             err.printf("gvt scan: the file's size (%d bytes) is not a multiple of 4%n", bytes.length);
             return ErrorHandler.REJECTED;
         }
-        if (bytes.length > aperture.size()) {
+        long ringSize = (bytes.length + 4096L) & ~4095L;
+        if (ring && ringSize > 2L * 1024 * 1024) {
+            err.printf("gvt scan: a ring holds at most 2 MiB of commands, the file has %d bytes%n", bytes.length);
+            return ErrorHandler.REJECTED;
+        }
+        if ((ring ? ringSize : bytes.length) > aperture.size()) {
             err.printf("gvt scan: the file (%d bytes) does not fit the aperture slice %s%n", bytes.length, aperture);
             return ErrorHandler.REJECTED;
         }
@@ -80,7 +90,7 @@ final class ScanCommand implements Callable<Integer> {
             return ErrorHandler.REJECTED;
         }
         VgpuPartition partition = new VgpuPartition(aperture, hidden, 0, 0);
-        long mapped = (bytes.length + 4095L) & ~4095L;
+        long mapped = ring ? ringSize : (bytes.length + 4095L) & ~4095L;
         try (Arena arena = Arena.ofConfined(); CommandScanner scanner = CommandScanner.gen9()) {
             MemorySegment memory = arena.allocate(Math.max(4096, mapped), 4096);
             MemorySegment.copy(MemorySegment.ofArray(bytes), 0, memory, 0, bytes.length);
@@ -88,7 +98,11 @@ final class ScanCommand implements Callable<Integer> {
             WorkloadContext context = new WorkloadContext(engine, partition, gm, null, aperture.base(),
                     new RecordedEvents());
             try {
-                scanner.scanBatch(context, aperture.base());
+                if (ring) {
+                    scanner.scanRing(context, aperture.base(), ringSize, 0, bytes.length);
+                } else {
+                    scanner.scanBatch(context, aperture.base());
+                }
                 out.println("accepted");
                 return 0;
             } catch (ScanRejectedException e) {

@@ -3,10 +3,17 @@ package dev.jgvt.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jgvt.cli.daemon.ControlClient;
+import dev.jgvt.cli.daemon.RuntimePaths;
 import dev.jgvt.core.vgpu.HostGeometry;
 import dev.jgvt.core.vgpu.ResourceAllocator;
+import dev.jgvt.spi.GvtException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,12 +23,14 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code gvt types}: the vGPU types a host of the given geometry offers, with GVT-g's available-instance
- * arithmetic for a host without live vGPUs.
+ * arithmetic for a host without live vGPUs — or, when a service ({@code gvt daemon}) answers, the instances
+ * available on its GPU now.
  */
 @Command(name = "types", mixinStandardHelpOptions = true,
         description = "List the vGPU types (GVTg_V5_*) a host GPU of the given geometry offers.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:the types were listed", "2:a bad size or count, or a geometry no host GPU has"})
+        exitCodeList = {"0:the types were listed", "1:the service of --runtime-dir does not answer or refuses",
+            "2:a bad size or count, or a geometry no host GPU has"})
 final class TypesCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -40,6 +49,11 @@ final class TypesCommand implements Runnable {
     @Option(names = "--fences", paramLabel = "N", description = "Fence registers (default 32).")
     int fences = HostGeometry.defaults().fenceCount();
 
+    @Option(names = "--runtime-dir", paramLabel = "DIR",
+            description = "Ask the service (gvt daemon) of this runtime directory for the instances available now (default: "
+                    + "the default runtime directory's service when one answers and no geometry option is given).")
+    Path runtimeDir;
+
     /** One row of the output; also the JSON shape. */
     record Row(String name, long lowGmMiB, long highGmMiB, int fences, int weight, String resolution,
             long availableInstances, String description) {}
@@ -52,8 +66,8 @@ final class TypesCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        List<Row> rows = rows(geometry);
         PrintWriter out = spec.commandLine().getOut();
+        List<Row> rows = fromService().orElseGet(() -> rows(geometry));
         if (json) {
             try {
                 out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
@@ -69,6 +83,34 @@ final class TypesCommand implements Runnable {
             }
         }
         out.flush();
+    }
+
+    /**
+     * The types with the instances available now from a running service: the one of {@code --runtime-dir} (which
+     * must answer), else the default runtime directory's if it answers and no geometry option was given.
+     */
+    private Optional<List<Row>> fromService() {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        boolean explicit = runtimeDir != null;
+        if (!explicit && (parsed.hasMatchedOption("--ggtt") || parsed.hasMatchedOption("--aperture") || parsed.hasMatchedOption("--fences"))) {
+            return Optional.empty();
+        }
+        JsonNode types;
+        try {
+            types = ControlClient.call(RuntimePaths.runtimeDir(runtimeDir), ControlClient.request("types"));
+        } catch (GvtException e) {
+            if (explicit) {
+                throw e;
+            }
+            return Optional.empty(); // no service here: the arithmetic for a host without vGPUs
+        }
+        List<Row> rows = new ArrayList<>();
+        for (JsonNode t : types) {
+            rows.add(new Row(t.path("name").asText(), t.path("lowGmMiB").asLong(), t.path("highGmMiB").asLong(), t.path("fences").asInt(),
+                    t.path("weight").asInt(), t.path("resolution").asText(), t.path("availableInstances").asLong(),
+                    t.path("description").asText()));
+        }
+        return Optional.of(rows);
     }
 
     static List<Row> rows(HostGeometry geometry) {

@@ -68,7 +68,7 @@ final class DecodeCrossCheckTest {
             Object[] pick = MI[random.nextInt(MI.length)];
             addMi(dws, (int) pick[0], (int) pick[1], random);
         }
-        compare("rcs", dws, seed);
+        compare("bcs", dws, seed); // MI_FLUSH_DW is not a render command
     }
 
     @ParameterizedTest(name = "blitter stream, seed {0}")

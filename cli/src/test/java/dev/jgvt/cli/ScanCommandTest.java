@@ -41,6 +41,26 @@ final class ScanCommandTest {
     }
 
     @Test
+    void ringModeAppliesTheRingOnlyRules() throws IOException {
+        int[] secondLevel = {0x18c00001, 0x4000000, 0}; // MI_BATCH_BUFFER_START, second-level bit, GGTT
+        Path file = DecodeCommandTest.write(dir, "ring.bin", secondLevel);
+        CliRun asBatch = CliRun.of("scan", "--engine", "vcs", "--aperture", APERTURE, "--hidden", HIDDEN,
+                file.toString());
+        assertThat(asBatch.out()).as("legal in a batch (it reads the unmapped hidden range)")
+                .isEqualTo("rejected: gm-unmapped at 0x00000000\n");
+        CliRun asRing = CliRun.of("scan", "--ring", "--engine", "vcs", "--aperture", APERTURE, "--hidden", HIDDEN,
+                file.toString());
+        assertThat(asRing.out()).isEqualTo("rejected: 2nd-level-from-ring at 0x00000000\n");
+        Path semaphore = DecodeCommandTest.write(dir, "sem.bin", 0x0e000002, 0, 0x1000, 0); // PPGTT poll
+        CliRun sem = CliRun.of("scan", "--ring", "--engine", "vcs", "--aperture", APERTURE, "--hidden", HIDDEN,
+                semaphore.toString());
+        assertThat(sem.out()).isEqualTo("rejected: forbidden-command at 0x00000000\n");
+        Path ok = DecodeCommandTest.write(dir, "ok.bin", 0x11000001, 0x7000, 1, 0);
+        assertThat(CliRun.of("scan", "--ring", "--engine", "rcs", "--aperture", APERTURE, "--hidden", HIDDEN,
+                ok.toString()).out()).isEqualTo("accepted\n");
+    }
+
+    @Test
     void badRangesAreUsageErrors() throws IOException {
         Path file = DecodeCommandTest.write(dir, "b.bin", 0x05000000);
         CliRun run = CliRun.of("scan", "--engine", "rcs", "--aperture", "0x100:0x1000", "--hidden", HIDDEN,

@@ -9,7 +9,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 final class UsageErrorTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            nosuch                                   | gvt: Unmatched argument at index 0: 'nosuch'
+            nosuch                                   | gvt: unknown command 'nosuch'
+            nosuch --help                            | gvt: unknown command 'nosuch'
+            nosuch --version                         | gvt: unknown command 'nosuch'
+            nosuch --json --uuid x                   | gvt: unknown command 'nosuch'
+            --help nosuch                            | gvt: unknown command 'nosuch'
+            strat --uuid x                           | gvt: unknown command 'strat' (did you mean list or start?)
             help nosuch                              | gvt: Unknown subcommand 'nosuch'; see gvt --help
             demo --vgpus abc                         | gvt demo: Invalid value for option '--vgpus': 'abc' is not an int
             demo --frames 1 --seconds 1              | gvt demo: Error: --frames=F, --seconds=S are mutually exclusive

@@ -43,6 +43,17 @@ public interface GuestBinding extends AutoCloseable {
      */
     default void disconnect() {}
 
+    /**
+     * Whether a guest is using the binding now. A plugin that serves VMMs over a socket answers whether a VMM
+     * is connected (a per-GPU service refuses to stop a vGPU a VMM still uses); for a guest that exists as long
+     * as the binding does, the answer is always true, which is the default. Never throws.
+     *
+     * @since SPI 1.2.0
+     */
+    default boolean connected() {
+        return true;
+    }
+
     @Override
     void close();
 }

@@ -2,7 +2,6 @@ package dev.jgvt.sim.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.jgvt.core.cmd.CommandDef;
 import dev.jgvt.core.hw.Engine;
 import dev.jgvt.sim.GpuAddressSpace;
 import dev.jgvt.sim.GpuAddressWalker;
@@ -26,6 +25,8 @@ final class CommandStreamer {
     private static final int PC_MMIO_WRITE = 1 << 23;
 
     private final Engine engine;
+    /** The engine's class in the decoder: render 0, blitter 1, video 2, video enhancement 3. */
+    private final int engineClass;
     private final GpuAddressWalker walker;
     private final EngineCommands commands;
     private final RegisterFile registers = new RegisterFile();
@@ -51,6 +52,12 @@ final class CommandStreamer {
 
     CommandStreamer(Engine engine, GpuAddressWalker walker, EngineCommands commands) {
         this.engine = requireNonNull(engine, "engine is null");
+        this.engineClass = switch (engine) {
+            case RCS -> 0;
+            case BCS -> 1;
+            case VCS, VCS2 -> 2;
+            case VECS -> 3;
+        };
         this.walker = requireNonNull(walker, "walker is null");
         this.commands = requireNonNull(commands, "commands is null");
         this.blitter = new Blitter(walker);
@@ -90,9 +97,9 @@ final class CommandStreamer {
                 count++;
                 commandName = "(fetch)";
                 int header = fetchHeader();
-                CommandDef def = commands.table.find(engine, header);
+                HwCommand def = commands.table.find(engineClass, header);
                 if (def == null) {
-                    CommandDef other = commands.table.findOnAnyEngine(header);
+                    HwCommand other = commands.table.findOnAnyEngine(header);
                     return finish(count, new EngineError.UnknownCommand(location(), header, other == null ? null : other.name()));
                 }
                 commandName = def.name();

@@ -1,24 +1,14 @@
 package dev.jgvt.sim.engine;
 
-import dev.jgvt.core.cmd.CommandDef;
-import dev.jgvt.core.cmd.CommandTable;
-import dev.jgvt.core.cmd.CommandType;
-import dev.jgvt.core.cmd.Handler;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
- * What the engines execute: the core's Gen9 command tables (for lengths and names) plus the commands the
- * hardware has and the scanner's tables do not list, and one row per executed command naming its operation.
- * Every other command of the table is state: decoded, skipped.
+ * What the engines execute: the simulated GPU's own command decoder ({@link HwCommandTable}, for lengths and
+ * names; not the scanner's tables) and one operation per executed command. Every other command of the decoder is
+ * state: decoded, skipped.
  */
 final class EngineCommands {
-    /** XY_FAST_COPY_BLT (2D opcode 0x42, BCS, 8 length bits): not in the scanner's tables, so the scanner rejects it. */
-    static final CommandDef XY_FAST_COPY_BLT = new CommandDef("XY_FAST_COPY_BLT", CommandType.BLITTER, 10,
-            (2 << 7) | 0x42, 1 << 1, 8, 0, (1 << 4) | (1 << 8), Handler.NONE);
-
     /** One executed command. */
     @FunctionalInterface
     interface Op {
@@ -42,12 +32,12 @@ final class EngineCommands {
 
     private static volatile EngineCommands gen9;
 
-    final CommandTable table;
-    private final Map<CommandDef, Op> ops = new IdentityHashMap<>();
+    final HwCommandTable table;
+    private final Map<HwCommand, Op> ops = new IdentityHashMap<>();
 
-    private EngineCommands(CommandTable table) {
+    EngineCommands(HwCommandTable table) {
         this.table = table;
-        for (CommandDef def : table.rows()) {
+        for (HwCommand def : table.rows()) {
             Op op = OPS.get(def.name());
             if (op != null) {
                 ops.put(def, op);
@@ -65,9 +55,7 @@ final class EngineCommands {
             synchronized (EngineCommands.class) {
                 commands = gen9;
                 if (commands == null) {
-                    List<CommandDef> rows = new ArrayList<>(CommandTable.gen9().rows());
-                    rows.add(XY_FAST_COPY_BLT);
-                    commands = new EngineCommands(CommandTable.of("gen9-engine", rows));
+                    commands = new EngineCommands(HwCommandTable.gen9());
                     gen9 = commands;
                 }
             }
@@ -76,7 +64,7 @@ final class EngineCommands {
     }
 
     /** The operation of {@code def}, or null for a state-only command (MI_NOOP, MI_ARB_CHECK, 3DSTATE_*, ...). */
-    Op op(CommandDef def) {
+    Op op(HwCommand def) {
         return ops.get(def);
     }
 }

@@ -1,24 +1,22 @@
 package dev.jgvt.core.cmd;
 
-import dev.jgvt.core.hw.Engine;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
+import static java.util.Objects.requireNonNull;
+
+import dev.jgvt.core.hw.Register;
+import dev.jgvt.core.hw.RegisterAttr;
+import dev.jgvt.core.hw.RegisterTable;
 
 /**
- * The default Gen9 register policy, loaded from {@code gen9/registers.tsv}: the command-accessible registers, the
- * two registers LRM/SRM may name on Gen9 (L3SQCREG4 0xB118 and 0x21F0), no LRR at all (Gen9 allows none), and
- * DERRMR/FORCEWAKE_MT writes patched to the PVINFO page (0x78000) so they never reach hardware.
- * Bitmaps over the 2 MiB MMIO window make every answer one array load.
+ * The Gen9 register policy, derived from the register table ({@link RegisterTable#gen9()}, the same table
+ * MMIO emulation uses, as GVT-g's {@code F_CMD_ACCESS} decides both): the {@code cmd} registers, the ones
+ * LRM/SRM may name ({@code mem}: L3SQCREG4 0xB118 and 0x21F0 on Gen9), no LRR at all (Gen9 allows none),
+ * and the {@code patch} registers (DERRMR, FORCEWAKE_MT) whose LRI is redirected to the PVINFO page
+ * (0x78000) so it never reaches hardware. Bitmaps over the 2 MiB MMIO window make every answer one array load.
  */
 public final class Gen9RegisterPolicy implements RegisterPolicy {
     /** Where patched register writes go: the PVINFO page, which has no hardware behind it. */
     public static final int PATCH_TARGET = 0x78000;
-    static final int MMIO_SIZE = 2 * 1024 * 1024;
+    static final int MMIO_SIZE = Register.FILE_SIZE;
 
     private final long[] cmd = new long[MMIO_SIZE / 4 / 64];
     private final long[] mem = new long[MMIO_SIZE / 4 / 64];
@@ -26,62 +24,30 @@ public final class Gen9RegisterPolicy implements RegisterPolicy {
 
     private static volatile Gen9RegisterPolicy instance;
 
-    private Gen9RegisterPolicy(List<String> lines) {
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            int hash = line.indexOf('#');
-            String text = (hash >= 0 ? line.substring(0, hash) : line).strip();
-            if (text.isEmpty()) {
-                continue;
-            }
-            String[] cols = text.split("\\s+");
-            if (cols.length != 4) {
-                throw new IllegalArgumentException("registers.tsv:" + (i + 1) + ": expected 4 columns, got " + cols.length);
-            }
-            int count = Integer.decode(cols[1]);
-            String[] attrs = cols[3].split(",");
-            if (cols[0].startsWith("ring+")) {
-                int delta = Integer.decode(cols[0].substring(5));
-                for (Engine engine : Engine.values()) {
-                    mark(engine.mmioBase() + delta, count, attrs, i + 1);
-                }
-            } else {
-                mark(Integer.decode(cols[0]), count, attrs, i + 1);
+    /** The policy of {@code table}'s {@code cmd}, {@code mem} and {@code patch} attributes. */
+    public Gen9RegisterPolicy(RegisterTable table) {
+        requireNonNull(table, "table is null");
+        for (Register row : table.rows()) {
+            for (int i = 0; i < row.count(); i++) {
+                int dword = row.offsetOf(i) >>> 2;
+                mark(cmd, dword, row.has(RegisterAttr.CMD_ACCESS));
+                mark(mem, dword, row.has(RegisterAttr.MEMORY_TRANSFER));
+                mark(patch, dword, row.has(RegisterAttr.PATCHED));
             }
         }
     }
 
-    private void mark(int offset, int count, String[] attrs, int line) {
-        if ((offset & 3) != 0 || offset < 0 || offset + 4L * count > MMIO_SIZE) {
-            throw new IllegalArgumentException("registers.tsv:" + line + ": bad register range 0x" + Integer.toHexString(offset));
-        }
-        for (int k = 0; k < count; k++) {
-            int dword = (offset >>> 2) + k;
-            for (String attr : attrs) {
-                long[] bits = switch (attr) {
-                    case "cmd", "pdp" -> cmd;
-                    case "mem" -> mem;
-                    case "patch" -> patch;
-                    default -> throw new IllegalArgumentException("registers.tsv:" + line + ": unknown attribute " + attr);
-                };
-                bits[dword >>> 6] |= 1L << dword;
-            }
+    private static void mark(long[] bits, int dword, boolean set) {
+        if (set) {
+            bits[dword >>> 6] |= 1L << dword;
         }
     }
 
-    /** The policy loaded from the bundled table. */
+    /** The policy of the bundled Gen9 register table. */
     public static Gen9RegisterPolicy load() {
         Gen9RegisterPolicy policy = instance;
         if (policy == null) {
-            try (InputStream in = Gen9RegisterPolicy.class.getResourceAsStream("gen9/registers.tsv")) {
-                if (in == null) {
-                    throw new IllegalStateException("gen9/registers.tsv missing");
-                }
-                policy = new Gen9RegisterPolicy(
-                        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).lines().toList());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            policy = new Gen9RegisterPolicy(RegisterTable.gen9());
             instance = policy;
         }
         return policy;

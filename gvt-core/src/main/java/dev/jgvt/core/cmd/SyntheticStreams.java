@@ -67,7 +67,7 @@ public final class SyntheticStreams {
                 long gma = apertureBase + (random.nextLong(apertureSize - 8) & ~7L);
                 cmd = new int[] {0x7A000004, (1 << 14) | (1 << 24) | (random.nextBoolean() ? 1 << 20 : 0),
                     (int) gma, (int) (gma >>> 32), random.nextInt(), random.nextInt()};
-            } else if (pick < 30 && left >= 4) {
+            } else if (pick < 30 && left >= 4 && engine != Engine.RCS) {
                 long gma = apertureBase + (random.nextLong(apertureSize - 8) & ~7L);
                 cmd = new int[] {(0x26 << 23) | (1 << 14) | 2, (int) gma | (1 << 2), (int) (gma >>> 32), random.nextInt()};
             } else if (pick < 35 && left >= 4) {

@@ -1,9 +1,10 @@
 package dev.jgvt.core.mmio;
 
 /**
- * Which handler serves a register row. {@link #STORE} rows use the virtual register file with the row's
- * attributes; every other behaviour is bound to a {@link RegisterHandler} by whoever assembles the vGPU
- * ({@link MmioSpace} takes the bindings). A behaviour without a binding falls back to {@link #STORE}.
+ * The handler registry: the names the register table's {@code handler} column may use (lower case) and
+ * which the vGPU's assembly binds to a {@link RegisterHandler} ({@link MmioSpace#bind}). {@link #STORE} is
+ * a row without a handler ({@code -}): the virtual register file with the row's attributes. A behaviour
+ * without a binding falls back to {@link #STORE}.
  */
 public enum Behavior {
     /** Plain storage in the virtual register file (attributes applied). */
@@ -33,5 +34,30 @@ public enum Behavior {
     /** TLB invalidation request; completes at once (reads 0). */
     TLB_INVALIDATE,
     /** The PVINFO page fields. */
-    PVINFO
+    PVINFO,
+    /** RING_RESET_CTL (mode-masked): READY_TO_RESET follows REQUEST_RESET at once. */
+    RING_RESET_CTL,
+    /** LCPLL/WRPLL control: lock follows enable at once. */
+    PLL_ENABLE,
+    /** DPLL_STATUS: lock bits of the enabled PLLs (read-only). */
+    DPLL_STATUS,
+    /** DBUF_CTL: power state follows power request. */
+    DBUF,
+    /** DDI_BUF_CTL: idle exactly while disabled. */
+    DDI_BUF,
+    /** PP_STATUS: panel on exactly while PP_CONTROL asks for it (read-only). */
+    PANEL_POWER,
+    /** DP_AUX_CH_CTL: transactions complete at once through the port's {@link AuxSink}. */
+    DP_AUX;
+
+    /** The handler names, as the table spells them. */
+    static String names() {
+        StringBuilder sb = new StringBuilder();
+        for (Behavior b : values()) {
+            if (b != STORE) {
+                sb.append(sb.isEmpty() ? "" : " ").append(b.name().toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        return sb.toString();
+    }
 }

@@ -3,6 +3,8 @@ package dev.jgvt.core.mmio;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.gtt.GgttWindow;
+import dev.jgvt.core.hw.Register;
+import dev.jgvt.core.hw.RegisterAttr;
 
 /**
  * BAR0 of one vGPU: the 2 MiB virtual register file at offset 0 and the GGTT window at 8 MiB.
@@ -10,15 +12,17 @@ import dev.jgvt.core.gtt.GgttWindow;
  * <p>Register accesses dispatch through per-dword arrays (attributes and behaviour from the shared
  * {@link RegisterRegistry}, handlers bound per vGPU), so the access path allocates nothing. 8-byte accesses
  * to the register file are two dword accesses (low first); 1- and 2-byte accesses must be naturally aligned
- * and are merged into the dword. Accesses to untracked offsets, unaligned accesses, and anything in
- * {@code [2 MiB, 8 MiB)} read 0 and drop writes, logged once per offset ({@link AccessLog}). Accesses in
- * the GGTT window go to the {@link GgttWindow} unchanged (an 8-byte access is one entry).
+ * and are merged into the dword. Every dword of the register file is a virtual register (GVT-g's vreg),
+ * reset to its golden value: a row without a handler stores writes after its attribute rules, and so does
+ * an offset no row describes (initialised 0, plain storage), logged once per offset ({@link AccessLog}).
+ * Unaligned accesses and anything in {@code [2 MiB, 8 MiB)} read 0 and drop writes, also logged. Accesses
+ * in the GGTT window go to the {@link GgttWindow} unchanged (an 8-byte access is one entry).
  *
  * <p>The caller (the vGPU) checks that {@code [offset, offset + size)} lies inside BAR0 and that size is 1,
  * 2, 4 or 8, and holds the vGPU's lock. Nothing here throws for a guest access.
  */
 public final class MmioSpace {
-    public static final int REGISTER_FILE_SIZE = 2 << 20;
+    public static final int REGISTER_FILE_SIZE = Register.FILE_SIZE;
     public static final int DWORDS = REGISTER_FILE_SIZE / 4;
     public static final long GGTT_WINDOW_OFFSET = 8L << 20;
     public static final long GGTT_WINDOW_SIZE = 8L << 20;
@@ -46,15 +50,16 @@ public final class MmioSpace {
         requireNonNull(behavior, "behavior is null");
         requireNonNull(handler, "handler is null");
         for (Register row : registry.rows()) {
-            if (row.behavior() == behavior) {
-                for (int i = 0; i < row.count(); i++) {
-                    handlers[row.offsetOf(i) >>> 2] = handler;
+            for (int i = 0; i < row.count(); i++) {
+                int dw = row.offsetOf(i) >>> 2;
+                if (registry.hasBehavior(dw, behavior)) {
+                    handlers[dw] = handler;
                 }
             }
         }
     }
 
-    /** Restores the power-on value of every tracked register in {@code [from, to)} (byte offsets). */
+    /** Restores the golden value of every register in {@code [from, to)} (byte offsets; 0 where no row is). */
     public void resetRange(int from, int to) {
         for (int dw = from >>> 2; dw < to >>> 2; dw++) {
             vreg[dw] = registry.resetValue(dw);
@@ -79,25 +84,28 @@ public final class MmioSpace {
     public int merge(int offset, int value) {
         int attrs = registry.attrBits(offset >>> 2);
         int old = vreg[offset >>> 2];
-        if ((attrs & Attr.READ_ONLY.bit()) != 0) {
+        if ((attrs & RegisterAttr.READ_ONLY.bit()) != 0) {
             return old;
         }
-        if ((attrs & Attr.MODE_MASK.bit()) != 0) {
+        if ((attrs & RegisterAttr.MODE_MASK.bit()) != 0) {
             int mask = value >>> 16;
             return ((old & ~mask) | (value & mask)) & 0xFFFF;
         }
-        if ((attrs & Attr.WRITE_1_CLEAR.bit()) != 0) {
+        if ((attrs & RegisterAttr.WRITE_1_CLEAR.bit()) != 0) {
             return old & ~value;
         }
         return value;
     }
 
-    /** Accesses not handled so far (untracked, unaligned, outside the register file and the GGTT window). */
+    /**
+     * Accesses no table row describes so far: offsets without a row (served as plain virtual registers),
+     * unaligned accesses and accesses outside the register file and the GGTT window (dropped).
+     */
     public long unhandledAccesses() {
         return accessLog.count();
     }
 
-    /** Logs (once per offset, rate limited) that a guest access at {@code offset} was dropped. */
+    /** Logs (once per offset, rate limited) that a guest access at {@code offset} was not served as asked. */
     public void logDropped(long offset, String why) {
         accessLog.record(offset, why);
     }
@@ -145,8 +153,8 @@ public final class MmioSpace {
                 int shift = 8 * (off & 3);
                 int mask = (size == 1 ? 0xFF : 0xFFFF) << shift;
                 boolean w1c = registry.tracked(dwordOffset >>> 2)
-                        && (registry.attrBits(dwordOffset >>> 2) & Attr.WRITE_1_CLEAR.bit()) != 0;
-                int others = w1c || !registry.tracked(dwordOffset >>> 2) ? 0 : currentValue(dwordOffset);
+                        && (registry.attrBits(dwordOffset >>> 2) & RegisterAttr.WRITE_1_CLEAR.bit()) != 0;
+                int others = w1c ? 0 : currentValue(dwordOffset);
                 writeDword(dwordOffset, (others & ~mask) | (((int) value << shift) & mask));
             }
         }
@@ -160,8 +168,8 @@ public final class MmioSpace {
     private int readDword(int offset) {
         int dw = offset >>> 2;
         if (!registry.tracked(dw)) {
-            accessLog.record(offset, "read of an unhandled register");
-            return 0;
+            accessLog.record(offset, "read of a register the table does not know (virtual register)");
+            return vreg[dw];
         }
         RegisterHandler handler = handlers[dw];
         return handler == null ? vreg[dw] : handler.read(offset);
@@ -170,7 +178,8 @@ public final class MmioSpace {
     private void writeDword(int offset, int value) {
         int dw = offset >>> 2;
         if (!registry.tracked(dw)) {
-            accessLog.record(offset, "write to an unhandled register dropped");
+            accessLog.record(offset, "write to a register the table does not know (stored)");
+            vreg[dw] = value;
             return;
         }
         RegisterHandler handler = handlers[dw];

@@ -2,98 +2,121 @@ package dev.jgvt.core.mmio;
 
 import static java.util.Objects.requireNonNull;
 
-import java.util.Arrays;
+import dev.jgvt.core.hw.Register;
+import dev.jgvt.core.hw.RegisterAttr;
+import dev.jgvt.core.hw.RegisterTable;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The register table compiled for lookups: per dword of the 2 MiB register file, the attribute word, the
- * behaviour and the row. Immutable and shared by every vGPU of a generation; lookups allocate nothing.
+ * The register table ({@link RegisterTable}) compiled for MMIO emulation: per dword of the 2 MiB register
+ * file, the attribute word, the golden value and the {@link Behavior} its row's handler name resolves to
+ * (the handler registry: table rows name handlers, {@link MmioSpace#bind} connects names to code). Immutable
+ * and shared by every vGPU of a generation; lookups allocate nothing.
  */
 public final class RegisterRegistry {
-    private static final RegisterRegistry GEN9 = new RegisterRegistry(Gen9Registers.table());
+    private static volatile RegisterRegistry gen9;
 
-    private final List<Register> rows;
-    private final short[] attrs = new short[MmioSpace.DWORDS];
-    /** Behaviour ordinal + 1 per dword; 0 = no row. */
+    private final RegisterTable table;
+    /** Behaviour ordinal + 1 per dword; 0 = plain virtual register or no row. */
     private final byte[] behaviors = new byte[MmioSpace.DWORDS];
-    private final int[] rowIndex = new int[MmioSpace.DWORDS];
-    private final int[] resetValues = new int[MmioSpace.DWORDS];
 
-    RegisterRegistry(List<Register> rows) {
-        this.rows = List.copyOf(requireNonNull(rows, "rows is null"));
-        Arrays.fill(rowIndex, -1);
-        for (int r = 0; r < this.rows.size(); r++) {
-            Register row = this.rows.get(r);
+    /**
+     * Compiles {@code table}.
+     *
+     * @throws IllegalArgumentException if a row names a handler no {@link Behavior} has
+     */
+    public RegisterRegistry(RegisterTable table) {
+        this.table = requireNonNull(table, "table is null");
+        for (Register row : table.rows()) {
+            if (!row.hasHandler()) {
+                continue;
+            }
+            Behavior behavior = behavior(row);
             for (int i = 0; i < row.count(); i++) {
-                int dw = row.offsetOf(i) >>> 2;
-                if (rowIndex[dw] >= 0) {
-                    throw new IllegalArgumentException("register " + row.nameOf(i) + " at 0x"
-                            + Integer.toHexString(row.offsetOf(i)) + " overlaps " + this.rows.get(rowIndex[dw]).name());
-                }
-                rowIndex[dw] = r;
-                attrs[dw] = (short) row.attrBits();
-                behaviors[dw] = (byte) (row.behavior().ordinal() + 1);
-                resetValues[dw] = row.resetValue();
+                behaviors[row.offsetOf(i) >>> 2] = (byte) (behavior.ordinal() + 1);
             }
         }
     }
 
-    /** The Gen9 (Skylake) registry. */
+    private static Behavior behavior(Register row) {
+        try {
+            return Behavior.valueOf(row.handler().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("register " + row.name() + " at 0x" + Integer.toHexString(row.offset())
+                    + " names an unknown handler '" + row.handler() + "' (known: " + Behavior.names() + ")", e);
+        }
+    }
+
+    /** The Gen9 (Skylake) registry, compiled from {@link RegisterTable#gen9()} once. */
     public static RegisterRegistry gen9() {
-        return GEN9;
+        RegisterRegistry registry = gen9;
+        if (registry == null) {
+            synchronized (RegisterRegistry.class) {
+                registry = gen9;
+                if (registry == null) {
+                    registry = new RegisterRegistry(RegisterTable.gen9());
+                    gen9 = registry;
+                }
+            }
+        }
+        return registry;
+    }
+
+    /** The table this registry was compiled from. */
+    public RegisterTable table() {
+        return table;
     }
 
     /** The table rows, in order. */
     public List<Register> rows() {
-        return rows;
+        return table.rows();
     }
 
     /** Whether {@code offset} (a BAR0 offset) lies in a register of the table. */
     public boolean isTracked(long offset) {
-        return inFile(offset) && behaviors[(int) offset >>> 2] != 0;
-    }
-
-    /**
-     * Whether guest commands (LRI, SRM, LRM...) may access the register at {@code offset}: the register
-     * has {@link Attr#CMD_ACCESS}. False for any offset outside the table, negative or beyond the file.
-     */
-    public boolean isCommandAccessible(long offset) {
-        return has(offset, Attr.CMD_ACCESS);
+        return table.isTracked(offset);
     }
 
     /** Whether the register at {@code offset} has {@code attr}. */
-    public boolean has(long offset, Attr attr) {
-        return inFile(offset) && (attrs[(int) offset >>> 2] & attr.bit()) != 0;
+    public boolean has(long offset, RegisterAttr attr) {
+        return table.has(offset, attr);
     }
 
     /** The row covering {@code offset}, if any. */
     public Optional<Register> rowAt(long offset) {
-        if (!inFile(offset) || rowIndex[(int) offset >>> 2] < 0) {
+        return table.rowAt(offset);
+    }
+
+    /** The behaviour of the row covering {@code offset}: its handler's, {@link Behavior#STORE} without one. */
+    public Optional<Behavior> behaviorAt(long offset) {
+        if (!table.isTracked(offset)) {
             return Optional.empty();
         }
-        return Optional.of(rows.get(rowIndex[(int) offset >>> 2]));
+        Behavior b = behavior((int) offset >>> 2);
+        return Optional.of(b == null ? Behavior.STORE : b);
     }
 
     int attrBits(int dword) {
-        return attrs[dword];
+        return table.attrBitsOfDword(dword);
     }
 
-    /** The behaviour of dword {@code dword}, or null for an untracked dword. */
+    /** The handler behaviour of dword {@code dword}, or null for a plain or untracked dword. */
     Behavior behavior(int dword) {
         int b = behaviors[dword];
         return b == 0 ? null : Behavior.values()[b - 1];
     }
 
+    boolean hasBehavior(int dword, Behavior behavior) {
+        return behaviors[dword] == behavior.ordinal() + 1;
+    }
+
     boolean tracked(int dword) {
-        return behaviors[dword] != 0;
+        return table.rowIndexOfDword(dword) >= 0;
     }
 
     int resetValue(int dword) {
-        return resetValues[dword];
-    }
-
-    private static boolean inFile(long offset) {
-        return offset >= 0 && offset < MmioSpace.REGISTER_FILE_SIZE;
+        return table.goldenOfDword(dword);
     }
 }

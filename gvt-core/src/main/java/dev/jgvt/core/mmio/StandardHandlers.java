@@ -9,7 +9,8 @@ import java.util.function.IntConsumer;
  * The handlers of GVT-g's fake-hardware registers that need nothing but the register file: forcewake
  * (acks follow requests), GDRST (reset request, reads back 0), the PCU mailbox (always ready), fences
  * (index limited to the vGPU's fences), power wells (state follows request), TLB invalidation (done at
- * once), read-as-zero status, and the ELSP latch.
+ * once), read-as-zero status, the ELSP latch, RING_RESET_CTL (ready as soon as a reset is requested), and
+ * the display's fake hardware ({@link DisplayHandlers}).
  */
 public final class StandardHandlers {
     /** PCODE mailbox: bit 31 is "busy/ready" (set by the driver to start, cleared when done). */
@@ -19,6 +20,14 @@ public final class StandardHandlers {
     public static final int PCODE_READ_RC6VIDS = 0x5;
     public static final int PCODE_READ_MEM_LATENCY = 0x6;
     public static final int PCODE_CDCLK_CONTROL = 0x7;
+    /** SKL SAGV control; data 0 asks to disable SAGV, the reply 1 (in DATA) says it is disabled. */
+    public static final int PCODE_SAGV_CONTROL = 0x21;
+    public static final int SAGV_DISABLE = 0x0;
+    public static final int SAGV_IS_DISABLED = 0x1;
+    /** RING_RESET_CTL (engine base + 0xD0): bit 0 request reset, bit 1 ready to reset. */
+    public static final int RING_RESET_CTL = 0xD0;
+    public static final int RESET_CTL_REQUEST_RESET = 1;
+    public static final int RESET_CTL_READY_TO_RESET = 1 << 1;
 
     private StandardHandlers() {}
 
@@ -41,6 +50,23 @@ public final class StandardHandlers {
         mmio.bind(Behavior.FENCE, new Fences(mmio, fenceCount));
         mmio.bind(Behavior.POWER_WELL, new PowerWell(mmio));
         mmio.bind(Behavior.ELSP, new ElspLatch(mmio, elsp));
+        mmio.bind(Behavior.RING_RESET_CTL, new RingResetCtl(mmio));
+        DisplayHandlers.bind(mmio);
+    }
+
+    /** RING_RESET_CTL: mode-masked; READY_TO_RESET reads set exactly while REQUEST_RESET is set. */
+    record RingResetCtl(MmioSpace mmio) implements RegisterHandler {
+        @Override
+        public int read(int offset) {
+            return mmio.get(offset);
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            int merged = mmio.merge(offset, value);
+            mmio.set(offset, (merged & RESET_CTL_REQUEST_RESET) != 0 ? merged | RESET_CTL_READY_TO_RESET
+                    : merged & ~RESET_CTL_READY_TO_RESET);
+        }
     }
 
     /** Reads 0; writes are accepted and counted. */
@@ -91,7 +117,10 @@ public final class StandardHandlers {
         }
     }
 
-    /** The pcode mailbox: every command completes at once; a few reads get GVT-g's fixed answers. */
+    /**
+     * The pcode mailbox: every command completes at once with success; memory latency, CDCLK control and
+     * RC6 VIDs get GVT-g's answers, SAGV disable answers "disabled".
+     */
     record PcuMailbox(MmioSpace mmio) implements RegisterHandler {
         @Override
         public int read(int offset) {
@@ -109,6 +138,11 @@ public final class StandardHandlers {
                 case PCODE_READ_MEM_LATENCY -> mmio.set(Gen9Registers.PCODE_DATA, data == 0 ? 0x1E1A1100 : 0x61514B3D);
                 case PCODE_CDCLK_CONTROL -> mmio.set(Gen9Registers.PCODE_DATA, 1); // ready for change
                 case PCODE_READ_RC6VIDS -> mmio.set(Gen9Registers.PCODE_DATA, data | 1);
+                case PCODE_SAGV_CONTROL -> {
+                    if (data == SAGV_DISABLE) {
+                        mmio.set(Gen9Registers.PCODE_DATA, SAGV_IS_DISABLED);
+                    }
+                }
                 default -> { }
             }
             mmio.set(offset, value & ~PCODE_READY & ~PCODE_ERROR_MASK); // done; error code 0 = success

@@ -18,7 +18,9 @@ import java.util.Arrays;
  *       A sizing write (all ones) never moves anything.</li>
  *   <li>MSI capability at 0xAC: single message, 32-bit address; only the enable bit of the message control
  *       is writable.</li>
- *   <li>GMCH (0x50) reads zero (no stolen memory); SWSCI (0xE8) and ASLS (0xFC) are writable dwords.</li>
+ *   <li>GMCH (0x50, read-only) as GVT-g presents it: GGMS = 3 (an 8 MiB GGTT page table = 4 GiB of graphics
+ *       memory, what BAR0's GGTT window at 8 MiB serves) and GMS = 0 (no stolen memory); BDSM (0x5C,
+ *       read-only) is 0 accordingly. SWSCI (0xE8) and ASLS (0xFC) are writable dwords.</li>
  * </ul>
  *
  * Accesses are little-endian and may be 1, 2, 4 or 8 bytes at any offset inside the space; the caller
@@ -42,6 +44,12 @@ public final class ConfigSpace {
     public static final int INTERRUPT_LINE = 0x3C;
     public static final int INTERRUPT_PIN = 0x3D;
     public static final int GMCH = 0x50;
+    /** GMCH: GGTT size field (bits 7:6; 3 = 8 MiB of entries) and stolen-memory size field (bits 15:8). */
+    public static final int GMCH_GGMS_SHIFT = 6;
+    public static final int GMCH_GMS_SHIFT = 8;
+    /** GGMS = 3: 8 MiB of GGTT entries (BAR0 [8 MiB, 16 MiB)), a 4 GiB GGTT; GMS = 0: no stolen memory. */
+    public static final int GMCH_VALUE = 3 << GMCH_GGMS_SHIFT;
+    public static final int BDSM = 0x5C;
     public static final int MSI_CAP = 0xAC;
     public static final int MSI_CONTROL = MSI_CAP + 2;
     public static final int MSI_ADDRESS = MSI_CAP + 4;
@@ -112,6 +120,8 @@ public final class ConfigSpace {
         put(SUBSYSTEM_VENDOR + 2, 2, deviceId);
         put(CAP_POINTER, 1, MSI_CAP);
         put(INTERRUPT_PIN, 1, 1);
+        put(GMCH, 2, GMCH_VALUE);
+        put(BDSM, 4, 0);
         // MSI: id 5, next = PM; control: single message, 32-bit address
         put(MSI_CAP, 1, 0x05);
         put(MSI_CAP + 1, 1, PM_CAP);

@@ -56,6 +56,8 @@ public final class Vgpu implements DeviceModel {
     private final HostGeometry geometry;
     private final ReentrantLock lock = new ReentrantLock();
     private final RegionTable regions;
+    /** Accesses per region (and their handling time when timing is on), for measurements. */
+    private final AccessMeter meter;
     private final ConfigSpace config;
     private final MmioSpace mmio;
     private final PvInfo pvInfo;
@@ -88,6 +90,7 @@ public final class Vgpu implements DeviceModel {
         this.edid = new EdidRegion(type.resolution().width(), type.resolution().height());
         bindHandlers();
         pvInfo.setListener(new PvForwarder(this::attachment, this::enterFailsafe));
+        this.meter = new AccessMeter(EDID_REGION + 1);
         this.regions = RegionTable.gen9(id, geometry.apertureSize(), partition.aperture(), config, new Bar0(),
                 new ApertureWindow(id, partition.aperture(), mmio, this::attachment), opRegion, edid);
     }
@@ -317,6 +320,21 @@ public final class Vgpu implements DeviceModel {
         return msiSuppressed;
     }
 
+    /** The access meter of this vGPU (counts per region; handling-time sums when turned on). */
+    public AccessMeter accessMeter() {
+        return meter;
+    }
+
+    /** A consistent snapshot of the access meter's counters. */
+    public AccessCounts accessCounts() {
+        lock.lock();
+        try {
+            return meter.snapshot();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Accesses to BAR0 that nothing handled (read 0, write dropped). */
     public long unhandledAccesses() {
         return mmio.unhandledAccesses();
@@ -376,11 +394,13 @@ public final class Vgpu implements DeviceModel {
     @Override
     public long read(int region, long offset, int size) {
         DeviceRegion r = regions.forRead(region, offset, size);
+        long started = meter.start();
         lock.lock();
         try {
             expectAlive();
             return r.read(offset, size);
         } finally {
+            meter.count(region, false, started);
             lock.unlock();
         }
     }
@@ -388,11 +408,13 @@ public final class Vgpu implements DeviceModel {
     @Override
     public void write(int region, long offset, int size, long value) {
         DeviceRegion r = regions.forWrite(region, offset, size);
+        long started = meter.start();
         lock.lock();
         try {
             expectAlive();
             r.write(offset, size, value);
         } finally {
+            meter.count(region, true, started);
             lock.unlock();
         }
     }

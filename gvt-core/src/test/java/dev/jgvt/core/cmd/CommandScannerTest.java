@@ -234,8 +234,8 @@ final class CommandScannerTest {
         // PPGTT stores are not GGTT accesses: allowed anywhere
         scanRing(Engine.RCS, (0x20 << 23) | 2, (int) FOREIGN, 0, 7);
         assertThat(rejectRing(Engine.RCS, ggtt, (int) FOREIGN, 0, 7).rule()).isEqualTo(Rule.GM_OUT_OF_RANGE);
-        // a store straddling the end of the aperture slice
-        assertThat(rejectRing(Engine.RCS, ggtt | 1, (int) (APERTURE + 0xFFFFC), 0, 7, 8).rule())
+        // a qword store straddling the end of the aperture slice
+        assertThat(rejectRing(Engine.RCS, ggtt | (1 << 21) | 1, (int) (APERTURE + 0xFFFFC), 0, 7, 8).rule())
                 .isEqualTo(Rule.GM_OUT_OF_RANGE);
         // a high address dword that moves the store out of range
         assertThat(rejectRing(Engine.RCS, ggtt, (int) APERTURE, 1, 7).rule()).isEqualTo(Rule.GM_OUT_OF_RANGE);

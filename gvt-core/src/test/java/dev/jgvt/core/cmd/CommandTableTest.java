@@ -17,8 +17,8 @@ final class CommandTableTest {
     @Test
     void gen9HasGvtsMiAndBlitterRowsAndAFullRenderSet() {
         List<CommandDef> rows = GEN9.rows();
-        assertThat(rows.stream().filter(d -> d.type() == CommandType.MI)).hasSize(41);
-        assertThat(rows.stream().filter(d -> d.type() == CommandType.BLITTER)).hasSize(24);
+        assertThat(rows.stream().filter(d -> d.type() == CommandType.MI)).hasSize(43);
+        assertThat(rows.stream().filter(d -> d.type() == CommandType.BLITTER)).hasSize(25);
         assertThat(rows.stream().filter(d -> d.type() == CommandType.RENDER).count()).isGreaterThan(100);
         assertThat(rows.stream().filter(d -> d.type() == CommandType.VIDEO).map(CommandDef::name))
                 .contains("MFX_PIPE_MODE_SELECT", "HCP_PIPE_MODE_SELECT", "VDENC_PIPE_MODE_SELECT", "HUC_START");

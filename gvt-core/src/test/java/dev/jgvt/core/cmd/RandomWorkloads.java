@@ -123,7 +123,7 @@ final class RandomWorkloads {
         if (pick < 28) {
             int data = random.nextInt(1, 3);
             long gma = address(4 * data);
-            return concat(new int[] {(0x20 << 23) | (1 << 22) | (data + 1), (int) gma, (int) (gma >>> 32)},
+            return concat(new int[] {(0x20 << 23) | (1 << 22) | (data == 2 ? 1 << 21 : 0) | (data + 1), (int) gma, (int) (gma >>> 32)},
                     new int[data]);
         }
         if (pick < 36 && engine == Engine.RCS) {
@@ -140,7 +140,7 @@ final class RandomWorkloads {
             }
             return new int[] {0x7A000004, dw1, (int) gma, (int) (gma >>> 32), 0, 0};
         }
-        if (pick < 42) {
+        if (pick < 42 && engine != Engine.RCS) {
             long gma = address(8);
             int h = (0x26 << 23) | (1 << 14) | 2;
             int dw1 = (int) gma | 4;
@@ -168,7 +168,7 @@ final class RandomWorkloads {
         }
         if (pick < 62 && !strict && !handled.isEmpty()) {
             CommandDef def = handled.get(random.nextInt(handled.size()));
-            int len = def.lengthBits() == 0 ? def.fixedLength() : random.nextInt(2, Math.min(def.maxLength(), 8) + 1);
+            int len = def.fixedLength() != 0 ? def.fixedLength() : random.nextInt(2, Math.min(def.maxLength(), 8) + 1);
             int[] c = new int[len];
             c[0] = def.header(len) | (random.nextInt() & 0x00FFFF00 & ~((1 << def.lengthBits()) - 1) & 0x7FFF00);
             if (def.lengthBits() == 0) {
@@ -186,7 +186,7 @@ final class RandomWorkloads {
             return new int[1];
         }
         CommandDef def = plain.get(random.nextInt(plain.size()));
-        int len = def.lengthBits() == 0 ? def.fixedLength() : random.nextInt(2, Math.min(def.maxLength(), 10) + 1);
+        int len = def.fixedLength() != 0 ? def.fixedLength() : random.nextInt(2, Math.min(def.maxLength(), 10) + 1);
         int[] c = new int[len];
         c[0] = def.header(len);
         for (int i = 1; i < len; i++) {

@@ -3,6 +3,7 @@ package dev.jgvt.core.mmio;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.jgvt.core.hw.Register;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +71,7 @@ final class IgtRegisterNamesTest {
         int comparedWithSkylake = 0;
         List<String> problems = new ArrayList<>();
         int compared = 0;
-        for (Register row : Gen9Registers.table()) {
+        for (Register row : RegisterRegistry.gen9().rows()) {
             for (int i = 0; i < row.count(); i++) {
                 String name = row.nameOf(i);
                 long offset = row.offsetOf(i);

@@ -2,6 +2,7 @@ package dev.jgvt.core.mmio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jgvt.core.hw.Register;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,14 +21,15 @@ final class RegisterDocTest {
 
     static String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append("| Offset | Name | Count × stride | Attributes | Behaviour |\n");
-        sb.append("|---|---|---|---|---|\n");
-        for (Register r : Gen9Registers.table()) {
+        sb.append("| Offset | Name | Count × stride | Attributes | Golden | Handler |\n");
+        sb.append("|---|---|---|---|---|---|\n");
+        for (Register r : RegisterRegistry.gen9().rows()) {
             String attrs = r.attrs().stream().sorted().map(a -> a.name().toLowerCase(Locale.ROOT).replace('_', '-'))
                     .collect(Collectors.joining(", "));
-            sb.append(String.format("| `0x%05X` | %s | %s | %s | %s |%n", r.offset(), r.name(),
+            sb.append(String.format("| `0x%05X` | %s | %s | %s | %s | %s |%n", r.offset(), r.name(),
                     r.count() == 1 ? "1" : r.count() + " × " + r.stride(), attrs.isEmpty() ? "—" : attrs,
-                    r.behavior().name().toLowerCase(Locale.ROOT).replace('_', ' ')));
+                    r.golden() == 0 ? "—" : String.format("`0x%08X`", r.golden()),
+                    r.hasHandler() ? r.handler().replace('_', ' ') : "—"));
         }
         return sb.toString();
     }
@@ -47,7 +49,7 @@ final class RegisterDocTest {
             actual = expected;
         }
         assertThat(actual).as("register table in " + DOC + " (rerun with -Djgvt.updateDocs=true)").isEqualTo(expected);
-        for (Register r : Gen9Registers.table()) {
+        for (Register r : RegisterRegistry.gen9().rows()) {
             assertThat(actual).contains("| " + r.name() + " |");
         }
     }

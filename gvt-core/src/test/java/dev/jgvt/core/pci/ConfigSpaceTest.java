@@ -138,11 +138,23 @@ final class ConfigSpaceTest {
     }
 
     @Test
-    void unusedBarsRomAndGmchReadZero() {
-        for (int off : new int[] {ConfigSpace.BAR4, 0x24, ConfigSpace.ROM, ConfigSpace.GMCH}) {
+    void unusedBarsAndRomReadZero() {
+        for (int off : new int[] {ConfigSpace.BAR4, 0x24, ConfigSpace.ROM, ConfigSpace.BDSM}) {
             cfg.write(off, 4, 0xFFFFFFFFL);
             assertThat(cfg.read(off, 4)).as("0x%x", off).isZero();
         }
+    }
+
+    @Test
+    void gmchPresentsA4GiBGgttAndNoStolenMemoryReadOnly() {
+        long gmch = cfg.read(ConfigSpace.GMCH, 2);
+        assertThat((gmch >>> 6) & 3).as("GGMS").isEqualTo(3); // 8 MiB of 8-byte entries = 4 GiB, the BAR0 window
+        assertThat((gmch >>> 8) & 0xFF).as("GMS").isZero();
+        assertThat(1L << ((gmch >>> 6) & 3)).as("GGTT table MiB (BAR0 [8 MiB, 16 MiB))").isEqualTo(8);
+        cfg.write(ConfigSpace.GMCH, 2, 0xFF01);
+        assertThat(cfg.read(ConfigSpace.GMCH, 2)).isEqualTo(gmch);
+        cfg.reset();
+        assertThat(cfg.read(ConfigSpace.GMCH, 2)).isEqualTo(gmch);
     }
 
     @Test

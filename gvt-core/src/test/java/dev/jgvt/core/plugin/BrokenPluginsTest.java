@@ -39,13 +39,13 @@ final class BrokenPluginsTest {
                 dir -> plugin("broken").standardExtension().withoutManifest("Plugin-Id").writeTo(dir, BROKEN_JAR)),
         NO_VERSION(ErrorCode.INVALID_ARGUMENT, "has no Plugin-Version",
                 dir -> plugin("broken").standardExtension().withoutManifest("Plugin-Version").writeTo(dir, BROKEN_JAR)),
-        REQUIRES_NEWER_SPI(ErrorCode.INCOMPATIBLE_VERSION, "Plugin-Requires '>=2.0.0' does not accept SPI version 1.1.0",
+        REQUIRES_NEWER_SPI(ErrorCode.INCOMPATIBLE_VERSION, "Plugin-Requires '>=2.0.0' does not accept SPI version 1.2.0",
                 dir -> plugin("broken").standardExtension().manifest("Plugin-Requires", ">=2.0.0").writeTo(dir, BROKEN_JAR)),
         REQUIRES_OLDER_SPI(ErrorCode.INCOMPATIBLE_VERSION, "does not accept SPI version",
                 dir -> plugin("broken").standardExtension().manifest("Plugin-Requires", "<1.0.0").writeTo(dir, BROKEN_JAR)),
         REQUIRES_GARBAGE(ErrorCode.INCOMPATIBLE_VERSION, "Plugin-Requires 'banana!' is not a version range",
                 dir -> plugin("broken").standardExtension().manifest("Plugin-Requires", "banana!").writeTo(dir, BROKEN_JAR)),
-        SPI_VERSION_NEWER_THAN_HOST(ErrorCode.INCOMPATIBLE_VERSION, "built against SPI 1.7.0 (Jgvt-Spi-Version), which cannot run on SPI 1.1.0",
+        SPI_VERSION_NEWER_THAN_HOST(ErrorCode.INCOMPATIBLE_VERSION, "built against SPI 1.7.0 (Jgvt-Spi-Version), which cannot run on SPI 1.2.0",
                 dir -> plugin("broken").standardExtension().manifest("Jgvt-Spi-Version", "1.7.0").writeTo(dir, BROKEN_JAR)),
         SPI_VERSION_OTHER_MAJOR(ErrorCode.INCOMPATIBLE_VERSION, "built against SPI 0.9.0",
                 dir -> plugin("broken").standardExtension().manifest("Jgvt-Spi-Version", "0.9.0").writeTo(dir, BROKEN_JAR)),
@@ -157,7 +157,7 @@ final class BrokenPluginsTest {
                     .satisfies(e -> {
                         assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND);
                         assertThat(e.getMessage()).isEqualTo("plugin 'broken' is FAILED: " + BROKEN_JAR
-                                + ": Plugin-Requires '>=9.0.0' does not accept SPI version 1.1.0");
+                                + ": Plugin-Requires '>=9.0.0' does not accept SPI version 1.2.0");
                     });
         }
     }

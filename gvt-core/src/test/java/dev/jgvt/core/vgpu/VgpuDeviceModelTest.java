@@ -102,9 +102,11 @@ final class VgpuDeviceModelTest {
         long before = vgpu.unhandledAccesses();
         assertThat(vgpu.read(DeviceLayout.BAR0, 0x3000_00, 4)).isZero(); // between register file and GGTT
         vgpu.write(DeviceLayout.BAR0, 0x3000_00, 4, 1);
-        assertThat(vgpu.read(DeviceLayout.BAR0, 0x4, 4)).isZero(); // untracked register
+        assertThat(vgpu.read(DeviceLayout.BAR0, 0x4, 4)).isZero(); // no table row: a virtual register, 0 at reset
         vgpu.write(DeviceLayout.BAR0, 0x2032, 4, 1); // unaligned
         assertThat(vgpu.unhandledAccesses()).isEqualTo(before + 4);
+        vgpu.write(DeviceLayout.BAR0, 0x4, 4, 0xA5);
+        assertThat(vgpu.read(DeviceLayout.BAR0, 0x4, 4)).isEqualTo(0xA5); // stored and read back, logged once
         vgpu.write(DeviceLayout.BAR2, 0, 4, 1); // aperture outside the slice
         assertThat(vgpu.read(DeviceLayout.BAR2, 0, 4)).isZero();
     }

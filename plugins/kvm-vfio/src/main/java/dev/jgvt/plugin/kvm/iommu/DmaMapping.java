@@ -9,18 +9,26 @@ final class DmaMapping {
     final long iova;
     final long size;
     final int prot;
+    /** The host memory, or null for a mapping reached through {@link #remote}. */
     final MemorySegment backing;
+    final SoftIommu.RemoteDma remote;
+    /** Run once the mapping is removed, or null. */
+    final Runnable release;
+    /** Announced to the devices by the unmap in progress (announce-every-unmap mode). */
+    boolean announced;
     /** Pinned page index (relative to {@link #iova}) → reference count. */
     final Map<Long, Integer> pins = new HashMap<>();
     /** One bit per page while dirty tracking is on, else null. */
     long[] dirty;
     int unmapTries;
 
-    DmaMapping(long iova, long size, int prot, MemorySegment backing) {
+    DmaMapping(long iova, long size, int prot, MemorySegment backing, SoftIommu.RemoteDma remote, Runnable release) {
         this.iova = iova;
         this.size = size;
         this.prot = prot;
         this.backing = backing;
+        this.remote = remote;
+        this.release = release;
     }
 
     long last() {

@@ -27,7 +27,7 @@ public final class Pin implements PinnedPages {
         this.iommu = Objects.requireNonNull(iommu, "iommu is null");
         this.iova = iova;
         this.count = count;
-        this.pages = SoftIommu.views(arena, hostPages);
+        this.pages = Pinning.views(arena, hostPages);
     }
 
     /** The first pinned IOVA (page aligned). */

@@ -4,10 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.plugin.kvm.os.Errno;
 import dev.jgvt.spi.ErrorCode;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -67,15 +65,30 @@ public final class SoftIommu {
         void close();
     }
 
+    /**
+     * Reaches guest memory of a mapping that has no host backing (a vfio-user region mapped without an fd,
+     * served by DMA_READ/DMA_WRITE messages). Called without the IOMMU's lock held.
+     */
+    @FunctionalInterface
+    public interface RemoteDma {
+        void access(long iova, MemorySegment buf, boolean write);
+    }
+
     /** A snapshot of one mapping. */
     public record MappingInfo(long iova, long size, int prot, long pinnedPages) {}
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final TreeMap<Long, DmaMapping> map = new TreeMap<>(Comparator.comparing(Long::longValue, Long::compareUnsigned));
+    private final IovaSpace space = new IovaSpace();
+    private final ReentrantLock lock = space.lock;
+    private final TreeMap<Long, DmaMapping> map = space.map;
+    private final Pinning pinning = new Pinning(space);
+    private final DmaCopy copy = new DmaCopy(space);
+    private final DirtyLog dirty = new DirtyLog(space);
     private final List<UnmapListener> devices = new CopyOnWriteArrayList<>();
     private final int dmaEntryLimit;
     private int dmaAvail;
-    private boolean dirtyTracking;
+    private int remoteMappings;
+    /** Whether every unmapped mapping is announced to the devices, not only those with pinned pages. */
+    private volatile boolean announceEveryUnmap;
 
     public SoftIommu() {
         this(DEFAULT_DMA_ENTRY_LIMIT);
@@ -90,15 +103,41 @@ public final class SoftIommu {
     }
 
     private static IommuException fail(int errno, ErrorCode code, String message) {
-        return new IommuException(errno, code, message);
+        return IovaSpace.fail(errno, code, message);
     }
 
     private static String hex(long v) {
-        return "0x" + Long.toHexString(v);
+        return IovaSpace.hex(v);
     }
 
     private static boolean aligned(long v) {
-        return (v & (PAGE_SIZE - 1)) == 0;
+        return IovaSpace.aligned(v);
+    }
+
+    /**
+     * The range rules every MAP_DMA shares (also checked by callers before they commit resources to a map):
+     * size non-zero, iova and size 4 KiB aligned (EINVAL); size below 2^63, so that the length of any unmap
+     * stays a non-negative {@code long} end to end, and {@code iova + size - 1} not wrapping past 2^64
+     * (EINVAL, OUT_OF_RANGE).
+     */
+    public static void checkMapRange(String what, long iova, long size) {
+        if (size == 0 || !aligned(size) || !aligned(iova)) {
+            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": size must be non-zero and both 4 KiB aligned");
+        }
+        if (size < 0) {
+            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": size is 2^63 or more, such a mapping could not be unmapped");
+        }
+        if (Long.compareUnsigned(iova + size - 1, iova) < 0) {
+            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": range wraps past 2^64");
+        }
+    }
+
+    /**
+     * From now on every mapping an unmap removes is announced to the devices first ({@link UnmapListener}),
+     * pinned or not (a vfio-user server: the device must forget any guest memory it looked at there).
+     */
+    public void announceEveryUnmap() {
+        announceEveryUnmap = true;
     }
 
     // ---- devices -----------------------------------------------------------------------------------
@@ -120,17 +159,18 @@ public final class SoftIommu {
      *     misaligned), EEXIST (overlap), ENOSPC (entry limit reached)
      */
     public void map(long iova, long size, int prot, MemorySegment backing) {
+        map(iova, size, prot, backing, null);
+    }
+
+    /**
+     * {@link #map(long, long, int, MemorySegment)} with {@code release} run once the mapping is removed (for
+     * example the {@code munmap} of the backing), outside the lock; never run if the map fails.
+     */
+    public void map(long iova, long size, int prot, MemorySegment backing, Runnable release) {
         requireNonNull(backing, "backing is null");
         String what = "map iova " + hex(iova) + " size " + hex(size);
-        if ((prot & ~(PROT_READ | PROT_WRITE)) != 0 || prot == 0) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": prot " + prot + " must be READ and/or WRITE only");
-        }
-        if (size == 0 || !aligned(size) || !aligned(iova)) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": size must be non-zero and both 4 KiB aligned");
-        }
-        if (Long.compareUnsigned(iova + size - 1, iova) < 0) {
-            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": range wraps past 2^64");
-        }
+        checkProt(what, prot);
+        checkMapRange(what, iova, size);
         if (Long.compareUnsigned(backing.byteSize(), size) < 0) {
             throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT,
                     what + ": backing segment has only " + hex(backing.byteSize()) + " bytes");
@@ -139,9 +179,32 @@ public final class SoftIommu {
             throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT,
                     what + ": backing address " + hex(backing.address()) + " is not 4 KiB aligned");
         }
+        insert(what, new DmaMapping(iova, size, prot, backing.asSlice(0, size), null, release));
+    }
+
+    /**
+     * A mapping without host backing: accesses go to {@code remote} (outside the lock), pins fail EFAULT
+     * ({@link ErrorCode#IO_ERROR}: such memory cannot be pinned). Same range, overlap and limit rules as
+     * {@link #map(long, long, int, MemorySegment)}.
+     */
+    public void mapRemote(long iova, long size, int prot, RemoteDma remote) {
+        requireNonNull(remote, "remote is null");
+        String what = "map iova " + hex(iova) + " size " + hex(size) + " without backing";
+        checkProt(what, prot);
+        checkMapRange(what, iova, size);
+        insert(what, new DmaMapping(iova, size, prot, null, remote, null));
+    }
+
+    private static void checkProt(String what, int prot) {
+        if ((prot & ~(PROT_READ | PROT_WRITE)) != 0 || prot == 0) {
+            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": prot " + prot + " must be READ and/or WRITE only");
+        }
+    }
+
+    private void insert(String what, DmaMapping m) {
         lock.lock();
         try {
-            DmaMapping clash = findIntersecting(iova, iova + size - 1);
+            DmaMapping clash = findIntersecting(m.iova, m.last());
             if (clash != null) {
                 throw fail(Errno.EEXIST, ErrorCode.ALREADY_EXISTS, what + ": overlaps " + clash);
             }
@@ -149,34 +212,23 @@ public final class SoftIommu {
                 throw fail(Errno.ENOSPC, ErrorCode.LIMIT_EXCEEDED,
                         what + ": " + dmaEntryLimit + " mappings exist (dma_entry_limit)");
             }
-            DmaMapping m = new DmaMapping(iova, size, prot, backing.asSlice(0, size));
-            if (dirtyTracking) {
-                m.dirty = m.pinnedBitmap();
-            }
-            map.put(iova, m);
+            dirty.seed(m);
+            map.put(m.iova, m);
             dmaAvail--;
+            if (m.remote != null) {
+                remoteMappings++;
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    /** Any mapping intersecting {@code [first, last]} (inclusive, unsigned), or null. Lock held. */
     private DmaMapping findIntersecting(long first, long last) {
-        Map.Entry<Long, DmaMapping> floor = map.floorEntry(first);
-        if (floor != null && floor.getValue().contains(first)) {
-            return floor.getValue();
-        }
-        Map.Entry<Long, DmaMapping> next = map.ceilingEntry(first);
-        if (next != null && Long.compareUnsigned(next.getKey(), last) <= 0) {
-            return next.getValue();
-        }
-        return null;
+        return space.findIntersecting(first, last);
     }
 
-    /** The mapping containing {@code address}, or null. Lock held. */
     private DmaMapping find(long address) {
-        Map.Entry<Long, DmaMapping> floor = map.floorEntry(address);
-        return floor != null && floor.getValue().contains(address) ? floor.getValue() : null;
+        return space.find(address);
     }
 
     // ---- UNMAP_DMA ---------------------------------------------------------------------------------
@@ -216,6 +268,7 @@ public final class SoftIommu {
             first = iova;
             last = iova + size - 1;
         }
+        List<Runnable> releases = new ArrayList<>();
         lock.lock();
         try {
             DmaMapping head = find(first);
@@ -233,6 +286,11 @@ public final class SoftIommu {
                     break;
                 }
                 DmaMapping m = e.getValue();
+                if (announceEveryUnmap && !m.announced) {
+                    m.announced = true;
+                    notifyUnlocked(m);
+                    continue;
+                }
                 if (!m.pins.isEmpty()) {
                     if (m.unmapTries >= UNMAP_RETRIES) {
                         m.unmapTries = 0;
@@ -243,27 +301,45 @@ public final class SoftIommu {
                                 + " bytes were unmapped before it)");
                     }
                     m.unmapTries++;
-                    lock.unlock();
-                    try {
-                        notifyDevices(m.iova, m.size);
-                    } finally {
-                        lock.lock();
-                    }
+                    notifyUnlocked(m);
                     continue;
                 }
                 map.remove(e.getKey());
                 dmaAvail++;
-                unmapped += m.size;
+                if (m.remote != null) {
+                    remoteMappings--;
+                }
+                if (m.release != null) {
+                    releases.add(m.release);
+                }
+                unmapped += m.size; // unsigned: each mapping is below 2^63, a sum over several may not be
             }
             return unmapped;
         } finally {
             lock.unlock();
+            for (Runnable r : releases) {
+                try {
+                    r.run();
+                } catch (RuntimeException ex) {
+                    log.error("releasing an unmapped range failed", ex);
+                }
+            }
         }
     }
 
     /** UNMAP_DMA with the ALL flag. */
     public long unmapAll() {
         return unmap(0, 0, UNMAP_FLAG_ALL);
+    }
+
+    /** Announces {@code m} to the devices with the lock released (they may call back into the IOMMU). Lock held. */
+    private void notifyUnlocked(DmaMapping m) {
+        lock.unlock();
+        try {
+            notifyDevices(m.iova, m.size);
+        } finally {
+            lock.lock();
+        }
     }
 
     private void notifyDevices(long iova, long size) {
@@ -284,88 +360,16 @@ public final class SoftIommu {
      * While dirty tracking is on, every pinned page is marked dirty (a pinned page may be written at any time).
      *
      * @throws IommuException EINVAL (npage &lt; 1, bad prot, no device registered, a page not mapped —
-     *     nothing stays pinned then), E2BIG (npage &gt; 512), EPERM (prot not allowed by a mapping)
+     *     nothing stays pinned then), E2BIG (npage &gt; 512), EPERM (prot not allowed by a mapping), EFAULT
+     *     (a page mapped without host memory)
      */
     public Pin pin(long iova, int npage, int prot) {
-        long base = iova & ~(PAGE_SIZE - 1);
-        String what = "pin iova " + hex(base) + " npage " + npage;
-        if (npage < 1) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": npage must be at least 1");
-        }
-        if (npage > MAX_PIN_PAGES) {
-            throw fail(Errno.E2BIG, ErrorCode.LIMIT_EXCEEDED, what + ": at most " + MAX_PIN_PAGES + " pages per pin");
-        }
-        if ((prot & ~(PROT_READ | PROT_WRITE)) != 0 || prot == 0) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": prot " + prot + " must be READ and/or WRITE only");
-        }
-        if (devices.isEmpty()) {
-            throw fail(Errno.EINVAL, ErrorCode.ILLEGAL_STATE, what + ": no device registered to receive dma_unmap");
-        }
-        long[] addresses = new long[npage];
-        MemorySegment[] hostPages = new MemorySegment[npage];
-        lock.lock();
-        try {
-            int done = 0;
-            try {
-                for (; done < npage; done++) {
-                    long page = base + ((long) done << PAGE_SHIFT);
-                    if (done > 0 && page == 0) {
-                        throw fail(Errno.EINVAL, ErrorCode.NOT_MAPPED, what + ": range wraps past 2^64");
-                    }
-                    DmaMapping m = find(page);
-                    if (m == null) {
-                        throw fail(Errno.EINVAL, ErrorCode.NOT_MAPPED, what + ": iova " + hex(page) + " is not mapped");
-                    }
-                    if ((m.prot & prot) != prot) {
-                        throw fail(Errno.EPERM, ErrorCode.PERMISSION_DENIED,
-                                what + ": prot " + prot + " not allowed by " + m);
-                    }
-                    long index = (page - m.iova) >>> PAGE_SHIFT;
-                    m.pins.merge(index, 1, Integer::sum);
-                    m.markDirty(index);
-                    addresses[done] = page;
-                    hostPages[done] = m.backing.asSlice(index << PAGE_SHIFT, PAGE_SIZE);
-                }
-            } catch (IommuException e) {
-                for (int i = 0; i < done; i++) {
-                    unpinPage(addresses[i]);
-                }
-                throw e;
-            }
-        } finally {
-            lock.unlock();
-        }
-        return new Pin(this, base, npage, hostPages);
+        return pinning.pin(this, !devices.isEmpty(), iova, npage, prot);
     }
 
     /** Drops one reference on each of {@code npage} pages from {@code iova}. Unpinning a page not pinned is logged. */
     public void unpin(long iova, int npage) {
-        long base = iova & ~(PAGE_SIZE - 1);
-        lock.lock();
-        try {
-            for (int i = 0; i < npage; i++) {
-                unpinPage(base + ((long) i << PAGE_SHIFT));
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void unpinPage(long page) {
-        DmaMapping m = find(page);
-        if (m == null) {
-            log.warn("unpin of iova {} which is not mapped", hex(page));
-            return;
-        }
-        long index = (page - m.iova) >>> PAGE_SHIFT;
-        Integer count = m.pins.get(index);
-        if (count == null) {
-            log.warn("unpin of iova {} which is not pinned", hex(page));
-        } else if (count == 1) {
-            m.pins.remove(index);
-        } else {
-            m.pins.put(index, count - 1);
-        }
+        pinning.unpin(iova, npage);
     }
 
     // ---- dma_rw --------------------------------------------------------------------------------------
@@ -379,50 +383,16 @@ public final class SoftIommu {
      *     (write to a mapping without WRITE, any access to one without READ)
      */
     public void dmaRw(long iova, MemorySegment buf, boolean write) {
-        long len = buf.byteSize();
-        if (len == 0) {
-            return;
-        }
-        String what = (write ? "dma write" : "dma read") + " iova " + hex(iova) + " length " + hex(len);
-        long last = iova + len - 1;
-        if (Long.compareUnsigned(last, iova) < 0) {
-            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": range wraps past 2^64");
-        }
+        copy.dmaRw(iova, buf, write);
+    }
+
+    /** The mapping that starts exactly at {@code iova}, if any. */
+    public java.util.Optional<MappingInfo> mappingAt(long iova) {
         lock.lock();
         try {
-            long at = iova;
-            while (true) {
-                DmaMapping m = find(at);
-                if (m == null) {
-                    throw fail(Errno.EINVAL, ErrorCode.NOT_MAPPED, what + ": iova " + hex(at) + " is not mapped");
-                }
-                if ((write && (m.prot & PROT_WRITE) == 0) || (m.prot & PROT_READ) == 0) {
-                    throw fail(Errno.EPERM, ErrorCode.PERMISSION_DENIED, what + ": not allowed by " + m);
-                }
-                if (Long.compareUnsigned(m.last(), last) >= 0) {
-                    break;
-                }
-                at = m.last() + 1;
-            }
-            at = iova;
-            long done = 0;
-            while (done < len) {
-                DmaMapping m = find(at);
-                long offset = at - m.iova;
-                long chunk = Math.min(len - done, m.size - offset);
-                if (write) {
-                    MemorySegment.copy(buf, done, m.backing, offset, chunk);
-                    if (m.dirty != null) {
-                        for (long p = offset >>> PAGE_SHIFT; p <= (offset + chunk - 1) >>> PAGE_SHIFT; p++) {
-                            m.markDirty(p);
-                        }
-                    }
-                } else {
-                    MemorySegment.copy(m.backing, offset, buf, done, chunk);
-                }
-                done += chunk;
-                at += chunk;
-            }
+            DmaMapping m = map.get(iova);
+            return m == null ? java.util.Optional.empty()
+                    : java.util.Optional.of(new MappingInfo(m.iova, m.size, m.prot, m.pins.size()));
         } finally {
             lock.unlock();
         }
@@ -442,45 +412,16 @@ public final class SoftIommu {
 
     /** VFIO_IOMMU_DIRTY_PAGES START: a bitmap per mapping, seeded with the pinned pages. Idempotent. */
     public void startDirtyTracking() {
-        lock.lock();
-        try {
-            if (dirtyTracking) {
-                return;
-            }
-            for (DmaMapping m : map.values()) {
-                if (m.pages() > MAX_BITMAP_PAGES) {
-                    throw fail(Errno.EINVAL, ErrorCode.LIMIT_EXCEEDED, "dirty tracking: " + m + " has more than 2^31 pages");
-                }
-            }
-            for (DmaMapping m : map.values()) {
-                m.dirty = m.pinnedBitmap();
-            }
-            dirtyTracking = true;
-        } finally {
-            lock.unlock();
-        }
+        dirty.startDirtyTracking();
     }
 
     /** VFIO_IOMMU_DIRTY_PAGES STOP: drops the bitmaps. Idempotent. */
     public void stopDirtyTracking() {
-        lock.lock();
-        try {
-            dirtyTracking = false;
-            for (DmaMapping m : map.values()) {
-                m.dirty = null;
-            }
-        } finally {
-            lock.unlock();
-        }
+        dirty.stopDirtyTracking();
     }
 
     public boolean isDirtyTracking() {
-        lock.lock();
-        try {
-            return dirtyTracking;
-        } finally {
-            lock.unlock();
-        }
+        return dirty.isDirtyTracking();
     }
 
     /**
@@ -493,49 +434,7 @@ public final class SoftIommu {
      *     bisected, more than 2^31 pages)
      */
     public long[] dirtyBitmap(long iova, long size, long pgsize) {
-        String what = "dirty bitmap iova " + hex(iova) + " size " + hex(size);
-        if (pgsize != PAGE_SIZE) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": pgsize " + pgsize + " is not " + PAGE_SIZE);
-        }
-        if (size == 0 || !aligned(iova) || !aligned(size)) {
-            throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": size must be non-zero and both 4 KiB aligned");
-        }
-        long last = iova + size - 1;
-        if (Long.compareUnsigned(last, iova) < 0) {
-            throw fail(Errno.EINVAL, ErrorCode.OUT_OF_RANGE, what + ": range wraps past 2^64");
-        }
-        long pages = size >>> PAGE_SHIFT;
-        if (pages > MAX_BITMAP_PAGES) {
-            throw fail(Errno.EINVAL, ErrorCode.LIMIT_EXCEEDED, what + ": more than 2^31 pages");
-        }
-        lock.lock();
-        try {
-            if (!dirtyTracking) {
-                throw fail(Errno.EINVAL, ErrorCode.ILLEGAL_STATE, what + ": dirty tracking is not started");
-            }
-            DmaMapping head = find(iova);
-            if (head != null && head.iova != iova) {
-                throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": starts inside " + head);
-            }
-            DmaMapping tail = find(last);
-            if (tail != null && tail.last() != last) {
-                throw fail(Errno.EINVAL, ErrorCode.INVALID_ARGUMENT, what + ": ends inside " + tail);
-            }
-            long[] out = new long[(int) ((pages + 63) >>> 6)];
-            for (DmaMapping m : map.subMap(iova, true, last, true).values()) {
-                long shift = (m.iova - iova) >>> PAGE_SHIFT;
-                for (long p = 0; p < m.pages(); p++) {
-                    if (m.isDirty(p)) {
-                        long bit = shift + p;
-                        out[(int) (bit >>> 6)] |= 1L << (bit & 63);
-                    }
-                }
-                m.dirty = m.pinnedBitmap();
-            }
-            return out;
-        } finally {
-            lock.unlock();
-        }
+        return dirty.dirtyBitmap(iova, size, pgsize);
     }
 
     // ---- introspection -----------------------------------------------------------------------------
@@ -573,15 +472,5 @@ public final class SoftIommu {
         } finally {
             lock.unlock();
         }
-    }
-
-    /** Host views of pinned pages: revocable (closed with the pin) when the backing is native memory. */
-    static MemorySegment[] views(Arena arena, MemorySegment[] hostPages) {
-        MemorySegment[] out = new MemorySegment[hostPages.length];
-        for (int i = 0; i < hostPages.length; i++) {
-            MemorySegment p = hostPages[i];
-            out[i] = p.isNative() ? MemorySegment.ofAddress(p.address()).reinterpret(PAGE_SIZE, arena, null) : p;
-        }
-        return out;
     }
 }

@@ -47,16 +47,16 @@ public final class UnixSocket implements AutoCloseable {
     static final StructLayout SOCKADDR_UN = MemoryLayout.structLayout(
             JAVA_SHORT.withName("sun_family"), MemoryLayout.sequenceLayout(108, JAVA_BYTE).withName("sun_path"));
 
-    private static final VarHandle MSG_IOV = field(MSGHDR, "msg_iov");
-    private static final VarHandle MSG_IOVLEN = field(MSGHDR, "msg_iovlen");
-    private static final VarHandle MSG_CONTROL = field(MSGHDR, "msg_control");
-    private static final VarHandle MSG_CONTROLLEN = field(MSGHDR, "msg_controllen");
-    private static final VarHandle MSG_FLAGS = field(MSGHDR, "msg_flags");
-    private static final VarHandle IOV_BASE = field(IOVEC, "iov_base");
-    private static final VarHandle IOV_LEN = field(IOVEC, "iov_len");
-    private static final VarHandle CMSG_LEN = field(CMSGHDR, "cmsg_len");
-    private static final VarHandle CMSG_LEVEL = field(CMSGHDR, "cmsg_level");
-    private static final VarHandle CMSG_TYPE = field(CMSGHDR, "cmsg_type");
+    static final VarHandle MSG_IOV = field(MSGHDR, "msg_iov");
+    static final VarHandle MSG_IOVLEN = field(MSGHDR, "msg_iovlen");
+    static final VarHandle MSG_CONTROL = field(MSGHDR, "msg_control");
+    static final VarHandle MSG_CONTROLLEN = field(MSGHDR, "msg_controllen");
+    static final VarHandle MSG_FLAGS = field(MSGHDR, "msg_flags");
+    static final VarHandle IOV_BASE = field(IOVEC, "iov_base");
+    static final VarHandle IOV_LEN = field(IOVEC, "iov_len");
+    static final VarHandle CMSG_LEN = field(CMSGHDR, "cmsg_len");
+    static final VarHandle CMSG_LEVEL = field(CMSGHDR, "cmsg_level");
+    static final VarHandle CMSG_TYPE = field(CMSGHDR, "cmsg_type");
 
     /** The kernel's limit on fds in one SCM_RIGHTS message (SCM_MAX_FD). */
     public static final int MAX_FDS_PER_MESSAGE = 253;

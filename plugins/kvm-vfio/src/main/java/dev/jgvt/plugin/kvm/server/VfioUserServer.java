@@ -6,6 +6,7 @@ import dev.jgvt.plugin.kvm.iommu.IommuGuestMemory;
 import dev.jgvt.plugin.kvm.iommu.SoftIommu;
 import dev.jgvt.plugin.kvm.os.Errno;
 import dev.jgvt.plugin.kvm.os.UnixSocket;
+import dev.jgvt.plugin.kvm.os.Waits;
 import dev.jgvt.plugin.kvm.vfiouser.DmaRegions;
 import dev.jgvt.plugin.kvm.vfiouser.Header;
 import dev.jgvt.plugin.kvm.vfiouser.IrqEventFds;
@@ -65,7 +66,7 @@ public final class VfioUserServer implements GuestBinding {
     private final Thread thread;
     private final Thread acceptor;
     /** Offered by the acceptor, taken by the server thread only while it serves no client. */
-    private final SynchronousQueue<UnixSocket> handoff = new SynchronousQueue<>();
+    private final SynchronousQueue<Optional<UnixSocket>> handoff = new SynchronousQueue<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set by {@link #disconnect}: no client is served any more. */
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -76,6 +77,7 @@ public final class VfioUserServer implements GuestBinding {
     /** The client the serving thread is in, from accept until its teardown finished; null between clients. */
     private volatile Connection serving;
     private volatile String lastError = "";
+    private volatile int servingTid;
 
     private VfioUserServer(String name, Path path, DeviceModel device, UnixSocket.Listener listener, Runnable onClose) {
         this.name = name;
@@ -84,9 +86,11 @@ public final class VfioUserServer implements GuestBinding {
         this.listener = listener;
         this.onClose = onClose;
         this.iommuMemory = new IommuGuestMemory(iommu, device);
-        this.memory = new GuestRam(iommuMemory, () -> current);
+        this.memory = new GuestRam(iommuMemory);
         this.interrupts = new IrqEventFds(device.layout());
         this.tracker = new RemoteTracker(name, memory, () -> current);
+        iommu.announceEveryUnmap(); // the device hears of every unmapped region, pinned or not
+        iommu.register(tracker::forget); // and page tracking in it is forgotten
         this.thread = Thread.ofPlatform().name("vfio-user " + name).daemon().unstarted(this::serveLoop);
         this.acceptor = Thread.ofPlatform().name("vfio-user " + name + " accept").daemon().unstarted(this::acceptLoop);
     }
@@ -172,8 +176,14 @@ public final class VfioUserServer implements GuestBinding {
      * Whether a client is connected now, or its disconnect is still being torn down (its DMA regions unmapped
      * through the device, its fds closed): false only once all of that is done.
      */
+    @Override
     public boolean connected() {
         return serving != null;
+    }
+
+    /** The kernel thread id of the thread that serves clients (for placement: {@code sched_setaffinity}). */
+    public int servingThreadId() {
+        return servingTid;
     }
 
     /** The software IOMMU holding the current client's fd-backed regions (for tests and diagnostics). */
@@ -195,7 +205,7 @@ public final class VfioUserServer implements GuestBinding {
             }
             boolean taken = false;
             try {
-                taken = !stopping.get() && handoff.offer(socket, HANDOFF_MILLIS, TimeUnit.MILLISECONDS);
+                taken = !stopping.get() && handoff.offer(Optional.of(socket), HANDOFF_MILLIS, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -211,26 +221,30 @@ public final class VfioUserServer implements GuestBinding {
         }
     }
 
-    /** Serves the clients the acceptor hands over, one at a time, until {@link #disconnect}. */
+    /**
+     * Serves the clients the acceptor hands over, one at a time, until {@link #disconnect} hands it an empty
+     * one. Blocks while no client is connected (no timed wake-ups).
+     */
     private void serveLoop() {
-        while (!stopping.get()) {
-            UnixSocket socket;
+        servingTid = Waits.gettid();
+        while (true) {
+            Optional<UnixSocket> next;
             try {
-                socket = handoff.poll(50, TimeUnit.MILLISECONDS);
+                next = handoff.take();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
-            if (socket == null) {
-                continue;
-            }
-            if (stopping.get()) {
-                socket.close();
+            if (next.isEmpty()) {
                 return;
             }
+            UnixSocket socket = next.get();
+            if (stopping.get()) {
+                socket.close();
+                continue;
+            }
             clients.incrementAndGet();
-            Connection c = new Connection(this, socket, new VfioUserChannel(socket, codec, Connection.MAX_MSG_FDS), device,
-                    new DmaRegions(iommu), CALL_TIMEOUT);
+            Connection c = new Connection(this, socket, device, new DmaRegions(iommu), CALL_TIMEOUT);
             current = c;
             serving = c;
             log.info("{}: client {} connected", name, clients.get());
@@ -251,7 +265,7 @@ public final class VfioUserServer implements GuestBinding {
      * the connection is closed. A client that sends nothing within {@link #REFUSE_TIMEOUT} is closed unanswered.
      */
     private void refuse(UnixSocket socket) {
-        VfioUserChannel channel = new VfioUserChannel(socket, codec, Connection.MAX_MSG_FDS);
+        VfioUserChannel channel = new VfioUserChannel(socket, codec, Handshake.MAX_MSG_FDS);
         Object lock = new Object();
         boolean[] done = {false};
         CompletableFuture.delayedExecutor(REFUSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
@@ -361,6 +375,14 @@ public final class VfioUserServer implements GuestBinding {
             Connection c = current;
             if (c != null) {
                 c.shutdown();
+            }
+            if (Thread.currentThread() != thread) {
+                try {
+                    // wakes the serving thread once it is back from its client (it blocks in take() between clients)
+                    handoff.offer(Optional.empty(), CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
         for (Thread t : new Thread[] {thread, acceptor}) {

@@ -1,7 +1,6 @@
 package dev.jgvt.plugin.kvm.vfiouser;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jgvt.plugin.kvm.vfiouser.Payload.DeviceFeature;
 import dev.jgvt.plugin.kvm.vfiouser.Payload.DeviceInfo;
@@ -18,7 +17,6 @@ import dev.jgvt.plugin.kvm.vfiouser.Payload.Version;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -39,21 +37,10 @@ import org.junit.jupiter.api.TestFactory;
 final class GoldenTranscriptTest {
     private static final VfioUserCodec CODEC = new VfioUserCodec();
     private static List<Transcript.Entry> entries;
-    private static Path file;
 
     @BeforeAll
     static void load() throws IOException {
-        Optional<Path> located = Transcript.locate();
-        if (located.isEmpty()) {
-            return;
-        }
-        file = located.get();
-        entries = Transcript.parse(file);
-    }
-
-    private static void requireTranscript() {
-        assumeTrue(entries != null, "skipped: " + Transcript.FILE + " not found in shared/reference beside the repository"
-                + " root or an ancestor (set -Djgvt.reference.dir to point at it)");
+        entries = Transcript.load();
     }
 
     private static Transcript.Entry entry(int seq) {
@@ -66,7 +53,6 @@ final class GoldenTranscriptTest {
 
     @TestFactory
     Stream<DynamicTest> everyMessageDecodesAndReencodesToTheSameBytes() {
-        requireTranscript();
         return entries.stream().map(e -> DynamicTest.dynamicTest(e.label(), () -> {
             byte[] bytes = e.bytes();
             Message m = CODEC.decode(bytes);
@@ -84,7 +70,6 @@ final class GoldenTranscriptTest {
 
     @Test
     void theTranscriptIsTheWholeConnection() {
-        requireTranscript();
         assertThat(entries).hasSize(208);
         Map<String, Integer> perCommand = new TreeMap<>();
         for (Transcript.Entry e : entries) {
@@ -96,7 +81,6 @@ final class GoldenTranscriptTest {
 
     @Test
     void versionCapabilitiesAreParsedFromBothSides() {
-        requireTranscript();
         Version client = (Version) decode(1).payload();
         assertThat(client.major()).isZero();
         assertThat(client.minor()).isEqualTo(2);
@@ -112,7 +96,6 @@ final class GoldenTranscriptTest {
 
     @Test
     void errorReplyIsTheHeaderAlone() {
-        requireTranscript();
         Message m = decode(4);
         assertThat(m.header().size()).isEqualTo(16);
         assertThat(m.header().error()).isEqualTo(22);
@@ -124,7 +107,6 @@ final class GoldenTranscriptTest {
 
     @Test
     void deviceInfoAndTheRegionInfoArgszDance() {
-        requireTranscript();
         assertThat(decode(6).payload()).isEqualTo(new DeviceInfo(16, 3, 9, 5));
         RegionInfo ask = (RegionInfo) decode(9).payload();
         assertThat(ask.index()).isEqualTo(1);
@@ -147,7 +129,6 @@ final class GoldenTranscriptTest {
 
     @Test
     void configSpaceReadCarriesTheSampleIds() {
-        requireTranscript();
         RegionAccess r = (RegionAccess) decode(28).payload();
         assertThat(r.region()).isEqualTo(7);
         assertThat(r.count()).isEqualTo(64);
@@ -160,7 +141,6 @@ final class GoldenTranscriptTest {
 
     @Test
     void dmaMapUnmapIrqsAndServerDma() {
-        requireTranscript();
         assertThat(decode(33).payload()).isEqualTo(new DmaMap(32, 3, 0x1000, 0x1000, 0x1000));
         assertThat(entry(33).fds()).isEqualTo(1);
         DmaUnmap u = (DmaUnmap) decode(134).payload();
@@ -180,7 +160,6 @@ final class GoldenTranscriptTest {
 
     @Test
     void featureAndMigrationPayloads() {
-        requireTranscript();
         DeviceFeature report = (DeviceFeature) decode(100).payload();
         assertThat(report.flags()).isEqualTo((1 << 16) | 8);
         assertThat(report.data()).hasSize(32);

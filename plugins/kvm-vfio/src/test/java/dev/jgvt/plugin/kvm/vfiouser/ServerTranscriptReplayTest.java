@@ -1,7 +1,6 @@
 package dev.jgvt.plugin.kvm.vfiouser;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jgvt.plugin.kvm.os.EventFd;
 import dev.jgvt.plugin.kvm.os.SharedMemory;
@@ -101,9 +100,7 @@ final class ServerTranscriptReplayTest {
 
     @Test
     void theRecordedClientGetsTheRecordedAnswers() throws Exception {
-        Optional<Path> file = Transcript.locate();
-        assumeTrue(file.isPresent(), "skipped: " + Transcript.FILE + " not found in shared/reference beside the repository");
-        List<Transcript.Entry> all = Transcript.parse(file.get());
+        List<Transcript.Entry> all = Transcript.load();
         List<Transcript.Entry> phase = new ArrayList<>();
         for (Transcript.Entry e : all) {
             if (!e.reply() && e.command() == Command.DEVICE_FEATURE.number()) {

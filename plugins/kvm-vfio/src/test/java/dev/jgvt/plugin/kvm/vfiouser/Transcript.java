@@ -1,20 +1,18 @@
 package dev.jgvt.plugin.kvm.vfiouser;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The libvfio-user wire transcript ({@code shared/reference/vfio-user-libvfio-trace.txt}) parsed into
+ * The libvfio-user wire transcript (test resource {@value #FILE}, a copy of the shared reference) parsed into
  * messages. The transcript shows header fields as text and at most 96 payload bytes; a longer payload is
  * marked {@code ...} and {@link Entry#truncated()} is set.
  */
@@ -62,32 +60,21 @@ final class Transcript {
 
     private Transcript() {}
 
-    /** Finds the transcript: {@code jgvt.reference.dir}, else {@code shared/reference} beside the repo root or an ancestor. */
-    static Optional<Path> locate() {
-        String override = System.getProperty("jgvt.reference.dir");
-        if (override != null) {
-            Path p = Path.of(override, FILE);
-            return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
-        }
-        Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("mvnw"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            return Optional.empty();
-        }
-        for (Path up = dir.getParent(); up != null; up = up.getParent()) {
-            Path p = up.resolve("shared").resolve("reference").resolve(FILE);
-            if (Files.isRegularFile(p)) {
-                return Optional.of(p);
+    /**
+     * The transcript, a copy of {@code shared/reference/vfio-user-libvfio-trace.txt} kept in this module's test
+     * resources (with its provenance lines) so that the golden tests always run.
+     */
+    static List<Entry> load() throws IOException {
+        try (InputStream in = Transcript.class.getResourceAsStream(FILE)) {
+            if (in == null) {
+                throw new IllegalStateException("test resource " + FILE + " is missing beside " + Transcript.class.getName());
             }
+            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
         }
-        return Optional.empty();
     }
 
-    static List<Entry> parse(Path file) throws IOException {
+    static List<Entry> parse(List<String> lines) {
         List<Entry> out = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             if (line.startsWith("#") || line.isBlank()) {
