@@ -13,8 +13,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -96,18 +94,8 @@ final class DaemonCommand implements Callable<Integer> {
         VgpuService.Settings settings = new VgpuService.Settings(RuntimePaths.runtimeDir(runtimeDir), RuntimePaths.configDir(configDir),
                 hypervisor, Optional.ofNullable(vncBasePort), password);
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
-        CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stop.countDown();
-            try {
-                stopped.await(15, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "gvt-daemon-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (Daemon daemon = Daemon.start(config, settings, Optional.ofNullable(group), Optional.ofNullable(metricsPort))) {
+        try (StopSignal stop = StopSignal.install("gvt-daemon-stop", 15);
+                Daemon daemon = Daemon.start(config, settings, Optional.ofNullable(group), Optional.ofNullable(metricsPort))) {
             stdout.println("gvt daemon: the software Gen9 GPU; vGPUs served by plugin '" + hypervisor + "' in " + settings.runtimeDir()
                     + ", definitions in " + settings.configDir());
             stdout.println("control socket: " + daemon.controlSocket());
@@ -120,19 +108,12 @@ final class DaemonCommand implements Callable<Integer> {
             stdout.println("Ready. Stop with Ctrl-C or SIGTERM.");
             stdout.flush();
             long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + (long) (seconds * 1e9);
-            while (!stop.await(200, TimeUnit.MILLISECONDS) && System.nanoTime() < deadline) {
+            while (!stop.await(200) && System.nanoTime() < deadline) {
                 // the control socket's threads do the work
             }
             stdout.println("gvt daemon: stopping");
             stdout.flush();
             return 0;
-        } finally {
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // the JVM is shutting down: the hook is running
-            }
         }
     }
 }

@@ -96,6 +96,7 @@ final class GuestLog {
         List<String> warnings = new ArrayList<>();
         Map<String, Double> marks = new LinkedHashMap<>();
         Double initializedAt = null;
+        Double firstDeviceLineAt = null;
         boolean detected = false;
         String deviceId = null;
         String deviceClass = null;
@@ -113,6 +114,9 @@ final class GuestLog {
             }
             if (text.contains("Virtual GPU for Intel GVT-g detected")) {
                 detected = true;
+            }
+            if (firstDeviceLineAt == null && marks.containsKey("insmod-i915-begin") && text.startsWith("i915 " + DEVICE)) {
+                firstDeviceLineAt = time;
             }
             if (initializedAt == null && text.contains("[drm] Initialized i915 ")) {
                 initializedAt = time;
@@ -138,8 +142,13 @@ final class GuestLog {
         if (begin != null && initializedAt != null && begin >= 0 && initializedAt >= 0) {
             probeSeconds = Math.round((initializedAt - begin) * 1e6) / 1e6;
         }
+        Double deviceProbeSeconds = null;
+        if (firstDeviceLineAt != null && initializedAt != null && firstDeviceLineAt >= 0 && initializedAt >= 0) {
+            deviceProbeSeconds = Math.round((initializedAt - firstDeviceLineAt) * 1e6) / 1e6;
+        }
         return new Report(dmesgComplete, exitStatus, new LinkedHashMap<>(commandStatus), detected, initializedAt != null, wedged,
-                List.copyOf(errors), List.copyOf(warnings), marks, probeSeconds, deviceId, deviceClass, List.copyOf(bars));
+                List.copyOf(errors), List.copyOf(warnings), marks, probeSeconds, deviceProbeSeconds, deviceId, deviceClass,
+                List.copyOf(bars));
     }
 
     /**
@@ -156,11 +165,13 @@ final class GuestLog {
      * @param warnings the kernel's {@code WARNING:} lines (one per WARN trace)
      * @param marks the /init marks with their dmesg timestamps (seconds)
      * @param probeSeconds guest time from insmod i915 to {@code Initialized i915}, or null
+     * @param deviceProbeSeconds guest time from i915's first message about the device (its probe has begun: the
+     *     module is loaded and linked) to {@code Initialized i915}, or null
      * @param deviceId vendor:device of the device at 00:03.0 as the guest enumerated it
      * @param deviceClass its class code
      * @param bars its BARs as the guest sized them
      */
     record Report(boolean dmesgComplete, Integer exitStatus, Map<String, Integer> commandStatus, boolean gvtDetected,
             boolean i915Initialized, Integer wedged, List<String> i915Errors, List<String> warnings, Map<String, Double> marks,
-            Double probeSeconds, String deviceId, String deviceClass, List<Map<String, Object>> bars) {}
+            Double probeSeconds, Double deviceProbeSeconds, String deviceId, String deviceClass, List<Map<String, Object>> bars) {}
 }

@@ -19,8 +19,8 @@ import java.util.Set;
  * The initramfs {@code gvt qemu} boots: busybox, i915 and every module it needs (resolved through
  * modules.dep), optionally the 9p modules for the shared root, a small {@code /init} (resource
  * {@code guest-init.sh}) and the run's test commands as {@code /jgvt/cmd/NN} scripts. Written as an
- * uncompressed newc cpio archive, which the kernel unpacks as it is (the modules inside stay xz-compressed;
- * the kernel decompresses them on insmod).
+ * uncompressed newc cpio archive, which the kernel unpacks as it is; xz-compressed modules are stored
+ * decompressed (see {@link #stored}).
  */
 final class Initramfs {
     /** The modules the shared root needs: virtio transport, 9p file system. */
@@ -55,12 +55,13 @@ final class Initramfs {
                 }
             }
         }
+        List<String> i915Names = i915.stream().map(Initramfs::stored).toList();
         StringBuilder config = new StringBuilder();
-        config.append("DEPS='").append(String.join(" ", i915.subList(0, i915.size() - 1))).append("'\n");
-        config.append("I915='").append(i915.getLast()).append("'\n");
+        config.append("DEPS='").append(String.join(" ", i915Names.subList(0, i915Names.size() - 1))).append("'\n");
+        config.append("I915='").append(i915Names.getLast()).append("'\n");
         config.append("LOAD_I915=").append(options.loadI915() ? 1 : 0).append('\n');
         config.append("SHARE_ROOT=").append(options.shareRoot() ? 1 : 0).append('\n');
-        config.append("SHARE_MODULES='").append(String.join(" ", share)).append("'\n");
+        config.append("SHARE_MODULES='").append(String.join(" ", share.stream().map(Initramfs::stored).toList())).append("'\n");
 
         try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(target), 1 << 16)) {
             Cpio cpio = new Cpio(file);
@@ -85,10 +86,39 @@ final class Initramfs {
                         cpio.directory(parent);
                     }
                 }
-                cpio.file("lib/modules/" + module, 0100644, Files.readAllBytes(kernel.modules().resolve(module)));
+                cpio.file("lib/modules/" + stored(module), 0100644, moduleBytes(busybox, kernel.modules().resolve(module)));
             }
             cpio.trailer();
         }
+    }
+
+    /**
+     * Where a module is stored in the initramfs: xz-compressed modules are decompressed on the host, so the
+     * guest's insmod (busybox, which would decompress in user space, slowly under TCG) only loads them and the
+     * insmod-to-Initialized time is the kernel's work.
+     */
+    static String stored(String module) {
+        return module.endsWith(".ko.xz") ? module.substring(0, module.length() - 3) : module;
+    }
+
+    private static byte[] moduleBytes(Path busybox, Path module) throws IOException {
+        if (!module.toString().endsWith(".ko.xz")) {
+            return Files.readAllBytes(module);
+        }
+        // the root's busybox is static: it runs on the host as well
+        Process unxz = new ProcessBuilder(busybox.toString(), "unxz", "-c", module.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        unxz.getOutputStream().close();
+        byte[] bytes = unxz.getInputStream().readAllBytes();
+        try {
+            if (unxz.waitFor() != 0 || bytes.length == 0) {
+                throw new GvtException(ErrorCode.INTERNAL, "cannot decompress " + module + " with " + busybox + " unxz");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while decompressing " + module, e);
+        }
+        return bytes;
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

@@ -194,16 +194,20 @@ final class QemuRun {
     }
 
     private void pollDisplay() {
+        pollDisplay(false);
+    }
+
+    private void pollDisplay(boolean force) {
         if (host == null) {
             return;
         }
         Optional<VgpuStats> stats = host.gvt().stats(host.vgpu().id());
         long now = System.nanoTime();
         // after each new MSI, and every half second: a guest that draws and then idles raises no MSI
-        if (stats.isEmpty() || stats.get().msiSignals() == lastMsis && now - lastCaptureNanos < 500_000_000L) {
+        if (!force && (stats.isEmpty() || stats.get().msiSignals() == lastMsis && now - lastCaptureNanos < 500_000_000L)) {
             return;
         }
-        lastMsis = stats.get().msiSignals();
+        lastMsis = stats.map(VgpuStats::msiSignals).orElse(lastMsis);
         lastCaptureNanos = now;
         host.gvt().capturePrimaryPlane(host.vgpu().id()).filter(c -> c.unmappedPages() == 0).ifPresent(c -> {
             lastCapture = c;
@@ -216,7 +220,7 @@ final class QemuRun {
         if (host == null) {
             return;
         }
-        pollDisplay();
+        pollDisplay(true); // the picture as it is at exit
         finalStats = host.gvt().stats(host.vgpu().id()).orElse(null);
         finalCounts = host.vgpu().accessCounts();
         host.gvt().detach(host.vgpu().id());

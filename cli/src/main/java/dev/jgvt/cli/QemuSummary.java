@@ -41,6 +41,7 @@ final class QemuSummary {
         g.put("i915Initialized", guest.i915Initialized());
         g.put("i915Wedged", guest.wedged());
         g.put("probeSeconds", guest.probeSeconds());
+        g.put("deviceProbeSeconds", guest.deviceProbeSeconds());
         g.put("i915ErrorCount", guest.i915Errors().size());
         g.put("warningCount", guest.warnings().size());
         g.put("i915Errors", guest.i915Errors());

@@ -25,8 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -87,18 +85,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
         HostGeometry geometry = config.geometry();
-        CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stop.countDown();
-            try {
-                stopped.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "gvt-serve-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));
+        try (StopSignal stop = StopSignal.install("gvt-serve-stop", 10);
+                SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));
                 Gvt gvt = Gvt.start(config, gpu)) {
             Vgpu vgpu = gvt.vgpus().create(type);
             AttachedVgpu attached = gvt.attach(vgpu.id(), hypervisor, new AttachRequest.UnixSocket(path));
@@ -108,10 +96,13 @@ final class ServeCommand implements Callable<Integer> {
             stdout.flush();
             Capturer capturer = new Capturer(gvt, vgpu.id());
             long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + (long) (seconds * 1e9);
-            while (!stop.await(out == null ? 500 : 20, TimeUnit.MILLISECONDS) && System.nanoTime() < deadline) {
+            while (!stop.await(out == null ? 500 : 20) && System.nanoTime() < deadline) {
                 if (out != null) {
                     capturer.poll();
                 }
+            }
+            if (out != null) {
+                capturer.capture(); // the picture as it is at exit, whatever the guest did last
             }
             VgpuStats stats = gvt.stats(vgpu.id()).orElse(null);
             gvt.detach(vgpu.id());
@@ -122,13 +113,6 @@ final class ServeCommand implements Callable<Integer> {
                     + stats.trackedWrites() + ", failsafe " + stats.failsafe()));
             stdout.flush();
             return 0;
-        } finally {
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // the JVM is shutting down: the hook is running
-            }
         }
     }
 
@@ -149,11 +133,16 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /** Keeps the last complete picture of the vGPU's primary plane, sampled after each new MSI. */
+    /**
+     * Keeps the last complete picture of the vGPU's primary plane, sampled after each new MSI and at least every
+     * {@link #PERIOD_NANOS} (a guest that draws and then idles raises no MSI), and once more at exit.
+     */
     private static final class Capturer {
         private final Gvt gvt;
         private final int vgpuId;
+        static final long PERIOD_NANOS = 500_000_000L;
         private long lastMsis = -1;
+        private long lastNanos;
         private PlaneCapture last;
         private long captures;
 
@@ -164,10 +153,16 @@ final class ServeCommand implements Callable<Integer> {
 
         void poll() {
             Optional<VgpuStats> stats = gvt.stats(vgpuId);
-            if (stats.isEmpty() || stats.get().msiSignals() == lastMsis) {
+            long now = System.nanoTime();
+            if (stats.isEmpty() || stats.get().msiSignals() == lastMsis && now - lastNanos < PERIOD_NANOS) {
                 return;
             }
             lastMsis = stats.get().msiSignals();
+            capture();
+        }
+
+        void capture() {
+            lastNanos = System.nanoTime();
             gvt.capturePrimaryPlane(vgpuId).filter(c -> c.unmappedPages() == 0).ifPresent(c -> {
                 last = c;
                 captures++;

@@ -68,12 +68,7 @@ final class DaemonAccessIT {
         Path err = base.resolve(name + ".err");
         Process d = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         processes.add(d);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(out).contains("Ready.")) {
-            assertThat(d.isAlive()).as(Files.readString(out) + Files.readString(err)).isTrue();
-            assertThat(System.nanoTime()).as("the daemon did not get ready").isLessThan(deadline);
-            Thread.sleep(50);
-        }
+        Distribution.awaitLine(d, out, err, "Ready.");
         return d;
     }
 

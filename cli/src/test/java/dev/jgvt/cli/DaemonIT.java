@@ -55,26 +55,9 @@ final class DaemonIT {
     }
 
     private Process start(Path out, Path err, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Distribution.home().resolve("bin/gvt").toString());
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process p = Distribution.start(out, err, args);
         processes.add(p);
         return p;
-    }
-
-    private static void awaitLine(Process p, Path out, Path err, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (Files.readString(out, StandardCharsets.UTF_8).contains(text)) {
-                return;
-            }
-            if (!p.isAlive()) {
-                throw new AssertionError("the process exited " + p.exitValue() + ": " + Files.readString(out) + Files.readString(err));
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("no '" + text + "' in: " + Files.readString(out) + Files.readString(err));
     }
 
     private Process daemon(String name, Path run, Path conf, int vncBase) throws Exception {
@@ -82,7 +65,7 @@ final class DaemonIT {
         Path err = dir.resolve(name + ".err");
         Process d = start(out, err, "daemon", "--runtime-dir", run.toString(), "--config-dir", conf.toString(), "--metrics-port", "0",
                 "--vnc-base-port", Integer.toString(vncBase));
-        awaitLine(d, out, err, "Ready.");
+        Distribution.awaitLine(d, out, err, "Ready.");
         return d;
     }
 

@@ -32,6 +32,29 @@ final class Distribution {
         return new ProcessBuilder(command).start();
     }
 
+    /** Starts {@code bin/gvt args...} as a separate process writing its output to {@code out} and {@code err}. */
+    static Process start(Path out, Path err, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(home().resolve("bin/gvt").toString());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    }
+
+    /** Waits up to 60 s until {@code out} contains {@code text}; fails with both outputs if the process exits first. */
+    static void awaitLine(Process p, Path out, Path err, String text) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (Files.readString(out, StandardCharsets.UTF_8).contains(text)) {
+                return;
+            }
+            if (!p.isAlive()) {
+                throw new AssertionError("the process exited " + p.exitValue() + ": " + Files.readString(out) + Files.readString(err));
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no '" + text + "' in: " + Files.readString(out) + Files.readString(err));
+    }
+
     /** Runs {@code bin/gvt args...} as a separate process, like a user would. */
     static Result gvt(String... args) throws IOException, InterruptedException {
         return gvtWithEnvironment(java.util.Map.of(), args);

@@ -109,6 +109,7 @@ final class GuestHarnessTest {
                 [    0.81] pci 0000:00:03.0: BAR 0 [mem 0xff00000000-0xff00ffffff 64bit]
                 [    0.82] pci 0000:00:03.0: BAR 2 [mem 0xff40000000-0xff7fffffff 64bit pref]
                 [    2.50] jgvt-mark: insmod-i915-begin
+                [    2.90] i915 0000:00:03.0: [drm] Found SKYLAKE (device ID 1912) display version 9.00 stepping G0
                 [    3.00] i915 0000:00:03.0: [drm] Virtual GPU for Intel GVT-g detected.
                 [    3.10] i915 0000:00:03.0: [drm] *ERROR* GT0: rcs'0 reset request timed out
                 [    3.20] WARNING: CPU: 0 PID: 1 at drivers/gpu/drm/i915/gt/intel_sseu.c:41 f+0x1/0x2 [i915]
@@ -132,6 +133,7 @@ final class GuestHarnessTest {
         assertThat(r.i915Errors()).containsExactly("i915 0000:00:03.0: [drm] *ERROR* GT0: rcs'0 reset request timed out");
         assertThat(r.warnings()).hasSize(1);
         assertThat(r.probeSeconds()).isEqualTo(2.25);
+        assertThat(r.deviceProbeSeconds()).isEqualTo(1.85);
     }
 
     @Test

@@ -30,7 +30,7 @@ final class LinuxGuestIT {
         LinuxGuest.Boot boot = LinuxGuest.boot(dir, "probe", "--timeout", "300", "--share-root",
                 "cat /sys/bus/pci/devices/" + DEVICE + "/vendor /sys/bus/pci/devices/" + DEVICE + "/device /sys/bus/pci/devices/"
                         + DEVICE + "/class",
-                "inroot lspci -nn -s 00:03.0");
+                "inroot lspci -nn -s 00:03.0", "ls /dev/dri");
         JsonNode guest = boot.guest();
         assertThat(boot.summary().path("outcome").asText()).as(boot.describe()).isEqualTo("powered-off");
         assertThat(boot.exitCode()).as(boot.describe()).isZero();
@@ -48,6 +48,16 @@ final class LinuxGuestIT {
             assertThat(guest.path("i915Wedged").isNumber()).as("i915_wedged in debugfs").isTrue();
             assertThat(guest.path("i915Wedged").asInt()).as("i915_wedged").isZero();
             assertThat(boot.host().path("failsafe").asBoolean()).isFalse();
+            // i915's own requests ran through the execlist emulation, were scanned, executed and completed
+            assertThat(boot.host().path("workloadsCompleted").asLong()).as("i915's workloads").isGreaterThanOrEqualTo(4);
+            assertThat(boot.host().path("rejectedWorkloads").asLong()).isZero();
+            assertThat(boot.host().path("hungWorkloads").asLong()).isZero();
+            assertThat(boot.host().path("msiSignals").asLong()).isPositive();
+            assertThat(guest.path("commands").path("03").asInt()).isZero();
+            assertThat(boot.console()).contains("card0").contains("renderD128");
+            assertThat(guest.path("probeSeconds").isNumber()).as("insmod to Initialized, guest time").isTrue();
+            System.out.println("LinuxGuestIT: insmod to Initialized " + guest.path("probeSeconds") + " s, probe "
+                    + guest.path("deviceProbeSeconds") + " s of guest time; during insmod " + boot.host().path("probe"));
         } else {
             assertThat(guest.path("i915Initialized").asBoolean()).as("the allowlist says the probe fails; it succeeded: "
                     + "change 'probe fails' to 'probe succeeds' in " + DmesgAllowlist.RESOURCE).isFalse();

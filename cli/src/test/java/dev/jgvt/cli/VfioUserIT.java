@@ -26,36 +26,15 @@ final class VfioUserIT {
     @TempDir
     Path dir;
 
-    private static Process start(Path out, Path err, String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>();
-        command.add(Distribution.home().resolve("bin/gvt").toString());
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    }
-
-    private static void awaitLine(Process p, Path out, Path err, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (Files.readString(out, StandardCharsets.UTF_8).contains(text)) {
-                return;
-            }
-            if (!p.isAlive()) {
-                throw new AssertionError("gvt serve exited " + p.exitValue() + ": " + Files.readString(out) + Files.readString(err));
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("gvt serve did not say '" + text + "': " + Files.readString(out) + Files.readString(err));
-    }
-
     @Test
     void aGuestInTheVmmProcessDrivesTheServedVgpuAndTheHostShowsWhatItDrew() throws Exception {
         Path socket = dir.resolve("vgpu.sock");
         Path outDir = dir.resolve("serve-out");
         Path serveOut = dir.resolve("serve.out");
         Path serveErr = dir.resolve("serve.err");
-        Process serve = start(serveOut, serveErr, "serve", "--socket", socket.toString(), "--out", outDir.toString());
+        Process serve = Distribution.start(serveOut, serveErr, "serve", "--socket", socket.toString(), "--out", outDir.toString());
         try {
-            awaitLine(serve, serveOut, serveErr, "Stop with");
+            Distribution.awaitLine(serve, serveOut, serveErr, "Stop with");
             // two VMMs in sequence: the first without page tracking, the second with it
             Distribution.Result first = Distribution.gvt("vmm", "--socket", socket.toString(), "--frames", "3", "--size", "160x96",
                     "--index", "2", "--ram", "64M", "--no-page-tracking", "--hold-ms", "0");
@@ -96,15 +75,15 @@ final class VfioUserIT {
     @Test
     void aSecondVmmIsToldAtOnceThatTheServerIsBusyAndAStoppedServerIsOneLineToTheVmm() throws Exception {
         Path socket = dir.resolve("busy.sock");
-        Process serve = start(dir.resolve("serve.out"), dir.resolve("serve.err"), "serve", "--socket", socket.toString());
+        Process serve = Distribution.start(dir.resolve("serve.out"), dir.resolve("serve.err"), "serve", "--socket", socket.toString());
         try {
-            awaitLine(serve, dir.resolve("serve.out"), dir.resolve("serve.err"), "Stop with");
+            Distribution.awaitLine(serve, dir.resolve("serve.out"), dir.resolve("serve.err"), "Stop with");
             Path firstOut = dir.resolve("first.out");
             Path firstErr = dir.resolve("first.err");
-            Process first = start(firstOut, firstErr, "vmm", "--socket", socket.toString(), "--frames", "2", "--size", "160x96",
+            Process first = Distribution.start(firstOut, firstErr, "vmm", "--socket", socket.toString(), "--frames", "2", "--size", "160x96",
                     "--ram", "64M", "--hold-ms", "8000");
             try {
-                awaitLine(first, firstOut, firstErr, "connected to");
+                Distribution.awaitLine(first, firstOut, firstErr, "connected to");
                 long start = System.nanoTime();
                 Distribution.Result second = Distribution.gvt("vmm", "--socket", socket.toString(), "--ram", "64M");
                 assertThat(System.nanoTime() - start).as("refused at once").isLessThan(TimeUnit.SECONDS.toNanos(8));
@@ -120,10 +99,10 @@ final class VfioUserIT {
             // gvt serve stops under a running VMM: the VMM says the connection is gone, and nothing else
             Path longOut = dir.resolve("long.out");
             Path longErr = dir.resolve("long.err");
-            Process running = start(longOut, longErr, "vmm", "--socket", socket.toString(), "--frames", "100000", "--size", "160x96",
+            Process running = Distribution.start(longOut, longErr, "vmm", "--socket", socket.toString(), "--frames", "100000", "--size", "160x96",
                     "--ram", "64M", "--hold-ms", "0");
             try {
-                awaitLine(running, longOut, longErr, "connected to");
+                Distribution.awaitLine(running, longOut, longErr, "connected to");
                 Thread.sleep(1500);
                 serve.destroy(); // SIGTERM
                 assertThat(running.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -23,14 +23,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * is that vGPU's pinned guest pages, its scratch pages or its own shadow tables — nothing else — and nothing threw.
  */
 final class IsolationTest {
-    private static final VgpuPartition B = new VgpuPartition(new GmRange(32L << 20, 16L << 20), new GmRange(160L << 20, 32L << 20), 4, 4);
+    static final VgpuPartition B = new VgpuPartition(new GmRange(32L << 20, 16L << 20), new GmRange(160L << 20, 32L << 20), 4, 4);
 
     static LongStream seeds() {
         long fixed = Long.getLong("gvt.seed", 0);
         return fixed != 0 ? LongStream.of(fixed) : LongStream.of(7, 99, 2024);
     }
 
-    private static final class Vgpu {
+    static final class Vgpu {
         final Rig rig;
         final VgpuPartition partition;
         final List<Long> tableFrames = new ArrayList<>();

@@ -45,7 +45,7 @@ public final class VgpuService implements AutoCloseable {
         }
     }
 
-    /** A started vGPU. {@code defined} is false for one started with a type but no definition (transient). */
+    /** A started vGPU: its UUID, the engine's vGPU id, its type, its vfio-user socket and VNC port. */
     public record Started(UUID uuid, int vgpuId, String type, Path socket, Optional<Integer> vncPort) {}
 
     /** One row of {@code gvt list}. */

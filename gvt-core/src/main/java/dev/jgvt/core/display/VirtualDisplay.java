@@ -53,6 +53,8 @@ public final class VirtualDisplay {
     public static final int DRM_XRGB2101010 = fourcc('X', 'R', '3', '0');
     public static final int DRM_XBGR2101010 = fourcc('X', 'B', '3', '0');
     public static final int DRM_RGB565 = fourcc('R', 'G', '1', '6');
+    /** The DDI port the virtual monitor is on (3 = D, as GVT-g puts it on Skylake; the VBT says the same). */
+    public static final int MONITOR_PORT = 3;
     /** 60 Hz. */
     public static final long VBLANK_PERIOD_NANOS = 1_000_000_000L / 60;
 

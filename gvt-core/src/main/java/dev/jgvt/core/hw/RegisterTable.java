@@ -25,11 +25,12 @@ import java.util.Optional;
  *
  * <p>Format (whitespace separated; {@code #} starts a comment):
  * <pre>
- * &#64;engine NAME BASE PREFIX        an engine: ring-relative rows are expanded for it
+ * &#64;engine NAME                    an engine ({@link Engine}): ring-relative rows are expanded for it
  * OFFSET COUNT STRIDE NAME ATTRS GOLDEN HANDLER
  * </pre>
  * {@code OFFSET} is a BAR0 offset ({@code 0x2030}) or {@code ring+DELTA}: one row per declared engine at its
- * base + DELTA, with {@code *} in {@code NAME} replaced by the engine's prefix. {@code STRIDE} is bytes
+ * MMIO base + DELTA, with {@code *} in {@code NAME} replaced by the engine's register prefix (both from
+ * {@link Engine}). {@code STRIDE} is bytes
  * between elements ({@code -}: 4). {@code ATTRS} is a comma list of {@link RegisterAttr} codes or {@code -}.
  * {@code GOLDEN} is the reset value ({@code -}: 0). {@code HANDLER} names the handler ({@code -}: none, a
  * plain virtual register). Adding a register with ordinary semantics is one line.
@@ -124,11 +125,12 @@ public final class RegisterTable {
             String[] cols = text.split("\\s+");
             try {
                 if (cols[0].equals("@engine")) {
-                    if (cols.length != 4) {
-                        throw new IllegalArgumentException("expected @engine NAME BASE PREFIX");
+                    if (cols.length != 2) {
+                        throw new IllegalArgumentException("expected @engine NAME (one of " + java.util.Arrays.toString(Engine.values()) + ")");
                     }
-                    engines.put(cols[1], Integer.decode(cols[2]));
-                    prefixes.put(cols[1], cols[3]);
+                    Engine engine = engine(cols[1]);
+                    engines.put(engine.name(), engine.mmioBase());
+                    prefixes.put(engine.name(), engine.registerPrefix());
                     continue;
                 }
                 if (cols.length != 7) {
@@ -163,6 +165,15 @@ public final class RegisterTable {
         }
         int[] lineArray = rowLines.stream().mapToInt(Integer::intValue).toArray();
         return new RegisterTable(rows, engines, source, lineArray);
+    }
+
+    private static Engine engine(String name) {
+        for (Engine engine : Engine.values()) {
+            if (engine.name().equals(name)) {
+                return engine;
+            }
+        }
+        throw new IllegalArgumentException("unknown engine '" + name + "' (known: " + java.util.Arrays.toString(Engine.values()) + ")");
     }
 
     private static EnumSet<RegisterAttr> attrs(String column) {

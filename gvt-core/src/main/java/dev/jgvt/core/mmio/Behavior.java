@@ -48,7 +48,11 @@ public enum Behavior {
     /** PP_STATUS: panel on exactly while PP_CONTROL asks for it (read-only). */
     PANEL_POWER,
     /** DP_AUX_CH_CTL: transactions complete at once through the port's {@link AuxSink}. */
-    DP_AUX;
+    DP_AUX,
+    /** GMBUS1: I2C cycles end at once with a NAK (no DDC device on any pin). */
+    GMBUS,
+    /** GPIO_CTL (DDC lines): a line not driven low reads high (pulled up; no device attached). */
+    GPIO;
 
     /** The handler names, as the table spells them. */
     static String names() {

@@ -42,6 +42,22 @@ public final class DisplayHandlers {
     public static final int AUX_MESSAGE_SIZE_SHIFT = 20;
     public static final int AUX_MESSAGE_SIZE_MASK = 0x1F << AUX_MESSAGE_SIZE_SHIFT;
 
+    public static final int GMBUS1 = 0xC5104;
+    public static final int GMBUS2 = 0xC5108;
+    /** GMBUS1: bit 31 software clear interrupt, bit 30 software ready (start a cycle). */
+    public static final int GMBUS_SW_CLR_INT = 1 << 31;
+    public static final int GMBUS_SW_RDY = 1 << 30;
+    /** GMBUS2: bit 10 slave acknowledge timeout error (NAK). */
+    public static final int GMBUS_SATOER = 1 << 10;
+
+    /** GPIO_CTL (DDC pins, bit-banged I2C): per line a direction-enable, direction, value-enable, value and input bit. */
+    public static final int GPIO_CLOCK_DIR_MASK = 1;
+    public static final int GPIO_CLOCK_DIR_OUT = 1 << 1;
+    public static final int GPIO_CLOCK_VAL_MASK = 1 << 2;
+    public static final int GPIO_CLOCK_VAL_OUT = 1 << 3;
+    public static final int GPIO_CLOCK_VAL_IN = 1 << 4;
+    public static final int GPIO_DATA_SHIFT = 8;
+
     private DisplayHandlers() {}
 
     /** Binds the display fake hardware of {@code mmio}; no AUX sink is attached. */
@@ -53,6 +69,85 @@ public final class DisplayHandlers {
         mmio.bind(Behavior.DDI_BUF, new DdiBuffer(mmio));
         mmio.bind(Behavior.PANEL_POWER, new PanelPower(mmio));
         mmio.bind(Behavior.DP_AUX, new DpAux(mmio));
+        mmio.bind(Behavior.GMBUS, new Gmbus(mmio));
+        mmio.bind(Behavior.GPIO, new Gpio(mmio));
+    }
+
+    /**
+     * A GPIO_CTL register (the DDC clock and data lines i915 bit-bangs when GMBUS fails). Each line is driven
+     * low when its direction is "out" with value 0; otherwise nothing pulls it down (no device is attached),
+     * so its input bit reads high, as the pull-ups make it on hardware. A bit-banged I2C transfer then ends
+     * with a NAK at the address byte instead of waiting for a clock line that never rises.
+     */
+    record Gpio(MmioSpace mmio) implements RegisterHandler {
+        private static final int LINE_STATE = GPIO_CLOCK_DIR_OUT | GPIO_CLOCK_VAL_OUT;
+
+        @Override
+        public int read(int offset) {
+            int v = mmio.get(offset);
+            return v | input(v) | (input(v >>> GPIO_DATA_SHIFT) << GPIO_DATA_SHIFT);
+        }
+
+        private static int input(int line) {
+            boolean drivenLow = (line & GPIO_CLOCK_DIR_OUT) != 0 && (line & GPIO_CLOCK_VAL_OUT) == 0;
+            return drivenLow ? 0 : GPIO_CLOCK_VAL_IN;
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            int old = mmio.get(offset);
+            int v = update(old, value) | (update(old >>> GPIO_DATA_SHIFT, value >>> GPIO_DATA_SHIFT) << GPIO_DATA_SHIFT);
+            int others = value & ~((0x1F << GPIO_DATA_SHIFT) | 0x1F); // pull-up disables and reserved bits
+            mmio.set(offset, v | others);
+        }
+
+        private static int update(int old, int value) {
+            int line = old & LINE_STATE;
+            if ((value & GPIO_CLOCK_DIR_MASK) != 0) {
+                line = (line & ~GPIO_CLOCK_DIR_OUT) | (value & GPIO_CLOCK_DIR_OUT);
+            }
+            if ((value & GPIO_CLOCK_VAL_MASK) != 0) {
+                line = (line & ~GPIO_CLOCK_VAL_OUT) | (value & GPIO_CLOCK_VAL_OUT);
+            }
+            return line;
+        }
+    }
+
+    /**
+     * GMBUS1 (the I2C controller for DDC): no device answers on any pin, so a cycle started with SW_RDY
+     * ends at once with a NAK (GMBUS2 SATOER, not active) until the driver writes SW_CLR_INT. i915 then
+     * reports no EDID without waiting for timeouts or falling back to bit-banging the GPIO pins.
+     * Answering with a device (a virtual monitor's EDID) is issue 16's work.
+     */
+    record Gmbus(MmioSpace mmio) implements RegisterHandler {
+        @Override
+        public int read(int offset) {
+            return mmio.get(offset);
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            mmio.set(offset, value & ~(GMBUS_SW_CLR_INT | GMBUS_SW_RDY));
+            if ((value & GMBUS_SW_CLR_INT) != 0) {
+                mmio.set(GMBUS2, 0);
+            } else if ((value & GMBUS_SW_RDY) != 0) {
+                mmio.set(GMBUS2, GMBUS_SATOER);
+            }
+        }
+    }
+
+    /**
+     * A DP AUX channel handler for every port, with {@code sink} attached to DDI port {@code port} (0 = A) and
+     * nothing on the others; bind it to {@link Behavior#DP_AUX} in place of the default one.
+     */
+    public static RegisterHandler dpAux(MmioSpace mmio, int port, AuxSink sink) {
+        requireNonNull(mmio, "mmio is null");
+        if (port < 0 || port >= AUX_PORTS) {
+            throw new IllegalArgumentException("no AUX channel for port " + port);
+        }
+        DpAux aux = new DpAux(mmio);
+        aux.attach(port, sink);
+        return aux;
     }
 
     /** LCPLL/WRPLL control: only enable and lock are implemented; lock follows enable at once. */

@@ -12,7 +12,9 @@ import java.util.Arrays;
  *   <li>The upper byte of STATUS (0x07) is write-1-to-clear for the error bits.</li>
  *   <li>BARs: the address bits below the BAR's size are read-only zero, so writing all ones and reading back
  *       yields the size mask (BAR sizing). BAR0 is 64-bit memory, 16 MiB; BAR2 is 64-bit prefetchable memory
- *       of the host aperture's size; BAR1/3/4/5 and the expansion ROM are zero and read-only.</li>
+ *       of the host aperture's size; BAR1/3/4/5 are zero and read-only. The expansion ROM BAR (0x30) sizes
+ *       as {@link #ROM_SIZE} bytes (address bits and the enable bit writable); the ROM's contents are the
+ *       VMM's to serve (VFIO region 6).</li>
  *   <li>COMMAND.MEMORY gates BAR0 trapping and the aperture-slice mapping ({@link PciListener}); moving a
  *       BAR while memory decoding is enabled untraps/unmaps the old place and traps/maps the new one.
  *       A sizing write (all ones) never moves anything.</li>
@@ -66,6 +68,8 @@ public final class ConfigSpace {
     public static final int STATUS_RW1C = 0xF900;
 
     public static final int BAR0_SIZE = 16 << 20;
+    /** Size of the expansion ROM the ROM BAR decodes (dev.jgvt.core.display.OptionRom.SIZE). */
+    public static final int ROM_SIZE = 8192;
     private static final int BAR_MEM64 = 0x4;
     private static final int BAR_PREFETCH = 0x8;
     /** SWSCI bit 0: the trigger (GSSCIE); bit 15: SCI rather than SMI. */
@@ -138,6 +142,7 @@ public final class ConfigSpace {
         long bar2Mask = ~(bar2Size - 1);
         mask(BAR2, 4, (int) bar2Mask & ~0xF);
         mask(BAR2 + 4, 4, (int) (bar2Mask >>> 32));
+        mask(ROM, 4, ~(ROM_SIZE - 1) | 1);
         mask(INTERRUPT_LINE, 1, 0xFF);
         mask(MSI_CONTROL, 2, 0x0001);
         mask(MSI_ADDRESS, 4, 0xFFFFFFFC);

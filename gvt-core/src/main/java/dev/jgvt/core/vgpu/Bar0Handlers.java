@@ -1,9 +1,11 @@
 package dev.jgvt.core.vgpu;
 
+import dev.jgvt.core.display.DpMonitor;
 import dev.jgvt.core.display.VirtualDisplay;
 import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.irq.VirtualInterrupts;
 import dev.jgvt.core.mmio.Behavior;
+import dev.jgvt.core.mmio.DisplayHandlers;
 import dev.jgvt.core.mmio.ElspListener;
 import dev.jgvt.core.mmio.Gen9Registers;
 import dev.jgvt.core.mmio.MmioSpace;
@@ -34,8 +36,9 @@ final class Bar0Handlers {
     }
 
     static void bind(MmioSpace mmio, int fenceCount, IntConsumer engineReset, ElspListener elsp, VirtualInterrupts irq,
-            PvInfo pvInfo, VirtualDisplay display, Consumer<String> failsafe) {
+            PvInfo pvInfo, VirtualDisplay display, DpMonitor monitor, Consumer<String> failsafe) {
         StandardHandlers.bind(mmio, fenceCount, engineReset, elsp);
+        mmio.bind(Behavior.DP_AUX, DisplayHandlers.dpAux(mmio, VirtualDisplay.MONITOR_PORT, monitor));
         mmio.bind(Behavior.INTERRUPT, new RegisterHandler() {
             @Override
             public int read(int offset) {

@@ -60,10 +60,11 @@ final class RegionTable {
 
     /**
      * The Gen9 vGPU's regions: config (7), BAR0 (0, trapped), BAR2 (2, aperture-sized; the vGPU's slice a sparse
-     * mmap area), OpRegion (9, read-only, Intel vendor type subtype 1), EDID (10, GFX type subtype 1); INTx and MSI.
+     * mmap area), the expansion ROM (6, read-only, holding the VBT), OpRegion (9, read-only, Intel vendor type
+     * subtype 1), EDID (10, GFX type subtype 1); INTx and MSI.
      */
     static RegionTable gen9(int vgpuId, long apertureSize, GmRange slice, ConfigSpace config, DeviceRegion bar0,
-            DeviceRegion aperture, DeviceRegion opRegion, EdidRegion edid) {
+            DeviceRegion aperture, DeviceRegion opRegion, EdidRegion edid, byte[] rom) {
         return new RegionTable(vgpuId, Vgpu.VENDOR_ID, Vgpu.DEVICE_ID, List.of(
                 new Row(DeviceLayout.CONFIG, "config", ConfigSpace.SIZE, true, List.of(), 0, 0, new DeviceRegion() {
                     @Override
@@ -79,6 +80,21 @@ final class RegionTable {
                 new Row(DeviceLayout.BAR0, "bar0", MmioSpace.BAR0_SIZE, true, List.of(), 0, 0, bar0),
                 new Row(DeviceLayout.BAR2, "bar2", apertureSize, true,
                         List.of(new DeviceLayout.Area(slice.base(), slice.size())), 0, 0, aperture),
+                new Row(Vgpu.ROM_REGION, "rom", rom.length, false, List.of(), 0, 0, new DeviceRegion() {
+                    @Override
+                    public long read(long offset, int size) {
+                        long v = 0;
+                        for (int i = size - 1; i >= 0; i--) {
+                            v = (v << 8) | (rom[(int) offset + i] & 0xFF);
+                        }
+                        return v;
+                    }
+
+                    @Override
+                    public void write(long offset, int size, long value) {
+                        throw new IllegalStateException("the ROM is read-only; the region table refuses writes");
+                    }
+                }),
                 new Row(Vgpu.OPREGION_REGION, "opregion", OpRegion.SIZE, false, List.of(), OPREGION_TYPE,
                         OPREGION_SUBTYPE, opRegion),
                 new Row(Vgpu.EDID_REGION, "edid", EdidRegion.SIZE, true, List.of(), GFX_TYPE, EDID_SUBTYPE,

@@ -2,7 +2,10 @@ package dev.jgvt.core.vgpu;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.display.DpMonitor;
 import dev.jgvt.core.display.EdidRegion;
+import dev.jgvt.core.display.OptionRom;
+import dev.jgvt.core.display.Vbt;
 import dev.jgvt.core.display.VblankClock;
 import dev.jgvt.core.display.VirtualDisplay;
 import dev.jgvt.core.hw.VgpuPartition;
@@ -40,6 +43,8 @@ public final class Vgpu implements DeviceModel {
     public static final int VENDOR_ID = 0x8086;
     public static final int OPREGION_REGION = DeviceLayout.FIRST_DEVICE_REGION;
     public static final int EDID_REGION = DeviceLayout.FIRST_DEVICE_REGION + 1;
+    /** VFIO region index of the PCI expansion ROM. */
+    public static final int ROM_REGION = 6;
 
     private final int id;
     private final VgpuType type;
@@ -55,6 +60,7 @@ public final class Vgpu implements DeviceModel {
     private final VirtualInterrupts irq;
     private final VirtualDisplay display;
     private final EdidRegion edid;
+    private final DpMonitor monitor;
     private final OpRegionWindow opRegion;
     private final PciState pci;
     /** State and what the vGPU is connected to; the attachment is replaced whole, under the lock. */
@@ -79,16 +85,19 @@ public final class Vgpu implements DeviceModel {
                 partition.hidden().base(), partition.hidden().size(), partition.fenceCount()));
         this.display = new VirtualDisplay(mmio, irq, requireNonNull(clock, "clock is null"), this::locked);
         this.edid = new EdidRegion(type.resolution().width(), type.resolution().height());
+        this.monitor = DpMonitor.forResolution(type.resolution().width(), type.resolution().height());
         bindHandlers();
         pvInfo.setListener(new PvForwarder(this::attachment, this::enterFailsafe));
         this.meter = new AccessMeter(EDID_REGION + 1);
-        this.regions = RegionTable.gen9(id, geometry.apertureSize(), partition.aperture(), config, new Bar0Region(mmio, this::failsafeLocked),
-                new ApertureWindow(id, partition.aperture(), mmio, this::attachment), opRegion, edid);
+        this.regions = RegionTable.gen9(id, geometry.apertureSize(), partition.aperture(), config,
+                new Bar0Region(mmio, this::failsafeLocked), new ApertureWindow(id, partition.aperture(), mmio,
+                this::attachment), opRegion, edid, OptionRom.build(VENDOR_ID, DEVICE_ID, Vbt.build()));
     }
 
     private void bindHandlers() {
         Bar0Handlers.bind(mmio, partition.fenceCount(), this::engineReset,
-                (engine, e0, e1) -> life.attachment().submitted(engine, e0, e1), irq, pvInfo, display, this::enterFailsafe);
+                (engine, e0, e1) -> life.attachment().submitted(engine, e0, e1), irq, pvInfo, display, monitor,
+                this::enterFailsafe);
     }
 
     private VgpuAttachment attachment() {
@@ -401,7 +410,7 @@ public final class Vgpu implements DeviceModel {
         }
     }
 
-    /** Device-model-level reset: config space, register file, PVINFO, interrupts, display, OpRegion, EDID. */
+    /** Device-model-level reset: config space, register file, PVINFO, interrupts, display, monitor, OpRegion, EDID. */
     @Override
     public void reset() {
         lock.lock();
@@ -410,6 +419,7 @@ public final class Vgpu implements DeviceModel {
             VgpuAttachment a = life.attachment();
             a.quiesce();
             display.stop();
+            monitor.reset();
             config.reset();
             pci.clear();
             mmio.resetRange(0, MmioSpace.REGISTER_FILE_SIZE);

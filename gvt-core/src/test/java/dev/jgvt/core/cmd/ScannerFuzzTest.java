@@ -9,20 +9,33 @@ import dev.jgvt.core.hw.Engine;
  * throw {@link ScanRejectedException}; it must terminate; an accepted workload must pass the
  * {@link ReferenceWalker}; and it never reads graphics memory outside the partition.
  *
- * <p>The default test run replays the inputs under {@code ScannerFuzzTestInputs/} only (fast). A fuzzing run:
- * {@code JAZZER_FUZZ=1 ./mvnw -pl gvt-core -am test -Dtest=ScannerFuzzTest -Dsurefire.failIfNoSpecifiedTests=false}.
+ * <p>The default test run replays the inputs under {@code ScannerFuzzTestInputs/} and, in the {@code fuzz-smoke}
+ * execution, fuzzes {@link #scanArbitraryWorkloads} for 10 s with coverage feedback (Jazzer 0.30 instruments
+ * Java 25 classes). A long run: {@code JAZZER_FUZZ=1 ./mvnw -pl gvt-core -am test -Dfuzz.smoke.skip=true
+ * -Dtest=ScannerFuzzTest#scanArbitraryWorkloadsLongRun -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 final class ScannerFuzzTest {
     private static final long[] PLACES = {RandomWorkloads.BATCHES[0], RandomWorkloads.BATCHES[2],
         RandomWorkloads.BATCHES[3], RandomWorkloads.BATCHES[4]};
 
-    @FuzzTest(maxDuration = "5m")
+    /** The CI-sized target: the default build replays its inputs, and fuzzes it for 10 s (fuzz-smoke). */
+    @FuzzTest(maxDuration = "10s")
     void scanArbitraryWorkloads(FuzzedDataProvider data) {
+        scan(data);
+    }
+
+    /** The same target for a long run: {@code -Dtest=ScannerFuzzTest#scanArbitraryWorkloadsLongRun}. */
+    @FuzzTest(maxDuration = "15m")
+    void scanArbitraryWorkloadsLongRun(FuzzedDataProvider data) {
+        scan(data);
+    }
+
+    private static void scan(FuzzedDataProvider data) {
         Engine engine = data.pickValue(Engine.values());
         boolean diagnostic = data.consumeBoolean();
         boolean wrap = data.consumeBoolean();
         try (Fixture fx = new Fixture();
-                CommandScanner scanner = new CommandScanner(CommandTable.gen9(), Gen9RegisterPolicy.load(),
+                CommandScanner scanner = new CommandScanner(CommandTable.gen9(), policy(),
                         PdpLoadHook.REJECT, ScanOptions.defaults().withScanPpgttBatches(diagnostic))) {
             for (long place : PLACES) {
                 byte[] bytes = data.consumeBytes(place == RandomWorkloads.BATCHES[3] ? 0x40 : 512);
@@ -50,7 +63,7 @@ final class ScannerFuzzTest {
                 accepted = false;
             }
             if (accepted && !diagnostic) {
-                ReferenceWalker walker = new ReferenceWalker(CommandTable.gen9(), Gen9RegisterPolicy.load(),
+                ReferenceWalker walker = new ReferenceWalker(CommandTable.gen9(), policy(),
                         Fixture.PARTITION, Fixture.HWSP, engine, scanner.batches());
                 walker.walkRing(scanner.shadowRing());
                 if (!walker.violations.isEmpty()) {
@@ -62,6 +75,16 @@ final class ScannerFuzzTest {
                         fx.ggtt.lastOutside));
             }
         }
+    }
+
+    private static Gen9RegisterPolicy policy;
+
+    /** Loaded on first use (after Jazzer's agent, so its classes are instrumented), then shared. */
+    private static Gen9RegisterPolicy policy() {
+        if (policy == null) {
+            policy = Gen9RegisterPolicy.load();
+        }
+        return policy;
     }
 
     private static int[] ints(byte[] bytes) {

@@ -114,6 +114,10 @@ final class RegisterRegistryTest {
                 .hasMessageContaining("t.tsv:1").hasMessageContaining("7 columns");
         assertThatThrownBy(() -> RegisterTable.parse("t.tsv", List.of("ring+0x30 1 - *_TAIL - - -")))
                 .hasMessageContaining("@engine");
+        assertThatThrownBy(() -> RegisterTable.parse("t.tsv", List.of("@engine VCS3")))
+                .hasMessageContaining("t.tsv:1").hasMessageContaining("VCS3");
+        assertThat(RegisterTable.parse("t.tsv", List.of("@engine VECS", "ring+0x30 1 - *_TAIL - - -")).rows().getFirst())
+                .isEqualTo(new Register("VEBOX_TAIL", 0x1A030, 1, 4, Set.of(), 0, ""));
         assertThatThrownBy(() -> RegisterTable.parse("t.tsv", List.of("0x100 4 - A - - -", "0x108 1 - B - - -")))
                 .hasMessageContaining("t.tsv:2").hasMessageContaining("overlaps A");
         assertThatThrownBy(() -> RegisterTable.parse("t.tsv", List.of("0x102 1 - C - - -")))

@@ -138,11 +138,15 @@ final class ConfigSpaceTest {
     }
 
     @Test
-    void unusedBarsAndRomReadZero() {
-        for (int off : new int[] {ConfigSpace.BAR4, 0x24, ConfigSpace.ROM, ConfigSpace.BDSM}) {
+    void unusedBarsReadZeroAndTheRomBarSizesAsTheRom() {
+        for (int off : new int[] {ConfigSpace.BAR4, 0x24, ConfigSpace.BDSM}) {
             cfg.write(off, 4, 0xFFFFFFFFL);
             assertThat(cfg.read(off, 4)).as("0x%x", off).isZero();
         }
+        cfg.write(ConfigSpace.ROM, 4, 0xFFFFF7FEL); // QEMU's sizing write: all address bits, enable clear
+        assertThat(cfg.read(ConfigSpace.ROM, 4)).isEqualTo(-(long) ConfigSpace.ROM_SIZE & 0xFFFFF800L);
+        cfg.write(ConfigSpace.ROM, 4, 0xFEBF_C001L);
+        assertThat(cfg.read(ConfigSpace.ROM, 4)).isEqualTo(0xFEBF_C001L);
     }
 
     @Test

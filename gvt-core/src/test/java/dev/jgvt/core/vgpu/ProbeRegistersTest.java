@@ -123,7 +123,7 @@ final class ProbeRegistersTest {
     }
 
     @ParameterizedTest(name = "DDI {0}")
-    @ValueSource(ints = {0, 1, 2, 3})
+    @ValueSource(ints = {0, 1, 2}) // DDI D has the virtual monitor (VirtualMonitorTest)
     void dpAuxWithoutASinkTimesOutAtOnceAndStatusBitsClear(int port) {
         int ctl = DisplayHandlers.AUX_CTL_A + 0x100 * port;
         mmio(ctl + 4, 0x9000_0000); // native read of DPCD 0, 1 byte
@@ -145,6 +145,39 @@ final class ProbeRegistersTest {
         mmio(iir, -1);
         assertThat(mmio(iir)).isZero(); // i915 asserts this after its IRQ reset
         assertThat(mmio(iir - 4)).isEqualTo(0xFFFF_FFFFL);
+    }
+
+    @Test
+    void gmbusCyclesEndInANakAtOnceWithoutADevice() {
+        mmio(0xC5100, 4); // pin select
+        assertThat(mmio(DisplayHandlers.GMBUS2)).isZero();
+        mmio(DisplayHandlers.GMBUS1, DisplayHandlers.GMBUS_SW_RDY | (1 << 25) | (1 << 16) | (0x50 << 1) | 1); // read 1 byte at 0x50
+        long status = mmio(DisplayHandlers.GMBUS2);
+        assertThat(status & DisplayHandlers.GMBUS_SATOER).isNotZero();
+        assertThat(status & (1 << 9)).as("not active").isZero();
+        assertThat(status & (1 << 11)).as("no data ready").isZero();
+        mmio(DisplayHandlers.GMBUS2, 0); // read-only
+        assertThat(mmio(DisplayHandlers.GMBUS2)).isEqualTo(status);
+        mmio(DisplayHandlers.GMBUS1, DisplayHandlers.GMBUS_SW_CLR_INT);
+        mmio(DisplayHandlers.GMBUS1, 0);
+        assertThat(mmio(DisplayHandlers.GMBUS2)).isZero();
+    }
+
+    @Test
+    void ddcLinesReadHighUnlessDrivenLow() {
+        int gpio = 0xC5020;
+        assertThat(mmio(gpio) & (1 << 4)).as("clock in").isNotZero();
+        assertThat(mmio(gpio) & (1 << 12)).as("data in").isNotZero();
+        mmio(gpio, 0b1111); // clock: direction out, value 0 (both enables set)... value bit 3 set: high
+        assertThat(mmio(gpio) & (1 << 4)).isNotZero();
+        mmio(gpio, 0b0111); // clock driven low
+        assertThat(mmio(gpio) & (1 << 4)).isZero();
+        assertThat(mmio(gpio) & (1 << 12)).as("data untouched, still released").isNotZero();
+        mmio(gpio, (0b0111 << 8)); // data driven low; clock bits without enables keep their state
+        assertThat(mmio(gpio) & (1 << 12)).isZero();
+        assertThat(mmio(gpio) & (1 << 4)).isZero();
+        mmio(gpio, 0b0001 | (0b0001 << 8)); // both released (direction in)
+        assertThat(mmio(gpio) & ((1 << 4) | (1 << 12))).isEqualTo((1 << 4) | (1 << 12));
     }
 
     @Test

@@ -46,6 +46,12 @@ final class TrapPathAllocationTest {
         }
 
         @Override
+        public Optional<PlaneInfo> queryPlane(PlaneInfo.PlaneType type) {
+            return Optional.empty();
+        }
+
+        // no guest memory, no tracking, nothing to reset in this device
+        @Override
         public void trackedWrite(long gpa, MemorySegment bytes) {}
 
         @Override
@@ -53,11 +59,6 @@ final class TrapPathAllocationTest {
 
         @Override
         public void reset() {}
-
-        @Override
-        public Optional<PlaneInfo> queryPlane(PlaneInfo.PlaneType type) {
-            return Optional.empty();
-        }
     }
 
     @Test
