@@ -151,7 +151,11 @@ final class GuestQemu {
                 "-m", machine.memoryMiB() + "M", "-smp", "1", "-nodefaults", "-vga", "none", "-display", "none", "-no-reboot",
                 "-kernel", kernel, "-initrd", initrd, "-append", machine.append(),
                 "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
-                "-device", "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"" + socket + "\",\"type\":\"unix\"},\"addr\":\"03.0\"}"));
+                // x-msg-timeout: the aperture is trapped (decision 0011), so fbcon clearing a 1920x1200 framebuffer
+                // queues millions of posted BAR2 writes, and a BAR read behind them may wait longer than QEMU's
+                // default 5 s for its reply under a loaded TCG host; a read that times out returns garbage to i915
+                "-device", "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"" + socket
+                        + "\",\"type\":\"unix\"},\"addr\":\"03.0\",\"x-msg-timeout\":60000}"));
         if (machine.shareRoot()) {
             command.addAll(List.of("-virtfs", "local,path=" + share + ",mount_tag=jgvtroot,security_model=none,readonly=on"));
         }

@@ -86,6 +86,7 @@ final class QemuRun {
     private long lastCaptureNanos;
     private PlaneCapture lastCapture;
     private long captures;
+    private long captureNanos;
     private VgpuStats finalStats;
     private AccessCounts finalCounts;
 
@@ -209,9 +210,11 @@ final class QemuRun {
         }
         lastMsis = stats.map(VgpuStats::msiSignals).orElse(lastMsis);
         lastCaptureNanos = now;
+        long started = System.nanoTime();
         host.gvt().capturePrimaryPlane(host.vgpu().id()).filter(c -> c.unmappedPages() == 0).ifPresent(c -> {
             lastCapture = c;
             captures++;
+            captureNanos += System.nanoTime() - started;
         });
     }
 
@@ -264,6 +267,11 @@ final class QemuRun {
 
     PlaneCapture lastCapture() {
         return lastCapture;
+    }
+
+    /** Wall time spent in the captures counted by {@link #captures()}, nanoseconds. */
+    long captureNanos() {
+        return captureNanos;
     }
 
     long captures() {

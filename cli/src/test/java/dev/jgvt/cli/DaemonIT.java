@@ -46,12 +46,7 @@ final class DaemonIT {
 
     @AfterEach
     void stopProcesses() throws InterruptedException {
-        for (Process p : processes) {
-            p.destroy();
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        Distribution.stopAll(processes);
     }
 
     private Process start(Path out, Path err, String... args) throws IOException {

@@ -35,7 +35,11 @@ final class LinuxDisplayIT {
         LinuxGuest.Boot boot = LinuxGuest.boot(dir, "fbdev", "--timeout", "400", "--share-root",
                 "cat /sys/class/drm/card0-DP-1/status; head -1 /sys/class/drm/card0-DP-1/modes",
                 "inroot intel_vbt_decode --file=/sys/kernel/debug/dri/0/i915_vbt | grep -E 'Child device count|Device type|DVO Port|Aux channel|Integrated encoder'",
-                "inroot stdbuf -oL vbltest -M i915 > /tmp/vbl 2>&1 & sleep 25; kill $!; cat /tmp/vbl",
+                // vbltest stops when its stdin is readable: a pipe that stays open while it runs
+                "sleep 22 | inroot stdbuf -oL vbltest -M i915 > /tmp/vbl 2>&1 & sleep 20; cat /tmp/vbl",
+                // the frame counter over guest time: the rate of the device's vblanks whatever the guest handles
+                "for i in 1 2; do echo vbl $(cut -d' ' -f1 /proc/uptime) $(inroot intel_reg read 0x70040 | grep -o '0x[0-9a-f]*$'); "
+                        + "[ $i = 2 ] || sleep 5; done",
                 // fbcon off the framebuffer (no cursor, no text), then the pattern file, one line per stride
                 "echo 0 > /sys/class/graphics/fbcon/cursor_blink; echo 0 > /sys/class/vtconsole/vtcon1/bind; sleep 1; "
                         + "s=$(cat /sys/class/graphics/fb0/stride); h=$(cut -d, -f2 /sys/class/graphics/fb0/virtual_size); "
@@ -60,7 +64,19 @@ final class LinuxDisplayIT {
         assertThat(console).contains("DVO Port: DP-D (0x09)");
         assertThat(console).contains("Aux channel: AUX-D (0x30)");
 
-        // vbltest reports the vblank event rate every 5 s; a 60 Hz mode under TCG must stay within 50-70 Hz
+        // the device's vblanks: PIPE_FRMCOUNT_A over 5 s of guest time, a 60 Hz mode within 50-70 Hz under TCG
+        Matcher vbl = Pattern.compile("vbl ([0-9.]+) 0x([0-9a-f]+)").matcher(console);
+        assertThat(vbl.find()).as(console).isTrue();
+        double t0 = Double.parseDouble(vbl.group(1));
+        long f0 = Long.parseLong(vbl.group(2), 16);
+        assertThat(vbl.find()).as(console).isTrue();
+        double frameRate = (Long.parseLong(vbl.group(2), 16) - f0) / (Double.parseDouble(vbl.group(1)) - t0);
+        System.out.printf("LinuxDisplayIT: frame counter %.2f Hz%n", frameRate);
+        assertThat(frameRate).isBetween(50.0, 70.0);
+        // vbltest: the guest's vblank events, one requested after each arrives, the rate printed every 5 s of guest
+        // time. Never faster than the mode. How close it comes depends on the guest keeping up: under TCG on a
+        // loaded host a reply that comes late misses the next vblank (measured 17-60 Hz per window), so only the
+        // upper bound and a steady flow of events are asserted; the device's own rate is the frame counter's above
         List<Double> rates = new ArrayList<>();
         Matcher m = FREQ.matcher(console);
         while (m.find()) {
@@ -68,7 +84,7 @@ final class LinuxDisplayIT {
         }
         System.out.println("LinuxDisplayIT: vbltest rates " + rates);
         assertThat(rates).as("vbltest output:\n" + console).isNotEmpty();
-        assertThat(rates).allSatisfy(r -> assertThat(r).isBetween(50.0, 70.0));
+        assertThat(rates).allSatisfy(r -> assertThat(r).isBetween(5.0, 62.0));
 
         // fbdev: every pixel of the capture is the pattern file's B, G, R bytes (X is not displayed)
         Matcher fb = Pattern.compile("fb=(\\d+),(\\d+),(\\d+)").matcher(console);
@@ -101,9 +117,9 @@ final class LinuxDisplayIT {
     void modetestsSmptePatternInADumbBufferIsCapturedBitExact() throws Exception {
         // modetest keeps its framebuffer on screen while stdin stays open; the guest powers off meanwhile
         LinuxGuest.Boot boot = LinuxGuest.boot(dir, "kms", "--timeout", "400", "--share-root",
-                "(sleep 60 | inroot modetest -M i915 -s DP-1:1920x1200 > /tmp/mt 2>&1 &); sleep 6; cat /tmp/mt");
+                "(sleep 60 | inroot stdbuf -oL modetest -M i915 -s DP-1:1920x1200 > /tmp/mt 2>&1 &); sleep 8; cat /tmp/mt");
         assertThat(boot.exitCode()).as(boot.describe()).isZero();
-        assertThat(boot.console()).contains("setting mode 1920x1200");
+        assertThat(boot.console()).contains("setting mode 1920x1200-60.00Hz on connectors DP-1");
         assertThat(boot.guest().path("i915ErrorCount").asInt()).isZero();
         assertThat(boot.guest().path("warningCount").asInt()).isZero();
         BufferedImage png = ImageIO.read(Path.of(boot.host().path("png").asText()).toFile());

@@ -24,11 +24,16 @@ import dev.jgvt.spi.PlaneInfo;
 import java.util.Optional;
 
 /**
- * Pipe A of the virtual display: PIPECONF enable with its state bit following, a primary plane (plane 1)
- * and a cursor, the periodic virtual vblank (running while the pipe is enabled), flips (a surface write takes
- * effect at once, its flip-done event is delivered at the next vblank), and plane decoding for
- * {@code queryPlane}. State lives in the register file; callers hold the vGPU's lock (the vblank tick
- * takes it through the {@code locked} runner given at construction).
+ * The virtual display's three pipes (A, B, C), each with its transcoder, primary plane (plane 1) and cursor:
+ * PIPECONF enable with its state bit following, the periodic virtual vblank (running while the pipe is enabled;
+ * delivered to the guest when its IMR/IER let it through), flips (a surface write takes effect at once, its
+ * flip-done event is delivered at the pipe's next vblank, or at once for an async flip), frame and flip counters,
+ * and plane decoding for {@code queryPlane}. Every other display register (timings, plane position/size/stride,
+ * watermarks, DDB) is a plain virtual register: stored and read back. State lives in the register file; callers
+ * hold the vGPU's lock (the vblank ticks take it through the {@code locked} runner given at construction).
+ *
+ * <p>The vblank period is a fixed 60 Hz, GVT-g's choice too: every mode the virtual monitor's EDID offers is a
+ * 60 Hz mode (800x600 at 60.3 Hz and 640x480 at 59.94 Hz are within a frame per minute of it).
  */
 public final class VirtualDisplay {
     public static final int PIPECONF_ENABLE = 1 << 31;
@@ -55,8 +60,15 @@ public final class VirtualDisplay {
     public static final int DRM_RGB565 = fourcc('R', 'G', '1', '6');
     /** The DDI port the virtual monitor is on (3 = D, as GVT-g puts it on Skylake; the VBT says the same). */
     public static final int MONITOR_PORT = 3;
+    /** Pipes A, B, C; each pipe's registers are {@link #PIPE_STRIDE} bytes after the previous pipe's. */
+    public static final int PIPES = 3;
+    public static final int PIPE_STRIDE = 0x1000;
     /** 60 Hz. */
     public static final long VBLANK_PERIOD_NANOS = 1_000_000_000L / 60;
+
+    private static final IrqEvent[] VBLANK = {IrqEvent.PIPE_A_VBLANK, IrqEvent.PIPE_B_VBLANK, IrqEvent.PIPE_C_VBLANK};
+    private static final IrqEvent[] FLIP_DONE = {IrqEvent.PIPE_A_PRIMARY_FLIP_DONE, IrqEvent.PIPE_B_PRIMARY_FLIP_DONE,
+        IrqEvent.PIPE_C_PRIMARY_FLIP_DONE};
 
     /** Whether a graphics-memory range belongs to the vGPU (the plane query refuses surfaces outside). */
     @FunctionalInterface
@@ -67,24 +79,36 @@ public final class VirtualDisplay {
     private final MmioSpace mmio;
     private final VirtualInterrupts irq;
     private final VblankClock clock;
-    private final Runnable lockedTick;
-    private VblankClock.Ticking ticking;
-    private boolean primaryFlipPending;
-    private long vblanks;
+    private final Runnable[] lockedTicks = new Runnable[PIPES];
+    private final VblankClock.Ticking[] ticking = new VblankClock.Ticking[PIPES];
+    private final boolean[] primaryFlipPending = new boolean[PIPES];
+    private final long[] vblanks = new long[PIPES];
 
     /**
-     * @param locked runs a task under the vGPU's lock (the vblank tick comes from the clock's thread)
+     * @param locked runs a task under the vGPU's lock (the vblank ticks come from the clock's thread)
      */
     public VirtualDisplay(MmioSpace mmio, VirtualInterrupts irq, VblankClock clock, java.util.function.Consumer<Runnable> locked) {
         this.mmio = requireNonNull(mmio, "mmio is null");
         this.irq = requireNonNull(irq, "irq is null");
         this.clock = requireNonNull(clock, "clock is null");
         requireNonNull(locked, "locked is null");
-        Runnable tick = this::vblank;
-        this.lockedTick = () -> locked.accept(tick);
+        for (int p = 0; p < PIPES; p++) {
+            int pipe = p;
+            Runnable tick = () -> vblank(pipe);
+            lockedTicks[p] = () -> locked.accept(tick);
+        }
     }
 
-    /** The handler for PIPECONF. */
+    /** The pipe ({@code 0..2}) of a per-pipe register at {@code offset}, given pipe A's {@code offsetA}. */
+    private static int pipeOf(int offset, int offsetA) {
+        return (offset - offsetA) / PIPE_STRIDE;
+    }
+
+    private static int reg(int offsetA, int pipe) {
+        return offsetA + pipe * PIPE_STRIDE;
+    }
+
+    /** The handler for PIPECONF of every pipe. */
     public RegisterHandler pipeconfHandler() {
         return new RegisterHandler() {
             @Override
@@ -96,14 +120,15 @@ public final class VirtualDisplay {
             public void write(int offset, int value) {
                 int state = (value & PIPECONF_ENABLE) != 0 ? PIPECONF_STATE : 0;
                 mmio.set(offset, (value & ~PIPECONF_STATE) | state);
-                if (offset == PIPEACONF) {
-                    updateTimer();
+                int pipe = pipeOf(offset, PIPEACONF);
+                if (pipe >= 0 && pipe < PIPES && offset == reg(PIPEACONF, pipe)) {
+                    updateTimer(pipe);
                 }
             }
         };
     }
 
-    /** The handler for PLANE_SURF and CUR_BASE: a flip. */
+    /** The handler for PLANE_SURF and CUR_BASE of every pipe: a flip. */
     public RegisterHandler surfaceHandler() {
         return new RegisterHandler() {
             @Override
@@ -114,61 +139,87 @@ public final class VirtualDisplay {
             @Override
             public void write(int offset, int value) {
                 mmio.set(offset, value);
-                if (offset == PLANE_SURF_1_A) {
-                    mmio.set(PLANE_SURFLIVE_1_A, value);
-                    mmio.set(PIPE_FLIPCOUNT_A, mmio.get(PIPE_FLIPCOUNT_A) + 1);
-                    if ((mmio.get(PLANE_CTL_1_A) & PLANE_CTL_ASYNC_FLIP) != 0) {
-                        irq.raise(IrqEvent.PIPE_A_PRIMARY_FLIP_DONE);
+                int plane = pipeOf(offset, PLANE_SURF_1_A);
+                int cursor = pipeOf(offset, CUR_BASE_A);
+                if (plane >= 0 && plane < PIPES && offset == reg(PLANE_SURF_1_A, plane)) {
+                    mmio.set(reg(PLANE_SURFLIVE_1_A, plane), value);
+                    mmio.set(reg(PIPE_FLIPCOUNT_A, plane), mmio.get(reg(PIPE_FLIPCOUNT_A, plane)) + 1);
+                    if ((mmio.get(reg(PLANE_CTL_1_A, plane)) & PLANE_CTL_ASYNC_FLIP) != 0) {
+                        irq.raise(FLIP_DONE[plane]);
                     } else {
-                        primaryFlipPending = true;
+                        primaryFlipPending[plane] = true;
                     }
-                } else if (offset == CUR_BASE_A) {
-                    mmio.set(CUR_SURFLIVE_A, value);
+                } else if (cursor >= 0 && cursor < PIPES && offset == reg(CUR_BASE_A, cursor)) {
+                    mmio.set(reg(CUR_SURFLIVE_A, cursor), value);
                 }
             }
         };
     }
 
-    private void updateTimer() {
-        boolean enabled = (mmio.get(PIPEACONF) & PIPECONF_ENABLE) != 0;
-        if (enabled && ticking == null) {
-            ticking = clock.start(lockedTick, VBLANK_PERIOD_NANOS);
-        } else if (!enabled && ticking != null) {
-            ticking.cancel();
-            ticking = null;
+    private void updateTimer(int pipe) {
+        boolean enabled = (mmio.get(reg(PIPEACONF, pipe)) & PIPECONF_ENABLE) != 0;
+        if (enabled && ticking[pipe] == null) {
+            ticking[pipe] = clock.start(lockedTicks[pipe], VBLANK_PERIOD_NANOS);
+        } else if (!enabled && ticking[pipe] != null) {
+            ticking[pipe].cancel();
+            ticking[pipe] = null;
         }
     }
 
-    /** One vblank of pipe A: pending flip-done, frame counter, vblank event. Caller holds the lock. */
+    /** One vblank of pipe A. Caller holds the lock. */
     public void vblank() {
-        if ((mmio.get(PIPEACONF) & PIPECONF_ENABLE) == 0) {
+        vblank(0);
+    }
+
+    /** One vblank of {@code pipe} (0 = A): pending flip-done, frame counter, vblank event. Caller holds the lock. */
+    public void vblank(int pipe) {
+        if ((mmio.get(reg(PIPEACONF, pipe)) & PIPECONF_ENABLE) == 0) {
             return;
         }
-        vblanks++;
-        if (primaryFlipPending) {
-            primaryFlipPending = false;
-            irq.raise(IrqEvent.PIPE_A_PRIMARY_FLIP_DONE);
+        vblanks[pipe]++;
+        if (primaryFlipPending[pipe]) {
+            primaryFlipPending[pipe] = false;
+            irq.raise(FLIP_DONE[pipe]);
         }
-        mmio.set(PIPE_FRMCOUNT_A, mmio.get(PIPE_FRMCOUNT_A) + 1);
-        irq.raise(IrqEvent.PIPE_A_VBLANK);
+        int frames = reg(PIPE_FRMCOUNT_A, pipe);
+        mmio.set(frames, mmio.get(frames) + 1);
+        irq.raise(VBLANK[pipe]);
     }
 
-    /** Whether the vblank timer is running. */
+    /** Whether any pipe's vblank timer is running. */
     public boolean vblankRunning() {
-        return ticking != null;
-    }
-
-    public long vblanks() {
-        return vblanks;
-    }
-
-    /** Stops the timer and forgets pending flips (reset, destroy). */
-    public void stop() {
-        if (ticking != null) {
-            ticking.cancel();
-            ticking = null;
+        for (VblankClock.Ticking t : ticking) {
+            if (t != null) {
+                return true;
+            }
         }
-        primaryFlipPending = false;
+        return false;
+    }
+
+    /** Whether {@code pipe}'s vblank timer is running. */
+    public boolean vblankRunning(int pipe) {
+        return ticking[pipe] != null;
+    }
+
+    /** Vblanks delivered on pipe A. */
+    public long vblanks() {
+        return vblanks[0];
+    }
+
+    /** Vblanks delivered on {@code pipe}. */
+    public long vblanks(int pipe) {
+        return vblanks[pipe];
+    }
+
+    /** Stops the timers and forgets pending flips (reset, destroy). */
+    public void stop() {
+        for (int p = 0; p < PIPES; p++) {
+            if (ticking[p] != null) {
+                ticking[p].cancel();
+                ticking[p] = null;
+            }
+            primaryFlipPending[p] = false;
+        }
     }
 
     /**
@@ -179,9 +230,20 @@ public final class VirtualDisplay {
         return type == PlaneInfo.PlaneType.PRIMARY ? primary(gm) : cursor(gm, hotX, hotY);
     }
 
+    /** The pipe whose planes are shown: the first enabled pipe (A, then B, then C); A when none is. */
+    private int shownPipe() {
+        for (int p = 0; p < PIPES; p++) {
+            if ((mmio.get(reg(PIPEACONF, p)) & PIPECONF_ENABLE) != 0) {
+                return p;
+            }
+        }
+        return 0;
+    }
+
     private Optional<PlaneInfo> primary(GmCheck gm) {
-        int ctl = mmio.get(PLANE_CTL_1_A);
-        if ((ctl & PLANE_CTL_ENABLE) == 0 || (mmio.get(PIPEACONF) & PIPECONF_ENABLE) == 0) {
+        int pipe = shownPipe();
+        int ctl = mmio.get(reg(PLANE_CTL_1_A, pipe));
+        if ((ctl & PLANE_CTL_ENABLE) == 0 || (mmio.get(reg(PIPEACONF, pipe)) & PIPECONF_ENABLE) == 0) {
             return Optional.empty();
         }
         boolean rgbx = (ctl & PLANE_CTL_ORDER_RGBX) != 0;
@@ -223,43 +285,44 @@ public final class VirtualDisplay {
                 return Optional.empty();
             }
         }
-        int size = mmio.get(PLANE_SIZE_1_A);
+        int size = mmio.get(reg(PLANE_SIZE_1_A, pipe));
         int width = (size & 0x1FFF) + 1;
         int height = ((size >>> 16) & 0xFFF) + 1;
-        long stride = (long) (mmio.get(PLANE_STRIDE_1_A) & 0x3FF) * strideUnit;
+        long stride = (long) (mmio.get(reg(PLANE_STRIDE_1_A, pipe)) & 0x3FF) * strideUnit;
         if (stride == 0 || stride < (long) width * bpp) {
             return Optional.empty();
         }
-        long surface = mmio.get(PLANE_SURF_1_A) & 0xFFFFF000L;
+        long surface = mmio.get(reg(PLANE_SURF_1_A, pipe)) & 0xFFFFF000L;
         long rows = (height + tileHeight - 1) / tileHeight * (long) tileHeight;
         long bytes = (stride * rows + 0xFFF) & ~0xFFFL;
         if (!gm.owns(surface, bytes)) {
             return Optional.empty();
         }
-        int pos = mmio.get(PLANE_POS_1_A);
-        int offset = mmio.get(PLANE_OFFSET_1_A);
+        int pos = mmio.get(reg(PLANE_POS_1_A, pipe));
+        int offset = mmio.get(reg(PLANE_OFFSET_1_A, pipe));
         int x = (pos & 0x1FFF) + (offset & 0x1FFF);
         int y = ((pos >>> 16) & 0xFFF) + ((offset >>> 16) & 0xFFF);
         return Optional.of(new PlaneInfo(PlaneInfo.PlaneType.PRIMARY, drm, width, height, (int) stride, surface, x, y));
     }
 
     private Optional<PlaneInfo> cursor(GmCheck gm, int hotX, int hotY) {
-        int ctl = mmio.get(CUR_CTL_A);
+        int pipe = shownPipe();
+        int ctl = mmio.get(reg(CUR_CTL_A, pipe));
         int edge = switch (ctl & 0x3F) {
             case CURSOR_64_ARGB -> 64;
             case CURSOR_128_ARGB -> 128;
             case CURSOR_256_ARGB -> 256;
             default -> 0;
         };
-        if (edge == 0 || (mmio.get(PIPEACONF) & PIPECONF_ENABLE) == 0) {
+        if (edge == 0 || (mmio.get(reg(PIPEACONF, pipe)) & PIPECONF_ENABLE) == 0) {
             return Optional.empty();
         }
-        long base = mmio.get(CUR_BASE_A) & 0xFFFFF000L;
+        long base = mmio.get(reg(CUR_BASE_A, pipe)) & 0xFFFFF000L;
         long bytes = (long) edge * edge * 4;
         if (!gm.owns(base, bytes)) {
             return Optional.empty();
         }
-        int pos = mmio.get(CUR_POS_A);
+        int pos = mmio.get(reg(CUR_POS_A, pipe));
         int x = pos & 0xFFF;
         if ((pos & (1 << 15)) != 0) {
             x = -x;

@@ -285,7 +285,7 @@ public final class Vgpu implements DeviceModel {
 
     /** Runs one virtual vblank now (tests and the service thread). */
     public void vblank() {
-        locked(display::vblank);
+        locked(() -> display.vblank());
     }
 
     /** Marks the vGPU failed: the guest sees a hung device until a device-model reset. */

@@ -122,6 +122,37 @@ final class VirtualDisplayTest {
         assertThat(mmio.read(CUR_SURFLIVE_A, 4)).isEqualTo(GM_BASE + 0x2000);
     }
 
+    @ParameterizedTest(name = "pipe {0}")
+    @CsvSource({"1, DE_PIPE_B, PIPE_B_VBLANK, PIPE_B_PRIMARY_FLIP_DONE", "2, DE_PIPE_C, PIPE_C_VBLANK, PIPE_C_PRIMARY_FLIP_DONE"})
+    void pipesBAndCHaveTheirOwnVblankFlipsAndCounters(int pipe, IrqGroup group, IrqEvent vblank, IrqEvent flip) {
+        int d = pipe * VirtualDisplay.PIPE_STRIDE;
+        irq.write(group.base() + IrqGroup.IMR, 0);
+        w(PIPEACONF + d, 1L << 31);
+        assertThat(mmio.read(PIPEACONF + d, 4)).isEqualTo(0xC0000000L);
+        assertThat(display.vblankRunning(pipe)).isTrue();
+        assertThat(display.vblankRunning(0)).isFalse();
+        w(PLANE_SURF_1_A + d, GM_BASE);
+        assertThat(mmio.read(PLANE_SURFLIVE_1_A + d, 4)).isEqualTo(GM_BASE);
+        assertThat(mmio.read(PIPE_FLIPCOUNT_A + d, 4)).isEqualTo(1);
+        assertThat(irq.iir(group) & (1 << flip.bit())).isZero();
+        tick();
+        assertThat(mmio.read(PIPE_FRMCOUNT_A + d, 4)).isEqualTo(1);
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).as("pipe A untouched").isZero();
+        assertThat(irq.iir(group) & (1 << vblank.bit())).isNotZero();
+        assertThat(irq.iir(group) & (1 << flip.bit())).isNotZero();
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A)).isZero();
+        assertThat(display.vblanks(pipe)).isEqualTo(1);
+
+        // the shown plane is this pipe's while pipe A is off
+        w(PLANE_CTL_1_A + d, (1L << 31) | (4L << 24));
+        w(PLANE_SIZE_1_A + d, (99L << 16) | 199);
+        w(PLANE_STRIDE_1_A + d, 13); // 13 * 64 >= 200 * 4
+        assertThat(primary()).map(PlaneInfo::width).contains(200);
+        w(PIPEACONF + d, 0);
+        assertThat(display.vblankRunning()).isFalse();
+        assertThat(primary()).isEmpty();
+    }
+
     @ParameterizedTest
     @CsvSource({
         "4, false, 0, XR24, 4",
