@@ -90,6 +90,10 @@ final class BenchVfioUser implements Callable<Integer> {
                 AttachedVgpu attached = gvt.attach(vgpu.id(), "kvm-vfio", new AttachRequest.UnixSocket(socket));
                 try {
                     int tid = (int) attached.binding().getClass().getMethod("servingThreadId").invoke(attached.binding());
+                    if (tid <= 0) {
+                        err.println("gvt bench vfio-user: the vGPU's serving thread did not start");
+                        return 1;
+                    }
                     int cpus = Runtime.getRuntime().availableProcessors();
                     out.printf("cpus=%d serving_thread_tid=%d client=%s (separate process), raw server=the same program (separate process)%n",
                             cpus, tid, client.getFileName());

@@ -90,6 +90,12 @@ final class GuestLog {
     }
 
     /** What the guest's log says, for the summary. */
+    /** The kernel's panic line on the console, or null. */
+    synchronized String panic() {
+        return console.stream().filter(l -> l.contains("Kernel panic - not syncing")).findFirst()
+                .map(l -> KERNEL.matcher(l).replaceFirst("$2")).orElse(null);
+    }
+
     synchronized Report report() {
         List<String> kernel = kernelLines();
         List<String> errors = new ArrayList<>();

@@ -33,6 +33,7 @@ final class QemuSummary {
 
         Map<String, Object> g = new LinkedHashMap<>();
         g.put("exitStatus", guest.exitStatus());
+        g.put("panic", run.log().panic());
         g.put("commands", guest.commandStatus());
         g.put("marks", guest.marks());
         g.put("dmesgComplete", guest.dmesgComplete());
@@ -118,6 +119,10 @@ final class QemuSummary {
     static String oneLine(QemuRun run) {
         GuestLog.Report guest = run.log().report();
         StringBuilder line = new StringBuilder();
+        String panic = run.log().panic();
+        if (panic != null) {
+            line.append("the guest kernel panicked (").append(panic.strip()).append("); ");
+        }
         line.append("i915 ").append(guest.i915Initialized() ? "initialized" : guest.gvtDetected() ? "detected the vGPU, not initialized" : "did not probe")
                 .append(", ").append(guest.i915Errors().size()).append(" *ERROR*, ").append(guest.warnings().size()).append(" WARNING");
         if (guest.probeSeconds() != null) {

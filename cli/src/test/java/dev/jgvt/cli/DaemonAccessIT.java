@@ -45,12 +45,7 @@ final class DaemonAccessIT {
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (Process p : processes) {
-            p.destroy();
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        Distribution.stopAll(processes);
         if (base != null) {
             try (Stream<Path> files = Files.walk(base)) {
                 for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {

@@ -35,12 +35,7 @@ final class DaemonQemuIT {
 
     @AfterEach
     void stop() throws InterruptedException {
-        for (Process p : processes) {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        Distribution.stopAll(processes);
     }
 
     private Process start(String name, String... args) throws Exception {

@@ -40,6 +40,16 @@ final class Distribution {
         return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     }
 
+    /** Stops processes a test started: SIGTERM, then SIGKILL for one still running after 30 s. */
+    static void stopAll(List<Process> processes) throws InterruptedException {
+        for (Process p : processes) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
     /** Waits up to 60 s until {@code out} contains {@code text}; fails with both outputs if the process exits first. */
     static void awaitLine(Process p, Path out, Path err, String text) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -134,6 +134,9 @@ final class GuestHarnessTest {
         assertThat(r.warnings()).hasSize(1);
         assertThat(r.probeSeconds()).isEqualTo(2.25);
         assertThat(r.deviceProbeSeconds()).isEqualTo(1.85);
+        assertThat(log.panic()).isNull();
+        log.accept("[    0.020000] Kernel panic - not syncing: IO-APIC + timer doesn't work!");
+        assertThat(log.panic()).isEqualTo("Kernel panic - not syncing: IO-APIC + timer doesn't work!");
     }
 
     @Test

@@ -22,16 +22,6 @@ final class GttFuzzTest {
     /** The CI-sized target: replayed by the default build, fuzzed for 10 s in its fuzz-smoke execution. */
     @FuzzTest(maxDuration = "10s")
     void guestTablesReachOnlyTheirOwnMemory(FuzzedDataProvider data) {
-        run(data);
-    }
-
-    /** The same target for a long run: {@code -Dtest=GttFuzzTest#guestTablesReachOnlyTheirOwnMemoryLongRun}. */
-    @FuzzTest(maxDuration = "15m")
-    void guestTablesReachOnlyTheirOwnMemoryLongRun(FuzzedDataProvider data) {
-        run(data);
-    }
-
-    private static void run(FuzzedDataProvider data) {
         Random r = new Random(0) {
             private static final long serialVersionUID = 1L;
 
@@ -59,5 +49,11 @@ final class GttFuzzTest {
             b.rig.close();
             gpu.close();
         }
+    }
+
+    /** The same target for a long run: {@code -Dtest=GttFuzzTest#guestTablesReachOnlyTheirOwnMemoryLongRun}. */
+    @FuzzTest(maxDuration = "15m")
+    void guestTablesReachOnlyTheirOwnMemoryLongRun(FuzzedDataProvider data) {
+        guestTablesReachOnlyTheirOwnMemory(data);
     }
 }

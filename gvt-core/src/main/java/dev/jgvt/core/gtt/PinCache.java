@@ -3,7 +3,6 @@ package dev.jgvt.core.gtt;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.host.HostGpu;
-import dev.jgvt.core.track.GfnMap;
 import dev.jgvt.spi.GuestPages;
 import dev.jgvt.spi.GvtException;
 import dev.jgvt.spi.PinnedPages;
@@ -43,11 +42,7 @@ public final class PinCache {
     static final long NO_HANDLE = 0;
 
     private static final Logger log = LoggerFactory.getLogger(PinCache.class);
-    private static final int FRAMES_2M = HostGpu.HUGE_PAGE_SIZE / HostGpu.PAGE_SIZE;
-    private static final int ID_BITS = 24;
-    private static final long ID_MASK = (1L << ID_BITS) - 1;
-    private static final long MAX_GFN = 1L << (63 - ID_BITS);
-    private static final long EMPTY = -1;
+    private static final long ID_MASK = FrameIndex.ID_MASK;
     /** meta[2n + 1]: generation in bits 63:32, queued-for-eviction in bit 31, reference count in bits 30:0. */
     private static final long QUEUED = 1L << 31;
     private static final long REFS = QUEUED - 1;
@@ -55,10 +50,7 @@ public final class PinCache {
     private final GuestPages pages;
     private final HostGpu gpu;
     private final int idleLimit;
-    // index: gfn << ID_BITS | id, EMPTY when free; linear probing, backward-shift deletion
-    private long[] keys;
-    private int mask;
-    private int size;
+    private final FrameIndex index = new FrameIndex();
     // per id: meta[2n] device address, meta[2n + 1] generation | queued | refs; cold: gfn, pin, page
     private long[] meta;
     private long[] gfnOf;
@@ -67,29 +59,12 @@ public final class PinCache {
     private int nextId = 1;
     private int[] freeIds = new int[16];
     private int freeCount;
-    // idle queue: handles, oldest first (a ring); entries of dropped or re-used frames are skipped when polled
-    private long[] queue = new long[64];
-    private int queueHead;
-    private int queueSize;
-    private final GfnMap<HugeRun> huge = new GfnMap<>(16);
+    private final IdleQueue idleQueue = new IdleQueue(this::live);
+    private final HugeRuns huge;
     private final List<DmaInvalidationListener> listeners = new CopyOnWriteArrayList<>();
     private int idle;
     private long pinFailures;
     private long invalidations;
-
-    /** One 2 MiB run mapped as a whole. */
-    private static final class HugeRun {
-        final long gfn;
-        final PinnedPages pin;
-        final long dma;
-        int refs;
-
-        HugeRun(long gfn, PinnedPages pin, long dma) {
-            this.gfn = gfn;
-            this.pin = pin;
-            this.dma = dma;
-        }
-    }
 
     public PinCache(GuestPages pages, HostGpu gpu, int idleLimit) {
         this.pages = requireNonNull(pages, "pages is null");
@@ -98,9 +73,7 @@ public final class PinCache {
             throw new IllegalArgumentException("idle limit must be >= 0: " + idleLimit);
         }
         this.idleLimit = idleLimit;
-        keys = new long[2048];
-        Arrays.fill(keys, EMPTY);
-        mask = keys.length - 1;
+        this.huge = new HugeRuns(pages, gpu);
         meta = new long[2 * 1024];
         gfnOf = new long[1024];
         pinOf = new PinnedPages[1024];
@@ -133,7 +106,7 @@ public final class PinCache {
      * can {@link #unpin} without a lookup and read the address with {@link #dma}. The shadow PPGTT's hot path.
      */
     long pin(long gfn) {
-        int id = find(gfn);
+        int id = index.find(gfn);
         if (id == 0) {
             id = pinAndMap(gfn);
             if (id == 0) {
@@ -173,7 +146,7 @@ public final class PinCache {
 
     /** Drops one reference taken by {@link #acquire}; a frame with none left becomes idle. */
     public void release(long gfn) {
-        int id = find(gfn);
+        int id = index.find(gfn);
         long word = id == 0 ? 0 : meta[2 * id + 1];
         if ((word & REFS) == 0) {
             log.debug("release of gfn 0x{} that holds no reference", Long.toHexString(gfn));
@@ -188,7 +161,7 @@ public final class PinCache {
         if ((word & (QUEUED | REFS)) == 0) {
             // idle now and not in the queue yet
             word |= QUEUED;
-            enqueue((word & ~(QUEUED | REFS)) | id);
+            idleQueue.add((word & ~(QUEUED | REFS)) | id);
         }
         meta[2 * id + 1] = word;
         if (idle > idleLimit) {
@@ -202,10 +175,8 @@ public final class PinCache {
     }
 
     private void evictIdle() {
-        while (idle > idleLimit && queueSize > 0) {
-            long victim = queue[queueHead];
-            queueHead = (queueHead + 1) & (queue.length - 1);
-            queueSize--;
+        while (idle > idleLimit && !idleQueue.isEmpty()) {
+            long victim = idleQueue.poll();
             int id = (int) victim;
             long word = meta[2 * id + 1];
             if ((word >>> 32) != (victim >>> 32)) {
@@ -219,101 +190,41 @@ public final class PinCache {
         }
     }
 
-    private void enqueue(long handle) {
-        if (queueSize == queue.length) {
-            compactQueue();
-        }
-        queue[(queueHead + queueSize) & (queue.length - 1)] = handle;
-        queueSize++;
-    }
-
-    /** Drops stale queue entries (frames dropped since) and grows the ring if it is still more than half full. */
-    private void compactQueue() {
-        long[] old = queue;
-        int n = 0;
-        long[] kept = new long[old.length];
-        for (int k = 0; k < queueSize; k++) {
-            long h = old[(queueHead + k) & (old.length - 1)];
-            if ((meta[2 * (int) h + 1] >>> 32) == (h >>> 32)) {
-                kept[n++] = h;
-            }
-        }
-        queue = n * 2 > old.length ? Arrays.copyOf(kept, old.length * 2) : kept;
-        queueHead = 0;
-        queueSize = n;
-    }
-
     /**
      * Takes a reference on the 2 MiB run of 512 frames from {@code firstGfn} (2 MiB aligned) as one huge DMA
      * mapping; {@link #NO_MAPPING} when the GPU has no 2 MiB pages or the run is not guest RAM or not
      * contiguous in host memory.
      */
     public long acquireHuge(long firstGfn) {
-        if (!gpu.supportsHugePages() || (firstGfn & (FRAMES_2M - 1)) != 0) {
-            return NO_MAPPING;
-        }
-        HugeRun e = huge.get(firstGfn);
-        if (e == null) {
-            PinnedPages pin;
-            try {
-                pin = pages.pin(firstGfn, FRAMES_2M, GuestPages.Access.READ_WRITE);
-            } catch (GvtException ex) {
-                pinFailures++;
-                return NO_MAPPING;
-            }
-            MemorySegment run = pin.contiguous().orElse(null);
-            if (run == null || run.byteSize() != HostGpu.HUGE_PAGE_SIZE) {
-                pin.close();
-                return NO_MAPPING;
-            }
-            long dma;
-            try {
-                dma = gpu.dmaMap(run);
-            } catch (GvtException ex) {
-                pin.close();
-                pinFailures++;
-                return NO_MAPPING;
-            }
-            e = new HugeRun(firstGfn, pin, dma);
-            huge.put(firstGfn, e);
-        }
-        e.refs++;
-        return e.dma;
+        return huge.acquire(firstGfn);
     }
 
     /** Drops one reference taken by {@link #acquireHuge}; the run is unmapped and unpinned at zero. */
     public void releaseHuge(long firstGfn) {
-        HugeRun e = huge.get(firstGfn);
-        if (e == null || e.refs == 0) {
-            return;
-        }
-        if (--e.refs == 0) {
-            huge.remove(firstGfn);
-            unmapAndUnpin(e.gfn, e.dma, e.pin);
-        }
+        huge.release(firstGfn);
     }
 
     /** The pinned 4 KiB view of {@code gfn} while it is cached (referenced or idle), else null. */
     public MemorySegment page(long gfn) {
-        int id = find(gfn);
+        int id = index.find(gfn);
         return id == 0 ? null : pageOf[id];
     }
 
     /** The device address of cached frame {@code gfn}, or {@link #NO_MAPPING}. */
     public long dmaAddress(long gfn) {
-        int id = find(gfn);
+        int id = index.find(gfn);
         return id == 0 ? NO_MAPPING : meta[2 * id];
     }
 
     /** References held on {@code gfn} (0 when idle or not cached). */
     public int refCount(long gfn) {
-        int id = find(gfn);
+        int id = index.find(gfn);
         return id == 0 ? 0 : (int) (meta[2 * id + 1] & REFS);
     }
 
     /** Frames pinned right now (cached 4 KiB frames, referenced or idle, plus 512 per huge run). */
     public int pinnedFrames() {
-        return size + huge.size() * FRAMES_2M;
+        return index.size() + huge.size() * HugeRuns.FRAMES_2M;
     }
 
     /** Cached frames with no reference. */
@@ -323,7 +234,7 @@ public final class PinCache {
 
     /** Pins or maps that failed (the frame was then replaced by scratch by the caller). */
     public long pinFailures() {
-        return pinFailures;
+        return pinFailures + huge.pinFailures();
     }
 
     /** How many {@link #dmaUnmapped} calls touched at least one pinned frame. */
@@ -344,9 +255,7 @@ public final class PinCache {
                 visitor.mapping(gfnOf[id], meta[2 * id], HostGpu.PAGE_SIZE);
             }
         }
-        for (HugeRun e : huge.values()) {
-            visitor.mapping(e.gfn, e.dma, HostGpu.HUGE_PAGE_SIZE);
-        }
+        huge.forEach(visitor);
     }
 
     /**
@@ -364,9 +273,7 @@ public final class PinCache {
         for (int id = 1; id < nextId; id++) {
             touched |= pinOf[id] != null && gfnOf[id] >= first && gfnOf[id] < end;
         }
-        for (HugeRun e : huge.values()) {
-            touched |= e.gfn < end && e.gfn + FRAMES_2M > first;
-        }
+        touched |= huge.overlaps(first, end);
         for (DmaInvalidationListener listener : listeners) {
             try {
                 listener.invalidated(first, end);
@@ -388,12 +295,7 @@ public final class PinCache {
             }
             drop(id);
         }
-        for (HugeRun e : huge.values()) {
-            if (e.gfn < end && e.gfn + FRAMES_2M > first) {
-                huge.remove(e.gfn);
-                unmapAndUnpin(e.gfn, e.dma, e.pin);
-            }
-        }
+        huge.drop(first, end);
         if (touched) {
             invalidations++;
         }
@@ -407,8 +309,7 @@ public final class PinCache {
                 drop(id);
             }
         }
-        queueHead = 0;
-        queueSize = 0;
+        idleQueue.clear();
         for (int id = 1; id < nextId; id++) {
             meta[2 * id + 1] &= ~QUEUED;
         }
@@ -421,87 +322,16 @@ public final class PinCache {
                 drop(id);
             }
         }
-        for (HugeRun e : huge.values()) {
-            unmapAndUnpin(e.gfn, e.dma, e.pin);
-        }
         huge.clear();
-        queueHead = 0;
-        queueSize = 0;
+        idleQueue.clear();
         idle = 0;
     }
 
-    // ---------------------------------------------------------------- index and ids
+    // ---------------------------------------------------------------- ids
 
-    private int slot(long gfn) {
-        long h = gfn * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 32)) & mask;
-    }
-
-    /** The id of cached frame {@code gfn}, or 0. */
-    private int find(long gfn) {
-        int i = slot(gfn);
-        while (true) {
-            long k = keys[i];
-            if (k == EMPTY) {
-                return 0;
-            }
-            if ((k >>> ID_BITS) == gfn) {
-                return (int) (k & ID_MASK);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    private void insert(long gfn, int id) {
-        if ((size + 1) * 4 > keys.length * 3) {
-            long[] old = keys;
-            keys = new long[old.length * 2];
-            Arrays.fill(keys, EMPTY);
-            mask = keys.length - 1;
-            for (long k : old) {
-                if (k != EMPTY) {
-                    place(k);
-                }
-            }
-        }
-        place(gfn << ID_BITS | id);
-        size++;
-    }
-
-    private void place(long key) {
-        int i = slot(key >>> ID_BITS);
-        while (keys[i] != EMPTY) {
-            i = (i + 1) & mask;
-        }
-        keys[i] = key;
-    }
-
-    private void remove(long gfn) {
-        int hole = slot(gfn);
-        while ((keys[hole] >>> ID_BITS) != gfn) {
-            if (keys[hole] == EMPTY) {
-                return;
-            }
-            hole = (hole + 1) & mask;
-        }
-        size--;
-        int i = hole;
-        while (true) {
-            int next = (i + 1) & mask;
-            long k = keys[next];
-            if (k == EMPTY) {
-                keys[hole] = EMPTY;
-                return;
-            }
-            int home = slot(k >>> ID_BITS);
-            // move k into the hole when its home is not in (hole, next] cyclically
-            boolean between = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
-            if (!between) {
-                keys[hole] = k;
-                hole = next;
-            }
-            i = next;
-        }
+    /** Whether queued handle {@code h} still names the frame it was queued for (not dropped or re-used since). */
+    private boolean live(long h) {
+        return (meta[2 * (int) h + 1] >>> 32) == (h >>> 32);
     }
 
     private int newId() {
@@ -525,7 +355,7 @@ public final class PinCache {
     }
 
     private int pinAndMap(long gfn) {
-        if (gfn < 0 || gfn >= MAX_GFN) {
+        if (gfn < 0 || gfn >= FrameIndex.MAX_GFN) {
             pinFailures++;
             return 0;
         }
@@ -558,7 +388,7 @@ public final class PinCache {
         gfnOf[id] = gfn;
         pinOf[id] = pin;
         pageOf[id] = page;
-        insert(gfn, id);
+        index.insert(gfn, id);
         idle++; // the caller takes the first reference, which counts it out of the idle frames again
         return id;
     }
@@ -567,7 +397,7 @@ public final class PinCache {
     private void drop(int id) {
         long gfn = gfnOf[id];
         PinnedPages pin = pinOf[id];
-        remove(gfn);
+        index.remove(gfn);
         meta[2 * id + 1] = ((meta[2 * id + 1] >>> 32) + 1) << 32;
         pinOf[id] = null;
         pageOf[id] = null;
@@ -579,6 +409,11 @@ public final class PinCache {
     }
 
     private void unmapAndUnpin(long gfn, long dma, PinnedPages pin) {
+        unmapAndUnpin(gpu, gfn, dma, pin);
+    }
+
+    /** Unmaps {@code dma} and closes {@code pin}; logs, never throws. */
+    static void unmapAndUnpin(HostGpu gpu, long gfn, long dma, PinnedPages pin) {
         try {
             gpu.dmaUnmap(dma);
         } catch (RuntimeException ex) {

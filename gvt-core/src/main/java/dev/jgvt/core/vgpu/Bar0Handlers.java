@@ -2,6 +2,7 @@ package dev.jgvt.core.vgpu;
 
 import dev.jgvt.core.display.DpMonitor;
 import dev.jgvt.core.display.VirtualDisplay;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.irq.VirtualInterrupts;
 import dev.jgvt.core.mmio.Behavior;
 import dev.jgvt.core.mmio.DisplayHandlers;
@@ -14,9 +15,25 @@ import dev.jgvt.core.mmio.StandardHandlers;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
-/** Binds the register file's handlers to the vGPU's parts: the standard ones, interrupts, PVINFO, RING_MODE, display. */
+/** The register file's side of the vGPU: its handlers bound to the vGPU's parts, and what a GDRST request resets. */
 final class Bar0Handlers {
+    /** GVT-g's engine-level full GT reset reloads the register file below this offset. */
+    static final int GT_RESET_LIMIT = 0x44200;
+
     private Bar0Handlers() {}
+
+    /** What a GDRST request resets in the register file: below {@link #GT_RESET_LIMIT}, or the named engines' rings. */
+    static void resetEngines(MmioSpace mmio, int domainMask) {
+        if ((domainMask & Gen9Registers.GDRST_FULL) != 0) {
+            mmio.resetRange(0, GT_RESET_LIMIT);
+            return;
+        }
+        for (Engine engine : Engine.GT2) {
+            if ((domainMask & engine.resetDomain()) != 0) {
+                mmio.resetRange(engine.mmioBase(), engine.mmioBase() + 0x800);
+            }
+        }
+    }
 
     static void bind(MmioSpace mmio, int fenceCount, IntConsumer engineReset, ElspListener elsp, VirtualInterrupts irq,
             PvInfo pvInfo, VirtualDisplay display, DpMonitor monitor, Consumer<String> failsafe) {

@@ -30,6 +30,11 @@ final class RegionTable {
         }
     }
 
+    private static final int OPREGION_TYPE = 0x80000000 | 0x8086;
+    private static final int OPREGION_SUBTYPE = 1;
+    private static final int GFX_TYPE = 1;
+    private static final int EDID_SUBTYPE = 1;
+
     private final int vgpuId;
     private final DeviceLayout layout;
     private final DeviceLayout.Region[] regions;
@@ -90,9 +95,9 @@ final class RegionTable {
                         throw new IllegalStateException("the ROM is read-only; the region table refuses writes");
                     }
                 }),
-                new Row(Vgpu.OPREGION_REGION, "opregion", OpRegion.SIZE, false, List.of(), Vgpu.OPREGION_TYPE,
-                        Vgpu.OPREGION_SUBTYPE, opRegion),
-                new Row(Vgpu.EDID_REGION, "edid", EdidRegion.SIZE, true, List.of(), Vgpu.GFX_TYPE, Vgpu.EDID_SUBTYPE,
+                new Row(Vgpu.OPREGION_REGION, "opregion", OpRegion.SIZE, false, List.of(), OPREGION_TYPE,
+                        OPREGION_SUBTYPE, opRegion),
+                new Row(Vgpu.EDID_REGION, "edid", EdidRegion.SIZE, true, List.of(), GFX_TYPE, EDID_SUBTYPE,
                         new DeviceRegion() {
                             @Override
                             public long read(long offset, int size) {

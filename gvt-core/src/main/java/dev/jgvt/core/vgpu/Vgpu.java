@@ -8,7 +8,6 @@ import dev.jgvt.core.display.OptionRom;
 import dev.jgvt.core.display.Vbt;
 import dev.jgvt.core.display.VblankClock;
 import dev.jgvt.core.display.VirtualDisplay;
-import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.hw.VgpuPartition;
 import dev.jgvt.core.irq.IrqEvent;
 import dev.jgvt.core.irq.VirtualInterrupts;
@@ -20,11 +19,9 @@ import dev.jgvt.core.pci.ConfigSpace;
 import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.DeviceModel;
 import dev.jgvt.spi.ErrorCode;
-import dev.jgvt.spi.GuestBinding;
 import dev.jgvt.spi.GvtException;
 import dev.jgvt.spi.PlaneInfo;
 import java.lang.foreign.MemorySegment;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -48,12 +45,6 @@ public final class Vgpu implements DeviceModel {
     public static final int EDID_REGION = DeviceLayout.FIRST_DEVICE_REGION + 1;
     /** VFIO region index of the PCI expansion ROM. */
     public static final int ROM_REGION = 6;
-    public static final int OPREGION_TYPE = 0x80000000 | 0x8086;
-    public static final int OPREGION_SUBTYPE = 1;
-    public static final int GFX_TYPE = 1;
-    public static final int EDID_SUBTYPE = 1;
-    /** GVT-g's engine-level full GT reset reloads the register file below this offset. */
-    public static final int GT_RESET_LIMIT = 0x44200;
 
     private final int id;
     private final VgpuType type;
@@ -72,24 +63,24 @@ public final class Vgpu implements DeviceModel {
     private final DpMonitor monitor;
     private final OpRegionWindow opRegion;
     private final PciState pci;
-    private VgpuState state = VgpuState.CREATED;
-    /** What the vGPU is connected to; replaced whole, under the lock, by attach and detach. */
-    private volatile VgpuAttachment attachment = VgpuAttachment.DETACHED;
+    /** State and what the vGPU is connected to; the attachment is replaced whole, under the lock. */
+    private final VgpuLifecycle life;
     private boolean failsafe;
-    private volatile long msiSignals;
-    private volatile long msiSuppressed;
+    private final MsiLine msi;
 
     Vgpu(int id, VgpuType type, VgpuPartition partition, HostGeometry geometry, VblankClock clock) {
         this.id = id;
         this.type = requireNonNull(type, "type is null");
         this.partition = requireNonNull(partition, "partition is null");
         this.geometry = requireNonNull(geometry, "geometry is null");
+        this.life = new VgpuLifecycle(id);
         this.opRegion = new OpRegionWindow(id);
         this.pci = new PciState(id, this::swsci, this::completeSwsci);
         this.config = new ConfigSpace(DEVICE_ID, geometry.apertureSize(), partition.aperture().base(),
                 partition.aperture().size(), pci);
         this.mmio = new MmioSpace(RegisterRegistry.gen9(), new AttachedGgtt(this::attachment), "vGPU " + id);
-        this.irq = new VirtualInterrupts(this::deliverMsi);
+        this.msi = new MsiLine(config, this::attachment);
+        this.irq = new VirtualInterrupts(msi::run);
         this.pvInfo = new PvInfo(mmio, id, new PvInfo.Ballooning(partition.aperture().base(), partition.aperture().size(),
                 partition.hidden().base(), partition.hidden().size(), partition.fenceCount()));
         this.display = new VirtualDisplay(mmio, irq, requireNonNull(clock, "clock is null"), this::locked);
@@ -98,25 +89,29 @@ public final class Vgpu implements DeviceModel {
         bindHandlers();
         pvInfo.setListener(new PvForwarder(this::attachment, this::enterFailsafe));
         this.meter = new AccessMeter(EDID_REGION + 1);
-        this.regions = RegionTable.gen9(id, geometry.apertureSize(), partition.aperture(), config, new Bar0(),
-                new ApertureWindow(id, partition.aperture(), mmio, this::attachment), opRegion, edid,
-                OptionRom.build(VENDOR_ID, DEVICE_ID, Vbt.build()));
+        this.regions = RegionTable.gen9(id, geometry.apertureSize(), partition.aperture(), config,
+                new Bar0Region(mmio, this::failsafeLocked), new ApertureWindow(id, partition.aperture(), mmio,
+                this::attachment), opRegion, edid, OptionRom.build(VENDOR_ID, DEVICE_ID, Vbt.build()));
     }
 
     private void bindHandlers() {
         Bar0Handlers.bind(mmio, partition.fenceCount(), this::engineReset,
-                (engine, e0, e1) -> attachment.submitted(engine, e0, e1), irq, pvInfo, display, monitor,
+                (engine, e0, e1) -> life.attachment().submitted(engine, e0, e1), irq, pvInfo, display, monitor,
                 this::enterFailsafe);
     }
 
     private VgpuAttachment attachment() {
-        return attachment;
+        return life.attachment();
+    }
+
+    private boolean failsafeLocked() {
+        return failsafe;
     }
 
     private void locked(Runnable task) {
         lock.lock();
         try {
-            if (state != VgpuState.DESTROYED) {
+            if (!life.destroyed()) {
                 task.run();
             }
         } finally {
@@ -141,7 +136,7 @@ public final class Vgpu implements DeviceModel {
     public VgpuState state() {
         lock.lock();
         try {
-            return state;
+            return life.state();
         } finally {
             lock.unlock();
         }
@@ -188,10 +183,9 @@ public final class Vgpu implements DeviceModel {
         requireNonNull(connect, "connect is null");
         lock.lock();
         try {
-            expect("attach", VgpuState.CREATED);
+            life.expect("attach", VgpuState.CREATED);
             A wired = requireNonNull(connect.apply(this), "connect returned null");
-            attachment = wired;
-            state = VgpuState.ATTACHED;
+            life.attached(wired);
             return wired;
         } finally {
             lock.unlock();
@@ -200,44 +194,32 @@ public final class Vgpu implements DeviceModel {
 
     /** Replaces the attachment with {@link VgpuAttachment#DETACHED} (the caller closes the old one). ATTACHED → CREATED. */
     public void detach() {
-        lock.lock();
-        try {
-            expect("detach", VgpuState.ATTACHED);
-            attachment = VgpuAttachment.DETACHED;
-            state = VgpuState.CREATED;
-        } finally {
-            lock.unlock();
-        }
+        underLock(life::detach);
     }
 
     /** ATTACHED → ACTIVE: the guest runs; its work is scheduled. */
     public void activate() {
-        transition("activate", VgpuState.ACTIVE, VgpuState.ATTACHED);
+        underLock(life::activate);
     }
 
     /** ACTIVE → ATTACHED: the guest's work is no longer scheduled. */
     public void deactivate() {
-        transition("deactivate", VgpuState.ATTACHED, VgpuState.ACTIVE);
+        underLock(life::deactivate);
     }
 
     /** Called by the manager: CREATED or ATTACHED → DESTROYED. */
     void destroy() {
-        lock.lock();
-        try {
-            expect("destroy", VgpuState.CREATED, VgpuState.ATTACHED);
+        underLock(() -> {
+            life.expect("destroy", VgpuState.CREATED, VgpuState.ATTACHED);
             display.stop();
-            attachment = VgpuAttachment.DETACHED;
-            state = VgpuState.DESTROYED;
-        } finally {
-            lock.unlock();
-        }
+            life.destroy();
+        });
     }
 
-    private void transition(String operation, VgpuState to, VgpuState from) {
+    private void underLock(Runnable task) {
         lock.lock();
         try {
-            expect(operation, from);
-            state = to;
+            task.run();
         } finally {
             lock.unlock();
         }
@@ -252,22 +234,6 @@ public final class Vgpu implements DeviceModel {
         }
     }
 
-    private void expect(String operation, VgpuState... allowed) {
-        for (VgpuState s : allowed) {
-            if (state == s) {
-                return;
-            }
-        }
-        throw new GvtException(ErrorCode.ILLEGAL_STATE, "cannot " + operation + " vGPU " + id + ": it is " + state
-                + " (allowed from " + List.of(allowed) + ")");
-    }
-
-    private void expectAlive() {
-        if (state == VgpuState.DESTROYED) {
-            throw new GvtException(ErrorCode.ILLEGAL_STATE, "vGPU " + id + " is destroyed");
-        }
-    }
-
     // ---- events
 
     /** Raises a virtual interrupt event (context switch, user interrupt, vblank...). */
@@ -275,7 +241,7 @@ public final class Vgpu implements DeviceModel {
         requireNonNull(event, "event is null");
         lock.lock();
         try {
-            if (state != VgpuState.DESTROYED) {
+            if (!life.destroyed()) {
                 irq.raise(event);
             }
         } finally {
@@ -302,31 +268,21 @@ public final class Vgpu implements DeviceModel {
     }
 
     private boolean swsci(int value) {
-        return opRegion.swsci(value, pci.asls, attachment.binding());
+        return opRegion.swsci(value, pci.asls, life.attachment().binding());
     }
 
     private void completeSwsci() {
         config.completeSwsci();
     }
 
-    private void deliverMsi() {
-        GuestBinding b = attachment.binding();
-        if (b != null && config.msiEnabled()) {
-            msiSignals++;
-            b.interrupts().signalMsi();
-        } else {
-            msiSuppressed++;
-        }
-    }
-
     /** MSIs signalled to the binding. */
     public long msiSignals() {
-        return msiSignals;
+        return msi.signals();
     }
 
     /** Interrupts that were pending and enabled but not signalled (MSI disabled or no binding). */
     public long msiSuppressed() {
-        return msiSuppressed;
+        return msi.suppressed();
     }
 
     /** The access meter of this vGPU (counts per region; handling-time sums when turned on). */
@@ -406,7 +362,7 @@ public final class Vgpu implements DeviceModel {
         long started = meter.start();
         lock.lock();
         try {
-            expectAlive();
+            life.expectAlive();
             return r.read(offset, size);
         } finally {
             meter.count(region, false, started);
@@ -420,7 +376,7 @@ public final class Vgpu implements DeviceModel {
         long started = meter.start();
         lock.lock();
         try {
-            expectAlive();
+            life.expectAlive();
             r.write(offset, size, value);
         } finally {
             meter.count(region, true, started);
@@ -432,8 +388,8 @@ public final class Vgpu implements DeviceModel {
     public void trackedWrite(long gpa, MemorySegment bytes) {
         lock.lock();
         try {
-            expectAlive();
-            attachment.trackedWrite(gpa, bytes);
+            life.expectAlive();
+            life.attachment().trackedWrite(gpa, bytes);
         } finally {
             lock.unlock();
         }
@@ -446,7 +402,7 @@ public final class Vgpu implements DeviceModel {
         }
         lock.lock();
         try {
-            VgpuAttachment a = attachment;
+            VgpuAttachment a = life.attachment();
             a.quiesce();
             a.dmaUnmapped(iova, length);
         } finally {
@@ -459,8 +415,8 @@ public final class Vgpu implements DeviceModel {
     public void reset() {
         lock.lock();
         try {
-            expectAlive();
-            VgpuAttachment a = attachment;
+            life.expectAlive();
+            VgpuAttachment a = life.attachment();
             a.quiesce();
             display.stop();
             monitor.reset();
@@ -481,17 +437,9 @@ public final class Vgpu implements DeviceModel {
 
     /** GDRST from the guest (under the lock already: called from the MMIO write). */
     private void engineReset(int domainMask) {
-        VgpuAttachment a = attachment;
+        VgpuAttachment a = life.attachment();
         a.quiesce();
-        if ((domainMask & Gen9Registers.GDRST_FULL) != 0) {
-            mmio.resetRange(0, GT_RESET_LIMIT);
-        } else {
-            for (Engine engine : Engine.GT2) {
-                if ((domainMask & engine.resetDomain()) != 0) {
-                    mmio.resetRange(engine.mmioBase(), engine.mmioBase() + 0x800);
-                }
-            }
-        }
+        Bar0Handlers.resetEngines(mmio, domainMask);
         bindHandlers();
         a.engineReset(domainMask);
     }
@@ -501,7 +449,7 @@ public final class Vgpu implements DeviceModel {
         requireNonNull(type, "type is null");
         lock.lock();
         try {
-            expectAlive();
+            life.expectAlive();
             return display.queryPlane(type, partition::containsGm, pvInfo.cursorHotX(), pvInfo.cursorHotY());
         } catch (RuntimeException e) {
             log.debug("vGPU {}: plane query failed: {}", id, e.toString());
@@ -513,21 +461,6 @@ public final class Vgpu implements DeviceModel {
 
     @Override
     public String toString() {
-        return "vGPU " + id + " (" + type.name() + ", " + state + ")";
-    }
-
-    /** BAR0: the register file and PVINFO, and the GGTT window (MmioSpace routes the window first); failsafe: reads 0, drops writes. */
-    private final class Bar0 implements DeviceRegion {
-        @Override
-        public long read(long offset, int size) {
-            return failsafe && offset < MmioSpace.REGISTER_FILE_SIZE ? 0 : mmio.read(offset, size);
-        }
-
-        @Override
-        public void write(long offset, int size, long value) {
-            if (!failsafe) {
-                mmio.write(offset, size, value);
-            }
-        }
+        return "vGPU " + id + " (" + type.name() + ", " + life.state() + ")";
     }
 }

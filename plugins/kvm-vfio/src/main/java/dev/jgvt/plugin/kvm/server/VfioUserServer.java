@@ -78,6 +78,7 @@ public final class VfioUserServer implements GuestBinding {
     private volatile Connection serving;
     private volatile String lastError = "";
     private volatile int servingTid;
+    private final java.util.concurrent.CountDownLatch tidKnown = new java.util.concurrent.CountDownLatch(1);
 
     private VfioUserServer(String name, Path path, DeviceModel device, UnixSocket.Listener listener, Runnable onClose) {
         this.name = name;
@@ -181,8 +182,16 @@ public final class VfioUserServer implements GuestBinding {
         return serving != null;
     }
 
-    /** The kernel thread id of the thread that serves clients (for placement: {@code sched_setaffinity}). */
+    /**
+     * The kernel thread id of the thread that serves clients (for placement: {@code sched_setaffinity}); waits
+     * (at most 5 s) for the thread to have started.
+     */
     public int servingThreadId() {
+        try {
+            tidKnown.await(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return servingTid;
     }
 
@@ -227,6 +236,7 @@ public final class VfioUserServer implements GuestBinding {
      */
     private void serveLoop() {
         servingTid = Waits.gettid();
+        tidKnown.countDown();
         while (true) {
             Optional<UnixSocket> next;
             try {
