@@ -200,6 +200,14 @@ final class DaemonIT {
             assertThat(submissions.get(u)).isGreaterThanOrEqualTo(8 * 4);
         }
         assertThat(shares.values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metrics + "/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        for (String engine : List.of("rcs", "bcs", "vcs", "vecs")) {
+            // every guest ran work on all four engines, so each engine's busy time is positive
+            Matcher busy = Pattern.compile("(?m)^jgvt_engine_busy_seconds_total\\{engine=\"" + engine + "\"} (\\S+)$").matcher(body);
+            assertThat(busy.find()).as("engine busy time of %s in the metrics", engine).isTrue();
+            assertThat(Double.parseDouble(busy.group(1))).as("busy seconds of %s", engine).isPositive();
+        }
 
         // what a VNC viewer shows is what the guest drew
         snapshotEqualsTheGuestsPicture(vncBase + 1, 1, 7, 200, 120);

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.engine.VgpuStats;
 import dev.jgvt.core.exec.ExecStats;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.vgpu.AccessCounts;
 import dev.jgvt.core.vgpu.VgpuManager;
 import dev.jgvt.spi.DeviceLayout;
@@ -106,6 +107,14 @@ final class DaemonMetrics implements AutoCloseable {
         CounterWithCallback.builder().name("jgvt_engine_scheduled_seconds")
                 .help("GPU time the scheduler gave to the started vGPUs, summed (the engine's busy time as the scheduler sees it)")
                 .callback(cb -> cb.call(service.stats().stream().mapToLong(e -> e.getValue().exec().ownedNanos()).sum() / 1e9))
+                .register(registry);
+        CounterWithCallback.builder().name("jgvt_engine_busy_seconds")
+                .help("time the GPU's engine spent executing workloads of any vGPU").labelNames("engine")
+                .callback(cb -> {
+                    for (Engine engine : Engine.GT2) {
+                        cb.call(service.engineBusySeconds(engine), engine.cliName());
+                    }
+                })
                 .register(registry);
         try {
             return new DaemonMetrics(HTTPServer.builder().inetAddress(InetAddress.getLoopbackAddress()).port(port)

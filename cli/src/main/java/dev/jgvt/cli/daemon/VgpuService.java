@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.jgvt.core.engine.AttachedVgpu;
 import dev.jgvt.core.engine.Gvt;
 import dev.jgvt.core.engine.VgpuStats;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.vgpu.AccessCounts;
 import dev.jgvt.core.vgpu.Vgpu;
 import dev.jgvt.core.vgpu.VgpuManager;
@@ -222,6 +223,11 @@ public final class VgpuService implements AutoCloseable {
             gvt.stats(l.started().vgpuId()).ifPresent(s -> result.add(Map.entry(l.started(), s)));
         }
         return result;
+    }
+
+    /** Seconds the GPU's {@code engine} spent executing workloads of any vGPU (for metrics). */
+    public double engineBusySeconds(Engine engine) {
+        return gvt.engineBusyNanos(engine) / 1e9;
     }
 
     /** The started vGPUs' trapped accesses per region (for metrics). */

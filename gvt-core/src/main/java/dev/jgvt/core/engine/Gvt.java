@@ -12,6 +12,7 @@ import dev.jgvt.core.plugin.PluginStatus;
 import dev.jgvt.core.exec.ExecStats;
 import dev.jgvt.core.exec.Execlists;
 import dev.jgvt.core.exec.GpuScheduler;
+import dev.jgvt.core.hw.Engine;
 import dev.jgvt.core.exec.HostGmSpace;
 import dev.jgvt.core.gtt.PpgttConfig;
 import dev.jgvt.core.host.HostGpu;
@@ -258,6 +259,14 @@ public final class Gvt implements AutoCloseable {
                 memory.ppgtt().traps(), memory.pins().pinnedFrames(), memory.ggtt().ignoredWrites(),
                 vgpu.unhandledAccesses(), vgpu.failsafe(), exec));
         return Optional.ofNullable(result[0]);
+    }
+
+    /**
+     * Nanoseconds the host GPU's {@code engine} spent executing workloads of any vGPU (0 before the first attach):
+     * the engine's busy time, as opposed to the scheduler's time slices, which include idle owned time.
+     */
+    public synchronized long engineBusyNanos(Engine engine) {
+        return scheduler == null ? 0 : scheduler.busyNanos(engine);
     }
 
     /**

@@ -52,6 +52,8 @@ public final class GpuScheduler implements AutoCloseable {
     private boolean needReschedule;
     private boolean closed;
     private long switches;
+    /** Per engine: nanoseconds the host engine spent executing workloads (written by that engine's dispatcher only). */
+    private final java.util.concurrent.atomic.AtomicLongArray busyNanos = new java.util.concurrent.atomic.AtomicLongArray(ENGINES);
 
     /** A scheduler for {@code gpu}'s engines on the system clock; its threads start at once. */
     public GpuScheduler(HostGpu gpu) {
@@ -164,6 +166,11 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
+    /** Nanoseconds {@code engine} spent executing workloads of any vGPU since this scheduler started. */
+    public long busyNanos(Engine engine) {
+        return busyNanos.get(engine.ordinal());
+    }
+
     /** Times the GPU changed owner. */
     public long switches() {
         lock.lock();
@@ -190,7 +197,7 @@ public final class GpuScheduler implements AutoCloseable {
                 busy[e] = owner;
                 lock.unlock();
                 try {
-                    run(owner, w);
+                    run(e, owner, w);
                 } finally {
                     lock.lock();
                     busy[e] = null;
@@ -205,14 +212,16 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    private void run(Execlists owner, Workload w) {
+    private void run(int engine, Execlists owner, Workload w) {
         HostCompletion done = null;
         try {
             HostSubmission submission = owner.prepare(w);
             if (submission != null) {
+                long started = clock.getAsLong();
                 try {
                     done = gpu.execute(submission);
                 } finally {
+                    busyNanos.addAndGet(engine, clock.getAsLong() - started);
                     owner.executionEnded();
                 }
             }

@@ -18,11 +18,11 @@ import java.util.Locale;
  * MI_FLUSH_DW notify (the others) at bit 4, and context switch at bit 8 of the engine's half.
  */
 public enum Engine {
-    RCS(0x2000, 0, 1 << 1, 0, 0, "RENDER", "RENDER_HWSTAM", "MI_MODE", "RCS_MODE_GEN7"),
-    BCS(0x22000, 1, 1 << 3, 0, 16, "BLT", "GEN6_BLITTER_HWSTAM", "BLT_MI_MODE", "BCS_MODE_GEN7"),
-    VCS(0x12000, 2, 1 << 2, 1, 0, "BSD", "GEN6_BSD_HWSTAM", "BSD_MI_MODE", "VCS_MODE_GEN7"),
-    VCS2(0x1C000, 2, 1 << 7, 1, 16, "BSD2", "GEN8_BSD2_HWSTAM", "BSD2_MI_MODE", "VCS2_MODE_GEN8"),
-    VECS(0x1A000, 3, 1 << 4, 3, 0, "VEBOX", "VEBOX_HWSTAM", "VEBOX_MI_MODE", "VECS_MODE_GEN7");
+    RCS(0x2000, 0, 1 << 1, 0, 0, "RENDER"),
+    BCS(0x22000, 1, 1 << 3, 0, 16, "BLT"),
+    VCS(0x12000, 2, 1 << 2, 1, 0, "BSD"),
+    VCS2(0x1C000, 2, 1 << 7, 1, 16, "BSD2"),
+    VECS(0x1A000, 3, 1 << 4, 3, 0, "VEBOX");
 
     /** Number of distinct command tables (engine classes): render, blitter, video, video enhancement. */
     public static final int TABLE_CLASSES = 4;
@@ -41,21 +41,14 @@ public enum Engine {
     private final int irqGroup;
     private final int irqShift;
     private final String registerPrefix;
-    private final String hwstamName;
-    private final String miModeName;
-    private final String ringModeName;
 
-    Engine(int mmioBase, int tableClass, int resetDomain, int irqGroup, int irqShift, String registerPrefix,
-            String hwstamName, String miModeName, String ringModeName) {
+    Engine(int mmioBase, int tableClass, int resetDomain, int irqGroup, int irqShift, String registerPrefix) {
         this.mmioBase = mmioBase;
         this.tableClass = tableClass;
         this.resetDomain = resetDomain;
         this.irqGroup = irqGroup;
         this.irqShift = irqShift;
         this.registerPrefix = registerPrefix;
-        this.hwstamName = hwstamName;
-        this.miModeName = miModeName;
-        this.ringModeName = ringModeName;
     }
 
     /** The engine's MMIO base (its ring registers are at base + 0x000..0xFFF). */
@@ -86,21 +79,6 @@ public enum Engine {
     /** The prefix of the engine's ring register names in the register table ({@code RENDER_RING_TAIL}, ...). */
     public String registerPrefix() {
         return registerPrefix;
-    }
-
-    /** The name of the engine's HWSTAM register. */
-    public String hwstamName() {
-        return hwstamName;
-    }
-
-    /** The name of the engine's MI_MODE register. */
-    public String miModeName() {
-        return miModeName;
-    }
-
-    /** The name of the engine's RING_MODE register. */
-    public String ringModeName() {
-        return ringModeName;
     }
 
     /** The engine whose MMIO base is {@code base}, or null. */

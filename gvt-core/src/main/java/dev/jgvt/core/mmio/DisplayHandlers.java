@@ -119,12 +119,7 @@ public final class DisplayHandlers {
      * reports no EDID without waiting for timeouts or falling back to bit-banging the GPIO pins.
      * Answering with a device (a virtual monitor's EDID) is issue 16's work.
      */
-    record Gmbus(MmioSpace mmio) implements RegisterHandler {
-        @Override
-        public int read(int offset) {
-            return mmio.get(offset);
-        }
-
+    record Gmbus(MmioSpace mmio) implements RegisterHandler.Stored {
         @Override
         public void write(int offset, int value) {
             mmio.set(offset, value & ~(GMBUS_SW_CLR_INT | GMBUS_SW_RDY));
@@ -151,12 +146,7 @@ public final class DisplayHandlers {
     }
 
     /** LCPLL/WRPLL control: only enable and lock are implemented; lock follows enable at once. */
-    record PllEnable(MmioSpace mmio) implements RegisterHandler {
-        @Override
-        public int read(int offset) {
-            return mmio.get(offset);
-        }
-
+    record PllEnable(MmioSpace mmio) implements RegisterHandler.Stored {
         @Override
         public void write(int offset, int value) {
             int v = value & PLL_ENABLE;
@@ -182,12 +172,7 @@ public final class DisplayHandlers {
     }
 
     /** A state bit that follows its request bit at once (DBUF power). */
-    record RequestFollower(MmioSpace mmio, int request, int state) implements RegisterHandler {
-        @Override
-        public int read(int offset) {
-            return mmio.get(offset);
-        }
-
+    record RequestFollower(MmioSpace mmio, int request, int state) implements RegisterHandler.Stored {
         @Override
         public void write(int offset, int value) {
             mmio.set(offset, (value & request) != 0 ? value | state : value & ~state);
@@ -195,12 +180,7 @@ public final class DisplayHandlers {
     }
 
     /** DDI_BUF_CTL: the buffer reads idle exactly while it is disabled. */
-    record DdiBuffer(MmioSpace mmio) implements RegisterHandler {
-        @Override
-        public int read(int offset) {
-            return mmio.get(offset);
-        }
-
+    record DdiBuffer(MmioSpace mmio) implements RegisterHandler.Stored {
         @Override
         public void write(int offset, int value) {
             mmio.set(offset, (value & DDI_BUF_ENABLE) != 0 ? value & ~DDI_BUF_IDLE : value | DDI_BUF_IDLE);

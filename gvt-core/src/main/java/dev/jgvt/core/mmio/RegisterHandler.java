@@ -15,4 +15,15 @@ public interface RegisterHandler {
      * {@link MmioSpace#merge(int, int)} to apply the row's default attribute rules.
      */
     void write(int offset, int value);
+
+    /** A handler whose reads return the stored register value: only its writes have semantics of their own. */
+    interface Stored extends RegisterHandler {
+        /** The register file the value is stored in. */
+        MmioSpace mmio();
+
+        @Override
+        default int read(int offset) {
+            return mmio().get(offset);
+        }
+    }
 }

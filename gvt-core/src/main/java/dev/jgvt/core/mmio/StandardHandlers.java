@@ -55,12 +55,7 @@ public final class StandardHandlers {
     }
 
     /** RING_RESET_CTL: mode-masked; READY_TO_RESET reads set exactly while REQUEST_RESET is set. */
-    record RingResetCtl(MmioSpace mmio) implements RegisterHandler {
-        @Override
-        public int read(int offset) {
-            return mmio.get(offset);
-        }
-
+    record RingResetCtl(MmioSpace mmio) implements RegisterHandler.Stored {
         @Override
         public void write(int offset, int value) {
             int merged = mmio.merge(offset, value);
@@ -83,12 +78,7 @@ public final class StandardHandlers {
     }
 
     /** Forcewake request (mode-masked): the matching ack register takes the request's value at once. */
-    record Forcewake(MmioSpace mmio) implements RegisterHandler {
-        @Override
-        public int read(int offset) {
-            return mmio.get(offset);
-        }
-
+    record Forcewake(MmioSpace mmio) implements RegisterHandler.Stored {
         @Override
         public void write(int offset, int value) {
             int merged = mmio.merge(offset, value);
@@ -121,12 +111,7 @@ public final class StandardHandlers {
      * The pcode mailbox: every command completes at once with success; memory latency, CDCLK control and
      * RC6 VIDs get GVT-g's answers, SAGV disable answers "disabled".
      */
-    record PcuMailbox(MmioSpace mmio) implements RegisterHandler {
-        @Override
-        public int read(int offset) {
-            return mmio.get(offset);
-        }
-
+    record PcuMailbox(MmioSpace mmio) implements RegisterHandler.Stored {
         @Override
         public void write(int offset, int value) {
             if ((value & PCODE_READY) == 0) {
