@@ -66,6 +66,7 @@ final class QemuSummary {
             h.put("unhandledAccesses", stats.unhandledAccesses());
             h.put("trackedWrites", stats.trackedWrites());
             h.put("ppgttTraps", stats.ppgttTraps());
+            h.put("ggttWrites", stats.ggttWrites());
             h.put("ggttIgnoredWrites", stats.ggttIgnoredWrites());
             h.put("failsafe", stats.failsafe());
             ExecStats exec = stats.exec();

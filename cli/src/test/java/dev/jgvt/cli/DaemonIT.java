@@ -188,6 +188,7 @@ final class DaemonIT {
         Map<String, Double> msis = scrape(metrics, "jgvt_vgpu_msis_total");
         Map<String, Double> submissions = scrape(metrics, "jgvt_vgpu_submissions_total");
         Map<String, Double> bar0Writes = scrapeRegion(metrics, "bar0", "write");
+        Map<String, Double> ggttWrites = scrape(metrics, "jgvt_vgpu_ggtt_writes_total");
         System.out.println("scheduler shares " + shares + ", scheduled seconds " + scheduled);
         assertThat(shares.keySet()).containsExactlyInAnyOrder(A, B, C);
         for (String u : uuids) {
@@ -197,6 +198,7 @@ final class DaemonIT {
             assertThat(shares.get(u)).as("share of %s in %s", u, shares).isGreaterThan(0.0).isLessThan(1.0);
             assertThat(msis.get(u)).isPositive();
             assertThat(bar0Writes.get(u)).as("MMIO writes trapped").isGreaterThan(100);
+            assertThat(ggttWrites.get(u)).as("GGTT entry writes shadowed").isPositive();
             assertThat(submissions.get(u)).isGreaterThanOrEqualTo(8 * 4);
         }
         assertThat(shares.values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));

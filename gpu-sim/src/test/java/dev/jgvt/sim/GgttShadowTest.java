@@ -60,6 +60,7 @@ final class GgttShadowTest {
         assertThat(rig.gpu.ggttRead(5)).isEqualTo(before);
         assertThat(rig.ggtt.read(5 * 8, 8)).isZero();
         assertThat(rig.ggtt.ignoredWrites()).isEqualTo(2);
+        assertThat(rig.ggtt.shadowedWrites()).isZero();
         assertThat(rig.guest.pinnedTotal()).isZero();
     }
 
@@ -75,6 +76,17 @@ final class GgttShadowTest {
             assertThat(rig.ggtt.read(1L << 40, 8)).isZero();
         }).doesNotThrowAnyException();
         assertThat(rig.ggtt.ignoredWrites()).isEqualTo(4);
+        assertThat(rig.ggtt.shadowedWrites()).isZero();
+    }
+
+    @Test
+    void shadowedWritesCountEntriesNotHalves() {
+        long gfn = rig.guest.allocFrame();
+        rig.ggtt.write(AP_INDEX * 8, 8, gfn << 12 | 1);
+        rig.ggtt.write((AP_INDEX + 1) * 8, 4, gfn << 12 | 1);
+        assertThat(rig.ggtt.shadowedWrites()).as("one whole entry, one half").isEqualTo(1);
+        rig.ggtt.write((AP_INDEX + 1) * 8 + 4, 4, 0);
+        assertThat(rig.ggtt.shadowedWrites()).as("the second half completes the entry").isEqualTo(2);
     }
 
     @Test

@@ -57,6 +57,8 @@ final class DaemonMetrics implements AutoCloseable {
         counter(registry, service, "jgvt_vgpu_ppgtt_writes", "guest page-table writes delivered to their shadows (tracked writes)",
                 s -> s.trackedWrites());
         counter(registry, service, "jgvt_vgpu_ppgtt_traps", "page-table writes the PPGTT shadower handled", s -> s.ppgttTraps());
+        counter(registry, service, "jgvt_vgpu_ggtt_writes", "guest GGTT entry writes shadowed (two 4-byte halves count once)",
+                s -> s.ggttWrites());
         counter(registry, service, "jgvt_vgpu_ggtt_ignored_writes", "guest GGTT writes refused (outside the partition, malformed)",
                 s -> s.ggttIgnoredWrites());
         counter(registry, service, "jgvt_vgpu_unhandled_mmio", "MMIO accesses to registers the model does not implement",

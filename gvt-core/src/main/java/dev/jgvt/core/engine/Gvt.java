@@ -256,7 +256,8 @@ public final class Gvt implements AutoCloseable {
         ExecStats exec = attachment.wiring().execlists().stats();
         VgpuStats[] result = new VgpuStats[1];
         vgpu.runLocked(() -> result[0] = new VgpuStats(vgpu.msiSignals(), memory.tracking().dispatched(),
-                memory.ppgtt().traps(), memory.pins().pinnedFrames(), memory.ggtt().ignoredWrites(),
+                memory.ppgtt().traps(), memory.pins().pinnedFrames(), memory.ggtt().shadowedWrites(),
+                memory.ggtt().ignoredWrites(),
                 vgpu.unhandledAccesses(), vgpu.failsafe(), exec));
         return Optional.ofNullable(result[0]);
     }

@@ -45,6 +45,7 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
     private final byte[] halves;
     private final LogLimiter limiter = new LogLimiter(10, 1_000_000_000L);
     private long ignoredWrites;
+    private long shadowedWrites;
     private long invalidFrames;
 
     /**
@@ -113,6 +114,7 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
         if (size == 8) {
             guest[slot] = value;
             halves[slot] = 0;
+            shadowedWrites++;
             shadow(slot, value);
             return;
         }
@@ -124,6 +126,7 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
         int seen = halves[slot] | half;
         if (seen == 3) {
             halves[slot] = 0;
+            shadowedWrites++;
             shadow(slot, merged);
         } else {
             if (halves[slot] == 0) {
@@ -180,6 +183,11 @@ public final class GgttShadow implements GgttWindow, DmaInvalidationListener {
         }
         int slot = slotOf(gma >>> 12);
         return slot < 0 ? -1 : GttEntry.translate(guest[slot], gma);
+    }
+
+    /** Guest entry writes that reached the shadow (an entry written as two 4-byte halves counts once). */
+    public long shadowedWrites() {
+        return shadowedWrites;
     }
 
     /** Guest writes ignored (outside the partition or malformed). */
