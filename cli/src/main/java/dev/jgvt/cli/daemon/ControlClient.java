@@ -67,12 +67,22 @@ public final class ControlClient {
                 throw e;
             }
             OutputStream out = Channels.newOutputStream(channel);
-            out.write(ControlServer.JSON.writeValueAsBytes(request));
-            out.write('\n');
-            out.flush();
+            IOException writeFailed = null;
+            try {
+                out.write(ControlServer.JSON.writeValueAsBytes(request));
+                out.write('\n');
+                out.flush();
+            } catch (IOException e) {
+                // a refused peer is answered and the connection closed before its request is read: the answer may
+                // already be waiting even though the write hit the closed end (EPIPE)
+                writeFailed = e;
+            }
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
             String line = in.readLine();
             if (line == null) {
+                if (writeFailed != null) {
+                    throw writeFailed;
+                }
                 throw new GvtException(ErrorCode.IO_ERROR, "the service on " + socket + " closed the connection without an answer");
             }
             JsonNode response = ControlServer.JSON.readTree(line);
