@@ -83,7 +83,7 @@ final class LinuxDisplayIT {
             rates.add(Double.parseDouble(m.group(1)));
         }
         System.out.println("LinuxDisplayIT: vbltest rates " + rates);
-        // KNOWN BUG, not fixed yet: in some runs (about half, more on a loaded host) vbltest prints its starting
+        // KNOWN BUG, not fixed yet: in many runs (most recent ones, on an idle host too) vbltest prints its starting
         // count and then nothing at all for 20 s, not even its 3 s select time-outs, while the device's frame
         // counter keeps running at 60 Hz: the guest process seems stuck after queueing its first vblank event.
         // Until that is understood, an empty vbltest is reported, not failed; rates it does print are checked.
