@@ -9,8 +9,10 @@ import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -18,21 +20,42 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the vGPUs' workloads on the host GPU (gvt-g.md §7.4-7.5): one dispatcher thread per engine takes the
- * next workload of the vGPU that owns the GPU, prepares it, executes it on the host engine and completes it; a
- * service thread applies the {@link TimeSlicePolicy} every {@value TimeSlicePolicy#TIME_SLICE_NANOS} ns while
- * anything is queued. Ownership changes hands only when no engine has work of the previous owner in flight; an
- * owner that runs out of work yields at once.
+ * Runs the vGPUs' workloads on the host GPU (gvt-g.md §7.4-7.5). A workload is prepared, executed on the host
+ * engine and completed by one thread, which also signals the completion's MSI:
+ * <ul>
+ * <li><b>inline</b>, on the thread that took the guest's ELSP write ({@link #submitted}), when the vGPU owns the
+ *     GPU, no reschedule is pending and the engine is idle: no other thread is woken. An ELSP trap runs at most
+ *     {@value #INLINE_BUDGET_NANOS} ns of work this way (ADR 0015); what is left then, and whatever could not
+ *     start inline, goes to
+ * <li>the engine's <b>dispatcher thread</b>, which takes the next workload of the vGPU that owns the GPU.
+ * </ul>
+ * A service thread applies the {@link TimeSlicePolicy} every {@value TimeSlicePolicy#TIME_SLICE_NANOS} ns while
+ * anything is queued or owned. Ownership changes hands only when no engine has work of the previous owner in
+ * flight; an owner that runs out of work yields at once.
+ *
+ * <p>Invariants (under this scheduler's lock): an engine runs one workload at a time, in queue order
+ * ({@code busy[e]} is claimed by the inline path or the dispatcher before a workload leaves the queue and released
+ * after it completed); only the owner's work starts; whoever releases an engine re-checks the queue and wakes the
+ * dispatcher if work is left, so a workload queued while the engine was claimed is never stranded.
  *
  * <p>Lock order: a vGPU's lock may be held when this scheduler's lock is taken (ELSP, completion), never the
- * reverse: the dispatchers release the scheduler's lock before preparing or completing a workload.
+ * reverse: the dispatchers release the scheduler's lock before preparing or completing a workload. The inline path
+ * runs under the submitting vGPU's lock (the trap holds it) and releases the scheduler's lock likewise; it holds
+ * no other vGPU's lock, so a guest's inline work can delay only traps of its own vGPU (and the shared vblank
+ * thread, by at most the inline budget).
  */
 public final class GpuScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GpuScheduler.class);
     private static final int ENGINES = Engine.values().length;
+    /**
+     * How long an ELSP trap may run workloads on its own thread: it starts no further workload inline once this
+     * much time has passed since the trap began (ADR 0015).
+     */
+    static final long INLINE_BUDGET_NANOS = 100_000L;
 
     private final HostGpu gpu;
     private final LongSupplier clock;
+    private final boolean inline;
     private final ReentrantLock lock = new ReentrantLock();
     /** Per engine: its dispatcher waits here for work of the owner (signalled for that engine only). */
     private final Condition[] work = new Condition[ENGINES];
@@ -40,35 +63,45 @@ public final class GpuScheduler implements AutoCloseable {
     private final Condition service = lock.newCondition();
     /** {@link #unregister} waits here for a vGPU's in-flight work to end. */
     private final Condition drained = lock.newCondition();
-    private final TimeSlicePolicy<Execlists> policy;
-    private final List<Execlists> registered = new ArrayList<>();
+    private final TimeSlicePolicy<ScheduledVgpu> policy;
+    private final List<ScheduledVgpu> registered = new ArrayList<>();
     /** The run queues of each registered vGPU. */
-    private final Map<Execlists, RunQueues> queues = new IdentityHashMap<>();
-    /** Per engine: whose workload is between prepare and complete, or null. */
-    private final Execlists[] busy = new Execlists[ENGINES];
+    private final Map<ScheduledVgpu, RunQueues> queues = new IdentityHashMap<>();
+    /** Per engine: whose workload is between leaving the queue and completion (inline or dispatched), or null. */
+    private final ScheduledVgpu[] busy = new ScheduledVgpu[ENGINES];
     private final List<Thread> threads = new ArrayList<>();
-    private Execlists current;
+    private ScheduledVgpu current;
     /** The policy chose another owner; no new work of the current one starts until the switch. */
     private boolean needReschedule;
     private boolean closed;
     private long switches;
-    /** Per engine: nanoseconds the host engine spent executing workloads (written by that engine's dispatcher only). */
-    private final java.util.concurrent.atomic.AtomicLongArray busyNanos = new java.util.concurrent.atomic.AtomicLongArray(ENGINES);
+    private long inlineStarts;
+    private long dispatchedStarts;
+    private long handoffs;
+    /** Per engine: nanoseconds the host engine spent executing workloads (written by the thread holding the engine). */
+    private final AtomicLongArray busyNanos = new AtomicLongArray(ENGINES);
 
     /** A scheduler for {@code gpu}'s engines on the system clock; its threads start at once. */
     public GpuScheduler(HostGpu gpu) {
-        this(gpu, System::nanoTime);
+        this(gpu, System::nanoTime, false);
     }
 
-    GpuScheduler(HostGpu gpu, LongSupplier clock) {
+    /**
+     * @param inline whether an ELSP trap may run work on its own thread; false sends everything through the
+     *     dispatchers (the design before ADR 0015). Off by default until the host engine's slices bound an inline
+     *     run (ADR 0015, decision 2): without them a looping batch would hold the trapping thread until the
+     *     command bound.
+     */
+    GpuScheduler(HostGpu gpu, LongSupplier clock, boolean inline) {
         this.gpu = requireNonNull(gpu, "gpu is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.inline = inline;
         this.policy = new TimeSlicePolicy<>(clock.getAsLong());
         for (int i = 0; i < work.length; i++) {
             work[i] = lock.newCondition();
         }
         for (Engine engine : Engine.GT2) {
-            threads.add(Thread.ofPlatform().daemon().name("gvt-dispatch-" + engine.name().toLowerCase(java.util.Locale.ROOT))
+            threads.add(Thread.ofPlatform().daemon().name("gvt-dispatch-" + engine.name().toLowerCase(Locale.ROOT))
                     .start(() -> dispatch(engine)));
         }
         threads.add(Thread.ofPlatform().daemon().name("gvt-schedule").start(this::service));
@@ -76,7 +109,7 @@ public final class GpuScheduler implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------- called by Execlists
 
-    void register(Execlists vgpu) {
+    void register(ScheduledVgpu vgpu) {
         lock.lock();
         try {
             if (closed) {
@@ -91,7 +124,7 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /** Drops {@code vgpu}'s queued work and waits until none of its work is in flight. */
-    void unregister(Execlists vgpu) {
+    void unregister(ScheduledVgpu vgpu) {
         lock.lock();
         try {
             queues.get(vgpu).clear();
@@ -115,24 +148,80 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    void enqueue(Execlists vgpu, Workload w) {
+    /**
+     * An ELSP write of {@code vgpu} created {@code created} on {@code engine} (trap thread, vGPU lock held): queues
+     * them all (a completion looks at the next queued workload to tell a lite restore), then runs them here while
+     * the vGPU owns the GPU, nothing else runs on the engine and the inline budget lasts; otherwise (and for what
+     * is left) wakes the engine's dispatcher and the service thread. The first claim happens in the same critical
+     * section as the queueing, so a dispatcher woken by an ownership switch cannot take the work first.
+     */
+    void submitted(ScheduledVgpu vgpu, Engine engine, Workload... created) {
+        int e = engine.ordinal();
+        long deadline = clock.getAsLong() + INLINE_BUDGET_NANOS;
+        Workload w;
         lock.lock();
         try {
-            queues.get(vgpu).add(w);
+            RunQueues q = queues.get(vgpu);
+            for (Workload c : created) {
+                q.add(c);
+            }
             if (current == null || (current != vgpu && !hasWork(current))) {
                 reschedule();
             }
-            if (current == vgpu) {
-                work[w.engine.ordinal()].signal();
-            }
-            service.signal();
+            w = claimOrHandOff(vgpu, e, deadline, false);
+        } finally {
+            lock.unlock();
+        }
+        while (w != null) {
+            run(e, vgpu, w);
+            w = next(vgpu, e, deadline);
+        }
+    }
+
+    /** Releases the engine after an inline run and claims the next workload for the inline path, or hands off. */
+    private Workload next(ScheduledVgpu vgpu, int e, long deadline) {
+        lock.lock();
+        try {
+            released(e, vgpu);
+            return claimOrHandOff(vgpu, e, deadline, true);
         } finally {
             lock.unlock();
         }
     }
 
+    /**
+     * Under this scheduler's lock: claims the next workload of {@code vgpu} on engine {@code e} for the inline
+     * path, or leaves the queue to the dispatcher (woken if {@code vgpu} owns the GPU) and the service thread and
+     * returns null. After an inline run ({@code ran}) only while the budget lasts.
+     */
+    private Workload claimOrHandOff(ScheduledVgpu vgpu, int e, long deadline, boolean ran) {
+        RunQueues q = queues.get(vgpu);
+        if (q == null || closed) {
+            return null;
+        }
+        boolean owner = current == vgpu && !needReschedule;
+        if (owner && inline && busy[e] == null && (!ran || clock.getAsLong() < deadline)) {
+            Workload w = q.poll(e);
+            if (w != null) {
+                busy[e] = vgpu;
+                inlineStarts++;
+            }
+            return w;
+        }
+        if (q.peek(Engine.values()[e]) != null) {
+            if (owner) {
+                work[e].signal();
+            }
+            if (ran) {
+                handoffs++;
+            }
+            service.signal();
+        }
+        return null;
+    }
+
     /** The next queued workload of {@code vgpu} on {@code engine}, or null. */
-    Workload peek(Execlists vgpu, Engine engine) {
+    Workload peek(ScheduledVgpu vgpu, Engine engine) {
         lock.lock();
         try {
             RunQueues q = queues.get(vgpu);
@@ -143,7 +232,7 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /** Drops {@code vgpu}'s queued workloads on {@code engine}; returns how many. */
-    int drop(Execlists vgpu, Engine engine) {
+    int drop(ScheduledVgpu vgpu, Engine engine) {
         lock.lock();
         try {
             RunQueues q = queues.get(vgpu);
@@ -154,7 +243,7 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /** Nanoseconds {@code vgpu} has owned the GPU. */
-    long usedNanos(Execlists vgpu) {
+    long usedNanos(ScheduledVgpu vgpu) {
         lock.lock();
         try {
             if (current == vgpu) {
@@ -181,6 +270,26 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
+    /** Where workloads started so far: on the submitting thread or on a dispatcher. */
+    public Starts starts() {
+        lock.lock();
+        try {
+            return new Starts(inlineStarts, dispatchedStarts, handoffs);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Counts of where workloads started.
+     *
+     * @param inline workloads prepared, executed and completed on the thread that took their ELSP write
+     * @param dispatched workloads an engine's dispatcher thread ran (queued behind other work, another owner, a
+     *     pending switch, or left over when an ELSP trap's inline budget ran out)
+     * @param handoffs times an ELSP trap ran out of inline budget with work left and woke the dispatcher
+     */
+    public record Starts(long inline, long dispatched, long handoffs) {}
+
     // ---------------------------------------------------------------------------------------------- threads
 
     private void dispatch(Engine engine) {
@@ -188,23 +297,20 @@ public final class GpuScheduler implements AutoCloseable {
         lock.lock();
         try {
             while (!closed) {
-                Execlists owner = current;
-                Workload w = owner == null || needReschedule ? null : queues.get(owner).poll(e);
+                ScheduledVgpu owner = current;
+                Workload w = owner == null || needReschedule || busy[e] != null ? null : queues.get(owner).poll(e);
                 if (w == null) {
                     work[e].awaitUninterruptibly();
                     continue;
                 }
                 busy[e] = owner;
+                dispatchedStarts++;
                 lock.unlock();
                 try {
                     run(e, owner, w);
                 } finally {
                     lock.lock();
-                    busy[e] = null;
-                }
-                drained.signalAll();
-                if (needReschedule || !hasWork(owner)) {
-                    reschedule(); // a pending switch, or an owner without work yields at once
+                    released(e, owner);
                 }
             }
         } finally {
@@ -212,7 +318,17 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    private void run(int engine, Execlists owner, Workload w) {
+    /** Under this scheduler's lock: {@code owner}'s workload on engine {@code e} completed. */
+    private void released(int e, ScheduledVgpu owner) {
+        busy[e] = null;
+        drained.signalAll();
+        if (needReschedule || !hasWork(owner)) {
+            reschedule(); // a pending switch, or an owner without work yields at once
+        }
+    }
+
+    /** Prepares, executes and completes {@code w} on this thread, with no scheduler lock held. */
+    private void run(int engine, ScheduledVgpu owner, Workload w) {
         HostCompletion done = null;
         try {
             HostSubmission submission = owner.prepare(w);
@@ -227,7 +343,7 @@ public final class GpuScheduler implements AutoCloseable {
             }
         } catch (RuntimeException ex) {
             w.failure = "internal error: " + ex;
-            log.error("vGPU {}: {} failed on the host", owner.vgpu().id(), w, ex);
+            log.error("vGPU {}: {} failed on the host", owner.id(), w, ex);
         } finally {
             owner.complete(w, done);
         }
@@ -259,7 +375,7 @@ public final class GpuScheduler implements AutoCloseable {
     /** Asks the policy who should own the GPU; switches when the current owner has nothing in flight. */
     private void reschedule() {
         long now = clock.getAsLong();
-        Execlists next = policy.pick(now, this::hasWork);
+        ScheduledVgpu next = policy.pick(now, this::hasWork);
         if (next == current) {
             needReschedule = false;
             return;
@@ -281,7 +397,7 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    private boolean hasWork(Execlists vgpu) {
+    private boolean hasWork(ScheduledVgpu vgpu) {
         if (vgpu == null) {
             return false;
         }
@@ -289,11 +405,11 @@ public final class GpuScheduler implements AutoCloseable {
         return (q != null && !q.isEmpty()) || inFlight(vgpu);
     }
 
-    private boolean inFlight(Execlists vgpu) {
+    private boolean inFlight(ScheduledVgpu vgpu) {
         if (vgpu == null) {
             return false;
         }
-        for (Execlists b : busy) {
+        for (ScheduledVgpu b : busy) {
             if (b == vgpu) {
                 return true;
             }
