@@ -149,8 +149,12 @@ final class BenchSubmitCommand implements Callable<Integer> {
      * the fastest of several runs (the one least disturbed by other load on the machine).
      */
     private int calibrate(Direct direct) {
-        direct.run(2000, TINY); // JIT the software blitter first
-        direct.run(3, MAX_SIDE); // and touch the whole surface once
+        direct.run(3, MAX_SIDE); // touch the whole surface once
+        long jitEnd = System.nanoTime() + 1_000_000_000L; // and let the JIT compile the blitter for wide rows
+        while (System.nanoTime() < jitEnd) {
+            direct.run(200, TINY);
+            direct.run(20, 4 * TINY);
+        }
         for (int side = TINY + 16; side < MAX_SIDE; side += 16) {
             long fastest = Long.MAX_VALUE;
             for (int i = 0; i < 21; i++) {
@@ -179,6 +183,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
         long directNanos;
         long submissions;
         ExecStats before;
+        long mediatedGpuNanos;
 
         Size(String name, int side, Gvt gvt, Direct direct) {
             this.name = name;
@@ -197,7 +202,9 @@ final class BenchSubmitCommand implements Callable<Integer> {
             platform.recording = true;
         }
 
+        /** Runs {@code n} submissions through each path; a measured round adds to the sums (BCS busy time too). */
         void round(int n, boolean measured) throws InterruptedException {
+            long busy0 = gvt.engineBusyNanos(Engine.BCS);
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 if (!guest.submitOnce(Duration.ofSeconds(10))) {
@@ -205,6 +212,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
                 }
             }
             long t1 = System.nanoTime();
+            long busy1 = gvt.engineBusyNanos(Engine.BCS);
             direct.run(n, side);
             long t2 = System.nanoTime();
             if (measured) {
@@ -212,6 +220,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
                 mediatedNanos += t1 - t0;
                 directNanos += t2 - t1;
                 submissions += n;
+                mediatedGpuNanos += busy1 - busy0;
             }
         }
 
@@ -239,10 +248,14 @@ final class BenchSubmitCommand implements Callable<Integer> {
             ExecStats after = gvt.stats(vgpuId).orElseThrow().exec();
             double[] sorted = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
             out.printf("%s: fill=%dx%d mediated_per_s=%.0f direct_per_s=%.0f gpu_us_per_workload=%.1f"
-                    + " mediation_us_per_submission=%.1f scan_us_per_submission=%.1f min=%.4f max=%.4f%n",
+                    + " mediated_gpu_us_per_workload=%.1f"
+                    + " mediation_us_per_submission=%.1f scan_us_per_submission=%.1f min=%.4f max=%.4f"
+                    + " guest_accesses_per_submission=mmio_r:%.1f,mmio_w:%.1f,ram_r:%.1f,ram_w:%.1f%n",
                     name, side, side, submissions * 1e9 / mediatedNanos, submissions * 1e9 / directNanos,
-                    directNanos / 1e3 / submissions, (after.mediationNanos() - before.mediationNanos()) / 1e3 / submissions,
-                    (after.scanNanos() - before.scanNanos()) / 1e3 / submissions, sorted[0], sorted[sorted.length - 1]);
+                    directNanos / 1e3 / submissions, mediatedGpuNanos / 1e3 / submissions, (after.mediationNanos() - before.mediationNanos()) / 1e3 / submissions,
+                    (after.scanNanos() - before.scanNanos()) / 1e3 / submissions, sorted[0], sorted[sorted.length - 1],
+                    (double) platform.accesses[0] / submissions, (double) platform.accesses[1] / submissions,
+                    (double) platform.accesses[2] / submissions, (double) platform.accesses[3] / submissions);
         }
     }
 
@@ -255,6 +268,8 @@ final class BenchSubmitCommand implements Callable<Integer> {
         private static final long ELSP = Engine.BCS.mmioBase() + 0x230;
         final List<Long> latencies = new ArrayList<>();
         volatile boolean recording;
+        /** Guest accesses while recording: MMIO reads, MMIO writes, RAM reads, RAM writes. */
+        final long[] accesses = new long[4];
         private long elspAt = -1;
         private long msiBefore;
 
@@ -263,7 +278,32 @@ final class BenchSubmitCommand implements Callable<Integer> {
         }
 
         @Override
+        public long mmioRead(int bar, long offset, int size) {
+            count(0);
+            return super.mmioRead(bar, offset, size);
+        }
+
+        @Override
+        public void ramRead(long gpa, MemorySegment dst) {
+            count(2);
+            super.ramRead(gpa, dst);
+        }
+
+        @Override
+        public void ramWrite(long gpa, MemorySegment src) {
+            count(3);
+            super.ramWrite(gpa, src);
+        }
+
+        private void count(int kind) {
+            if (recording) {
+                accesses[kind]++;
+            }
+        }
+
+        @Override
         public void mmioWrite(int bar, long offset, int size, long value) {
+            count(1);
             if (offset == ELSP && elspAt < 0) {
                 msiBefore = super.msiCount();
                 elspAt = System.nanoTime();
