@@ -48,8 +48,9 @@ public final class GpuScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GpuScheduler.class);
     private static final int ENGINES = Engine.values().length;
     /**
-     * How long an ELSP trap may run workloads on its own thread: it starts no further workload inline once this
-     * much time has passed since the trap began (ADR 0015).
+     * How long an ELSP trap may run workloads on its own thread (ADR 0015): it starts no further workload inline
+     * once this much time has passed since the trap began, and a workload it starts gets a host slice of what is
+     * left (the engine stops it at its next arbitration point after that; the dispatcher resumes it).
      */
     static final long INLINE_BUDGET_NANOS = 100_000L;
 
@@ -81,16 +82,14 @@ public final class GpuScheduler implements AutoCloseable {
     /** Per engine: nanoseconds the host engine spent executing workloads (written by the thread holding the engine). */
     private final AtomicLongArray busyNanos = new AtomicLongArray(ENGINES);
 
-    /** A scheduler for {@code gpu}'s engines on the system clock; its threads start at once. */
+    /** A scheduler for {@code gpu}'s engines on the system clock, running idle-engine work inline; its threads start at once. */
     public GpuScheduler(HostGpu gpu) {
-        this(gpu, System::nanoTime, false);
+        this(gpu, System::nanoTime, true);
     }
 
     /**
      * @param inline whether an ELSP trap may run work on its own thread; false sends everything through the
-     *     dispatchers (the design before ADR 0015). Off by default until the host engine's slices bound an inline
-     *     run (ADR 0015, decision 2): without them a looping batch would hold the trapping thread until the
-     *     command bound.
+     *     dispatchers (the design before ADR 0015, kept for comparison in tests)
      */
     GpuScheduler(HostGpu gpu, LongSupplier clock, boolean inline) {
         this.gpu = requireNonNull(gpu, "gpu is null");
@@ -173,7 +172,7 @@ public final class GpuScheduler implements AutoCloseable {
             lock.unlock();
         }
         while (w != null) {
-            run(e, vgpu, w);
+            run(e, vgpu, w, Math.max(1, deadline - clock.getAsLong()));
             w = next(vgpu, e, deadline);
         }
     }
@@ -201,14 +200,17 @@ public final class GpuScheduler implements AutoCloseable {
         }
         boolean owner = current == vgpu && !needReschedule;
         if (owner && inline && busy[e] == null && (!ran || clock.getAsLong() < deadline)) {
-            Workload w = q.poll(e);
+            Workload w = vgpu.takeSuspended(e); // an unfinished workload continues before newer ones start
+            if (w == null) {
+                w = q.poll(e);
+            }
             if (w != null) {
                 busy[e] = vgpu;
                 inlineStarts++;
             }
             return w;
         }
-        if (q.peek(Engine.values()[e]) != null) {
+        if (q.peek(Engine.values()[e]) != null || vgpu.hasSuspended(e)) {
             if (owner) {
                 work[e].signal();
             }
@@ -298,7 +300,13 @@ public final class GpuScheduler implements AutoCloseable {
         try {
             while (!closed) {
                 ScheduledVgpu owner = current;
-                Workload w = owner == null || needReschedule || busy[e] != null ? null : queues.get(owner).poll(e);
+                Workload w = null;
+                if (owner != null && !needReschedule && busy[e] == null) {
+                    w = owner.takeSuspended(e); // an unfinished workload continues before newer ones start
+                    if (w == null) {
+                        w = queues.get(owner).poll(e);
+                    }
+                }
                 if (w == null) {
                     work[e].awaitUninterruptibly();
                     continue;
@@ -307,7 +315,7 @@ public final class GpuScheduler implements AutoCloseable {
                 dispatchedStarts++;
                 lock.unlock();
                 try {
-                    run(e, owner, w);
+                    run(e, owner, w, 0);
                 } finally {
                     lock.lock();
                     released(e, owner);
@@ -318,7 +326,7 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    /** Under this scheduler's lock: {@code owner}'s workload on engine {@code e} completed. */
+    /** Under this scheduler's lock: {@code owner}'s workload on engine {@code e} completed or was suspended. */
     private void released(int e, ScheduledVgpu owner) {
         busy[e] = null;
         drained.signalAll();
@@ -327,12 +335,23 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    /** Prepares, executes and completes {@code w} on this thread, with no scheduler lock held. */
-    private void run(int engine, ScheduledVgpu owner, Workload w) {
+    /**
+     * Runs one slice of {@code w} (its first, or a later one for a workload an earlier slice left unfinished) on
+     * this thread, with no scheduler lock held; completes it unless the host engine stopped it unfinished, in which
+     * case the owner keeps it for the next slice (and the GPU may change hands meanwhile).
+     *
+     * @param sliceNanos a shorter slice than the submission's (the inline path's remaining budget), or 0
+     */
+    private void run(int engine, ScheduledVgpu owner, Workload w, long sliceNanos) {
         HostCompletion done = null;
         try {
-            HostSubmission submission = owner.prepare(w);
+            HostSubmission submission = w.state == null ? owner.prepare(w) : owner.resume(w);
             if (submission != null) {
+                if (sliceNanos > 0 && (submission.sliceNanos() == 0 || submission.sliceNanos() > sliceNanos)) {
+                    submission = new HostSubmission(submission.engine(), submission.ringAddress(), submission.ringSize(),
+                            submission.head(), submission.tail(), submission.levels(), submission.roots(),
+                            submission.maxCommands(), sliceNanos, submission.resumeAt());
+                }
                 long started = clock.getAsLong();
                 try {
                     done = gpu.execute(submission);
@@ -340,13 +359,15 @@ public final class GpuScheduler implements AutoCloseable {
                     busyNanos.addAndGet(engine, clock.getAsLong() - started);
                     owner.executionEnded();
                 }
+                if (done.preempted() && owner.suspend(w, done)) {
+                    return;
+                }
             }
         } catch (RuntimeException ex) {
             w.failure = "internal error: " + ex;
             log.error("vGPU {}: {} failed on the host", owner.id(), w, ex);
-        } finally {
-            owner.complete(w, done);
         }
+        owner.complete(w, done);
     }
 
     /** Applies the policy every tick while anything is registered and busy; sleeps otherwise. */
@@ -402,7 +423,7 @@ public final class GpuScheduler implements AutoCloseable {
             return false;
         }
         RunQueues q = queues.get(vgpu);
-        return (q != null && !q.isEmpty()) || inFlight(vgpu);
+        return (q != null && !q.isEmpty()) || inFlight(vgpu) || vgpu.hasSuspended();
     }
 
     private boolean inFlight(ScheduledVgpu vgpu) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jgvt.core.gtt.PpgttRoot;
 import dev.jgvt.core.host.HostBuffer;
+import dev.jgvt.core.host.EngineState;
 import dev.jgvt.core.host.HostCompletion;
 import dev.jgvt.core.host.HostGpu;
 import dev.jgvt.core.host.HostSubmission;
@@ -101,6 +102,37 @@ final class GpuSchedulerTest {
     }
 
     @Test
+    void anInlineRunsHostSliceIsCutToTheBudgetAndAPreemptedWorkloadIsResumedByTheDispatcher() throws Exception {
+        scheduler = new GpuScheduler(gpu, now::get, true);
+        FakeVgpu a = new FakeVgpu(1, 4);
+        gpu.needsNanos = 2 * GpuScheduler.INLINE_BUDGET_NANOS;
+        gpu.onExecute = s -> now.addAndGet(s.sliceNanos()); // the slice runs to its end
+        Workload w = a.submit(Engine.VECS);
+        assertThat(gpu.slices.getFirst()).isEqualTo(GpuScheduler.INLINE_BUDGET_NANOS);
+        assertThat(a.awaitCompleted(w).getName()).isEqualTo("gvt-dispatch-vecs");
+        assertThat(a.resumedOn).extracting(Thread::getName).containsExactly("gvt-dispatch-vecs");
+        assertThat(gpu.slices).containsExactly(GpuScheduler.INLINE_BUDGET_NANOS, 1_000_000L);
+        assertThat(scheduler.starts()).isEqualTo(new GpuScheduler.Starts(1, 1, 1));
+    }
+
+    @Test
+    void workSubmittedWhileTheDispatcherResumesASuspendedWorkloadRunsAfterIt() throws Exception {
+        scheduler = new GpuScheduler(gpu, now::get, true);
+        FakeVgpu a = new FakeVgpu(1, 4);
+        gpu.needsNanos = 2 * GpuScheduler.INLINE_BUDGET_NANOS;
+        gpu.onExecute = s -> now.addAndGet(s.sliceNanos());
+        gpu.block(Engine.VECS, t -> t.getName().startsWith("gvt-dispatch-"));
+        Workload first = a.submit(Engine.VECS); // preempted inline, then held in the dispatcher's resumed slice
+        gpu.awaitBlocked(Engine.VECS);
+        gpu.needsNanos = 0;
+        Workload second = a.submit(Engine.VECS);
+        gpu.release(Engine.VECS);
+        a.awaitCompleted(second);
+        assertThat(a.completedOn.keySet()).containsExactly(first, second);
+        assertThat(a.outOfOrder).isZero();
+    }
+
+    @Test
     void anotherVgpusWorkWaitsForTheOwnerOnADispatcherWithoutHoldingUpItsSubmitter() throws Exception {
         scheduler = new GpuScheduler(gpu, now::get, true);
         FakeVgpu a = new FakeVgpu(1, 4);
@@ -139,14 +171,16 @@ final class GpuSchedulerTest {
     }
 
     /**
-     * Several submitting threads per vGPU (vCPUs), two vGPUs, workloads of random length and a real clock, so that
-     * inline runs, budget hand-offs, dispatched runs and ownership switches interleave: every workload completes
-     * exactly once, in submission order per vGPU and engine, and no two ever execute on one engine at a time.
+     * Several submitting threads per vGPU (vCPUs), two vGPUs, workloads of random length, every inline slice
+     * preempted and a real clock, so that inline runs, suspensions and resumptions (inline or on a dispatcher),
+     * budget hand-offs, dispatched runs and ownership switches interleave: every workload completes exactly once,
+     * in submission order per vGPU and engine, and no two ever execute on one engine at a time.
      */
     @Test
     void racingInlineAndDispatchedRunsLoseNothingReorderNothingAndNeverOverlap() throws Exception {
         scheduler = new GpuScheduler(gpu, System::nanoTime, true);
         gpu.spinNanos = new Random(15).longs(4096, 0, 3 * GpuScheduler.INLINE_BUDGET_NANOS / 2).toArray();
+        gpu.needsNanos = GpuScheduler.INLINE_BUDGET_NANOS + 1;
         List<FakeVgpu> vgpus = List.of(new FakeVgpu(1, 8), new FakeVgpu(2, 2));
         int perThread = 300;
         List<Thread> threads = new ArrayList<>();
@@ -171,7 +205,10 @@ final class GpuSchedulerTest {
         }
         assertThat(gpu.overlaps).isZero();
         GpuScheduler.Starts starts = scheduler.starts();
-        assertThat(starts.inline() + starts.dispatched()).isEqualTo(2L * 2 * perThread * 3 / 2);
+        long workloads = 2L * 2 * perThread * 3 / 2;
+        assertThat(vgpus.get(0).completedOn.size() + vgpus.get(1).completedOn.size()).isEqualTo(workloads);
+        assertThat(starts.inline() + starts.dispatched()).as("every workload starts, some twice (resumed)")
+                .isGreaterThan(workloads);
         assertThat(starts.inline()).isPositive();
         assertThat(starts.dispatched()).isPositive();
     }
@@ -187,6 +224,9 @@ final class GpuSchedulerTest {
         final List<Boolean> lockHeldAtComplete = Collections.synchronizedList(new ArrayList<>());
         final List<Integer> queuedBehindAtComplete = Collections.synchronizedList(new ArrayList<>());
         final AtomicInteger submitted = new AtomicInteger();
+        final java.util.concurrent.atomic.AtomicReferenceArray<Workload> suspended =
+                new java.util.concurrent.atomic.AtomicReferenceArray<>(Engine.values().length);
+        final List<Thread> resumedOn = Collections.synchronizedList(new ArrayList<>());
         final Map<Engine, AtomicInteger> lastCompleted = new ConcurrentHashMap<>();
         final Map<Engine, AtomicInteger> sequence = new ConcurrentHashMap<>();
         int outOfOrder;
@@ -235,7 +275,8 @@ final class GpuSchedulerTest {
         public HostSubmission prepare(Workload w) {
             lock.lock();
             try {
-                return new HostSubmission(w.engine, 0, 4096, 0, 0, 4, new long[4], 1);
+                w.submission = new HostSubmission(w.engine, 0, 4096, 0, 0, 4, new long[4], 1, 1_000_000, null);
+                return w.submission;
             } finally {
                 lock.unlock();
             }
@@ -243,6 +284,49 @@ final class GpuSchedulerTest {
 
         @Override
         public void executionEnded() {}
+
+        @Override
+        public HostSubmission resume(Workload w) {
+            lock.lock();
+            try {
+                resumedOn.add(Thread.currentThread());
+                return w.submission.resume(w.state);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public boolean suspend(Workload w, HostCompletion slice) {
+            lock.lock();
+            try {
+                w.state = slice.state();
+                suspended.set(w.engine.ordinal(), w);
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public Workload takeSuspended(int engine) {
+            return suspended.getAndSet(engine, null);
+        }
+
+        @Override
+        public boolean hasSuspended() {
+            for (int i = 0; i < suspended.length(); i++) {
+                if (suspended.get(i) != null) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public boolean hasSuspended(int engine) {
+            return suspended.get(engine) != null;
+        }
 
         @Override
         public void complete(Workload w, HostCompletion done) {
@@ -295,6 +379,9 @@ final class GpuSchedulerTest {
         final Map<Engine, AtomicInteger> running = new ConcurrentHashMap<>();
         final AtomicInteger calls = new AtomicInteger();
         volatile long[] spinNanos = new long[1];
+        /** A workload needs this much engine time in all; a shorter slice ends preempted (0: never). */
+        volatile long needsNanos;
+        final List<Long> slices = Collections.synchronizedList(new ArrayList<>());
         volatile int overlaps;
 
         /** The next execution on {@code engine} by a thread {@code which} accepts waits until {@link #release}. */
@@ -338,6 +425,10 @@ final class GpuSchedulerTest {
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
+                }
+                slices.add(submission.sliceNanos());
+                if (needsNanos > 0 && submission.resumeAt() == null && submission.sliceNanos() < needsNanos) {
+                    return new HostCompletion(0, 1, 0, Optional.empty(), new EngineState(0, 0, 0, 0, false, 0, false));
                 }
                 long[] spins = spinNanos;
                 long spin = spins[Math.floorMod(calls.getAndIncrement(), spins.length)];
