@@ -54,10 +54,9 @@ import picocli.CommandLine.Option;
 final class BenchSubmitCommand implements Callable<Integer> {
     private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long RAM = 64L << 20;
-    /** Host graphics addresses of the direct path's ring, store page and surface (a GM range no vGPU uses). */
+    /** Host graphics addresses of the direct path's ring and store page (a GM range no vGPU uses). */
     private static final long DIRECT_RING = 0x10_0000L;
     private static final long DIRECT_STORE = 0x20_0000L;
-    private static final long DIRECT_SURFACE = 0x100_0000L;
     private static final int TINY = SubmitLoop.FILL;
     private static final int MAX_SIDE = 1024;
 
@@ -349,18 +348,26 @@ final class BenchSubmitCommand implements Callable<Integer> {
         }
     }
 
-    /** The unmediated path: the workload's bytes in host memory mapped in the host GGTT, executed directly. */
+    /**
+     * The unmediated path: the workload's bytes in host memory, executed directly in an address space of the same
+     * kind the guest uses — the ring and the store page in the host GGTT, the surface through a 4-level PPGTT of
+     * 4 KiB pages built here in host memory at the guest's virtual address — so that both paths make the software
+     * GPU do the same translation work and the ratio shows what mediation costs.
+     */
     private static final class Direct {
+        private static final long SURFACE_VA = 0x4000_0000L;
+        private static final long PRESENT_RW = 0b11;
         private final SimGpu gpu;
         private final MemorySegment ring;
         private final MemorySegment store;
+        private final long pml4;
         private int sequence;
 
         Direct(SimGpu gpu) {
             this.gpu = gpu;
             this.ring = map(gpu, DIRECT_RING, 4096).segment();
-            map(gpu, DIRECT_SURFACE, SubmitLoop.surfaceBytes(MAX_SIDE));
             this.store = map(gpu, DIRECT_STORE, 4096).segment();
+            this.pml4 = mapPpgtt(gpu, SURFACE_VA, gpu.allocate(SubmitLoop.surfaceBytes(MAX_SIDE), "bench surface"));
         }
 
         private static HostBuffer map(SimGpu gpu, long gma, long bytes) {
@@ -371,10 +378,41 @@ final class BenchSubmitCommand implements Callable<Integer> {
             return buffer;
         }
 
+        /** Maps {@code surface} at {@code va} in a new 4-level PPGTT of 4 KiB pages; returns the PML4's device address. */
+        private static long mapPpgtt(SimGpu gpu, long va, HostBuffer surface) {
+            HostBuffer pml4 = table(gpu);
+            java.util.Map<Long, HostBuffer> tables = new java.util.HashMap<>();
+            for (long off = 0; off < surface.segment().byteSize(); off += 4096) {
+                long a = va + off;
+                HostBuffer pdp = next(gpu, tables, pml4, (a >>> 39) & 0x1FF, a >>> 39 << 2 | 3);
+                HostBuffer pd = next(gpu, tables, pdp, (a >>> 30) & 0x1FF, a >>> 30 << 2 | 2);
+                HostBuffer pt = next(gpu, tables, pd, (a >>> 21) & 0x1FF, a >>> 21 << 2 | 1);
+                pt.segment().set(ValueLayout.JAVA_LONG_UNALIGNED, ((a >>> 12) & 0x1FF) * 8,
+                        (surface.deviceAddress() + off) | PRESENT_RW);
+            }
+            return pml4.deviceAddress();
+        }
+
+        private static HostBuffer next(SimGpu gpu, java.util.Map<Long, HostBuffer> tables, HostBuffer parent, long index,
+                long key) {
+            return tables.computeIfAbsent(key, k -> {
+                HostBuffer child = table(gpu);
+                parent.segment().set(ValueLayout.JAVA_LONG_UNALIGNED, index * 8, child.deviceAddress() | PRESENT_RW);
+                return child;
+            });
+        }
+
+        private static HostBuffer table(SimGpu gpu) {
+            HostBuffer t = gpu.allocate(4096, "bench page table");
+            t.segment().fill((byte) 0);
+            return t;
+        }
+
         void run(int n, int side) {
+            long[] roots = {pml4, 0, 0, 0};
             for (int i = 0; i < n; i++) {
                 int value = ++sequence;
-                int[] commands = SubmitLoop.commands(DIRECT_SURFACE, DIRECT_STORE, value, side);
+                int[] commands = SubmitLoop.commands(SURFACE_VA, DIRECT_STORE, value, side);
                 int bytes = (commands.length * 4 + 7) & ~7;
                 for (int d = 0; d < commands.length; d++) {
                     ring.set(DW, d * 4L, commands[d]);
@@ -382,8 +420,8 @@ final class BenchSubmitCommand implements Callable<Integer> {
                 if (bytes != commands.length * 4) {
                     ring.set(DW, commands.length * 4L, 0);
                 }
-                HostCompletion done = gpu.execute(new HostSubmission(Engine.BCS, DIRECT_RING, 4096, 0, bytes, 0,
-                        new long[4], 1 << 20));
+                HostCompletion done = gpu.execute(new HostSubmission(Engine.BCS, DIRECT_RING, 4096, 0, bytes, 4, roots,
+                        1 << 20));
                 if (!done.completed() || store.get(DW, 0) != value) {
                     throw new GvtException(ErrorCode.INTERNAL, "a direct submission failed: " + done);
                 }
