@@ -210,7 +210,7 @@ public final class GpuScheduler implements AutoCloseable {
             }
             return w;
         }
-        if (q.peek(Engine.values()[e]) != null || vgpu.hasSuspended(e)) {
+        if (!q.isEmpty(e) || vgpu.hasSuspended(e)) {
             if (owner) {
                 work[e].signal();
             }
