@@ -212,6 +212,14 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         scheduler.submitted(scheduled, engine, created);
     }
 
+    /**
+     * After the BAR write that carried an ELSP submission, on the trapping thread with the vGPU's lock released:
+     * runs the workload the scheduler let this thread claim (prepare, execution, completion and its MSI), if any.
+     */
+    public void afterWrite() {
+        scheduler.runClaimed();
+    }
+
     /** This vGPU as the scheduler sees it (also the owner of the workloads the decoder creates). */
     ScheduledVgpu scheduled() {
         return scheduled;

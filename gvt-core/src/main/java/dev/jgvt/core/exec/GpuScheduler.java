@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * Runs the vGPUs' workloads on the host GPU (gvt-g.md §7.4-7.5). A workload is prepared, executed on the host
  * engine and completed by one thread, which also signals the completion's MSI:
  * <ul>
- * <li><b>inline</b>, on the thread that took the guest's ELSP write ({@link #submitted}), when the vGPU owns the
- *     GPU, no reschedule is pending and the engine is idle: no other thread is woken. An ELSP trap runs at most
+ * <li><b>inline</b>, on the thread that took the guest's ELSP write, right after that trap released the vGPU's lock
+ *     ({@link #submitted} claims the engine, {@link #runClaimed} runs it), when the vGPU owns the GPU, no
+ *     reschedule is pending and the engine is idle: no other thread is woken. An ELSP trap runs at most
  *     {@value #INLINE_BUDGET_NANOS} ns of work this way (ADR 0015); what is left then, and whatever could not
  *     start inline, goes to
  * <li>the engine's <b>dispatcher thread</b>, which takes the next workload of the vGPU that owns the GPU.
@@ -39,10 +40,9 @@ import org.slf4j.LoggerFactory;
  * dispatcher if work is left, so a workload queued while the engine was claimed is never stranded.
  *
  * <p>Lock order: a vGPU's lock may be held when this scheduler's lock is taken (ELSP, completion), never the
- * reverse: the dispatchers release the scheduler's lock before preparing or completing a workload. The inline path
- * runs under the submitting vGPU's lock (the trap holds it) and releases the scheduler's lock likewise; it holds
- * no other vGPU's lock, so a guest's inline work can delay only traps of its own vGPU (and the shared vblank
- * thread, by at most the inline budget).
+ * reverse: the dispatchers release the scheduler's lock before preparing or completing a workload, and so does the
+ * inline path, which moreover runs only after its trap released the vGPU's lock. No thread holds a lock while a
+ * host engine executes.
  */
 public final class GpuScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GpuScheduler.class);
@@ -79,6 +79,8 @@ public final class GpuScheduler implements AutoCloseable {
     private long inlineStarts;
     private long dispatchedStarts;
     private long handoffs;
+    /** Per thread: the engine its current trap claimed for the inline path (one object per thread, reused). */
+    private final ThreadLocal<Claim> claims = ThreadLocal.withInitial(Claim::new);
     /** Per engine: nanoseconds the host engine spent executing workloads (written by the thread holding the engine). */
     private final AtomicLongArray busyNanos = new AtomicLongArray(ENGINES);
 
@@ -149,10 +151,11 @@ public final class GpuScheduler implements AutoCloseable {
 
     /**
      * An ELSP write of {@code vgpu} created {@code created} on {@code engine} (trap thread, vGPU lock held): queues
-     * them all (a completion looks at the next queued workload to tell a lite restore), then runs them here while
-     * the vGPU owns the GPU, nothing else runs on the engine and the inline budget lasts; otherwise (and for what
-     * is left) wakes the engine's dispatcher and the service thread. The first claim happens in the same critical
-     * section as the queueing, so a dispatcher woken by an ownership switch cannot take the work first.
+     * them all (a completion looks at the next queued workload to tell a lite restore), then, if the vGPU owns the
+     * GPU and nothing runs on the engine, claims the engine for this thread, which runs the work in
+     * {@link #runClaimed} once it has released the vGPU's lock; otherwise wakes the engine's dispatcher and the
+     * service thread. The claim happens in the same critical section as the queueing, so a dispatcher woken by an
+     * ownership switch cannot take the work first.
      */
     void submitted(ScheduledVgpu vgpu, Engine engine, Workload... created) {
         int e = engine.ordinal();
@@ -171,10 +174,49 @@ public final class GpuScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        if (w != null) {
+            Claim c = claims.get();
+            if (c.vgpu != null) {
+                // a trap path that does not call runClaimed afterwards (a bug): run that claim now rather than strand it
+                log.error("an inline claim of {} was not run after its trap; running it now", c.vgpu);
+                runClaimed();
+            }
+            c.vgpu = vgpu;
+            c.engine = e;
+            c.deadline = deadline;
+            c.first = w;
+        }
+    }
+
+    /**
+     * Runs what the calling thread claimed in {@link #submitted} — prepare, host execution (a slice of what is left
+     * of the inline budget), completion with its MSI, and the engine's next workloads while the budget lasts —
+     * then releases the engine, handing what is left to the dispatcher. Called by the trapping thread after it
+     * released the vGPU's lock; does nothing if it claimed nothing.
+     */
+    void runClaimed() {
+        Claim c = claims.get();
+        ScheduledVgpu vgpu = c.vgpu;
+        if (vgpu == null) {
+            return;
+        }
+        int e = c.engine;
+        long deadline = c.deadline;
+        Workload w = c.first;
+        c.vgpu = null;
+        c.first = null;
         while (w != null) {
             run(e, vgpu, w, Math.max(1, deadline - clock.getAsLong()));
             w = next(vgpu, e, deadline);
         }
+    }
+
+    /** An engine a trap claimed for its own thread, until the trap runs it after releasing the vGPU's lock. */
+    private static final class Claim {
+        ScheduledVgpu vgpu;
+        int engine;
+        long deadline;
+        Workload first;
     }
 
     /** Releases the engine after an inline run and claims the next workload for the inline path, or hands off. */

@@ -53,7 +53,8 @@ final class GpuSchedulerTest {
         Workload w = a.submit(Engine.BCS);
         assertThat(a.completedOn).containsExactly(Map.entry(w, Thread.currentThread()));
         assertThat(gpu.executedOn).containsExactly(Thread.currentThread());
-        assertThat(a.lockHeldAtComplete).containsExactly(true);
+        assertThat(a.lockHeldAtComplete).as("the trap's lock was released before the inline run").containsExactly(false);
+        assertThat(gpu.lockHeldAtExecute).containsExactly(false);
         assertThat(scheduler.starts()).isEqualTo(new GpuScheduler.Starts(1, 0, 0));
     }
 
@@ -133,6 +134,23 @@ final class GpuSchedulerTest {
     }
 
     @Test
+    void anInlineRunHoldsNoLockSoAnotherVcpuOfTheSameGuestSubmitsMeanwhile() throws Exception {
+        scheduler = new GpuScheduler(gpu, now::get, true);
+        FakeVgpu a = new FakeVgpu(1, 4);
+        gpu.block(Engine.BCS, t -> t.getName().equals("vcpu-0"));
+        Thread vcpu0 = Thread.ofPlatform().name("vcpu-0").start(() -> a.submit(Engine.BCS));
+        gpu.awaitBlocked(Engine.BCS);
+        Workload sameEngine = a.submit(Engine.BCS); // queued behind the running one; returns at once
+        Workload otherEngine = a.submit(Engine.RCS); // an idle engine of the owner: runs here
+        assertThat(a.completedOn).containsOnlyKeys(otherEngine);
+        assertThat(a.completedOn.get(otherEngine)).isSameAs(Thread.currentThread());
+        gpu.release(Engine.BCS);
+        vcpu0.join(TimeUnit.SECONDS.toMillis(TIMEOUT_S));
+        assertThat(a.awaitCompleted(sameEngine)).as("continued by vcpu-0 within its budget").isSameAs(vcpu0);
+        assertThat(scheduler.starts()).isEqualTo(new GpuScheduler.Starts(3, 0, 0));
+    }
+
+    @Test
     void anotherVgpusWorkWaitsForTheOwnerOnADispatcherWithoutHoldingUpItsSubmitter() throws Exception {
         scheduler = new GpuScheduler(gpu, now::get, true);
         FakeVgpu a = new FakeVgpu(1, 4);
@@ -204,6 +222,7 @@ final class GpuSchedulerTest {
             assertThat(v.completedOn).hasSize(v.submitted.get());
         }
         assertThat(gpu.overlaps).isZero();
+        assertThat(gpu.lockHeldAtExecute).as("no vGPU lock held while a host engine executes").doesNotContain(true);
         GpuScheduler.Starts starts = scheduler.starts();
         long workloads = 2L * 2 * perThread * 3 / 2;
         assertThat(vgpus.get(0).completedOn.size() + vgpus.get(1).completedOn.size()).isEqualTo(workloads);
@@ -234,6 +253,7 @@ final class GpuSchedulerTest {
         FakeVgpu(int id, int weight) {
             this.id = id;
             this.weight = weight;
+            gpu.heldLocks.add(lock);
             scheduler.register(this);
         }
 
@@ -257,6 +277,7 @@ final class GpuSchedulerTest {
                 scheduler.submitted(this, engine, created.toArray(Workload[]::new));
             } finally {
                 lock.unlock();
+                scheduler.runClaimed(); // as Vgpu.write does after a BAR write, without the vGPU's lock
             }
             return created;
         }
@@ -372,6 +393,9 @@ final class GpuSchedulerTest {
     /** Engines that execute on the caller's thread, optionally blocked until released or spinning a while. */
     private static final class FakeGpu implements HostGpu {
         final List<Thread> executedOn = Collections.synchronizedList(new ArrayList<>());
+        final List<Boolean> lockHeldAtExecute = Collections.synchronizedList(new ArrayList<>());
+        /** The vGPUs' locks, none of which may be held by a thread executing on the host. */
+        final List<ReentrantLock> heldLocks = new java.util.concurrent.CopyOnWriteArrayList<>();
         final Map<Engine, CountDownLatch> gates = new ConcurrentHashMap<>();
         final Map<Engine, java.util.function.Predicate<Thread>> gated = new ConcurrentHashMap<>();
         volatile java.util.function.Consumer<HostSubmission> onExecute = s -> { };
@@ -416,6 +440,7 @@ final class GpuSchedulerTest {
             }
             try {
                 executedOn.add(Thread.currentThread());
+                lockHeldAtExecute.add(heldLocks.stream().anyMatch(ReentrantLock::isHeldByCurrentThread));
                 onExecute.accept(submission);
                 CountDownLatch gate = gates.get(engine);
                 if (gate != null && gated.get(engine).test(Thread.currentThread())) {
