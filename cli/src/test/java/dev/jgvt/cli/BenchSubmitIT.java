@@ -19,6 +19,7 @@ final class BenchSubmitIT {
         assertThat(run.out()).containsPattern("(?m)^busy: fill=(\\d+)x\\1 mediated_per_s=\\d+");
         assertThat(run.out()).containsPattern("(?m)^elsp_to_msi_us p50=\\d+\\.\\d p90=\\d+\\.\\d p99=\\d+\\.\\d .* n=120 ");
         assertThat(run.out()).containsPattern("(?m)^eventfd_round_trip_us p50=\\d+\\.\\d .* n=300 ");
+        assertThat(run.out()).containsPattern("(?m)^submit_ratio_cpu=\\d+\\.\\d{4} submit_ratio_busy_cpu=\\d+\\.\\d{4} ");
         assertThat(run.out()).containsPattern("(?m)^latency_ratio=\\d+\\.\\d\\d");
         assertThat(run.out()).containsPattern("(?m)^starts inline=\\d+ dispatched=\\d+ handoffs=\\d+$");
         assertThat(run.out()).contains("rounds=3 per_round=40");
