@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: {@link #submitted} and the reset hooks run on trap threads under the vGPU's lock;
  * {@link #prepare} and {@link #complete} run on the thread that runs the workload — the trap thread itself when
- * the scheduler runs it inline (the lock is then already held), otherwise the engine's dispatcher — and take the
- * lock themselves.
+ * the scheduler runs it inline ({@link #afterWrite}, after the trap released the lock), otherwise the engine's
+ * dispatcher — and take the lock themselves.
  */
 public final class Execlists implements ElspListener, ResetListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Execlists.class);
