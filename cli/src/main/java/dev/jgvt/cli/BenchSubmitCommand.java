@@ -5,9 +5,6 @@ import dev.jgvt.core.engine.Gvt;
 import dev.jgvt.core.engine.GvtConfig;
 import dev.jgvt.core.exec.ExecStats;
 import dev.jgvt.core.exec.GpuScheduler;
-import dev.jgvt.core.host.HostBuffer;
-import dev.jgvt.core.host.HostCompletion;
-import dev.jgvt.core.host.HostSubmission;
 import dev.jgvt.core.hw.Engine;
 import dev.jgvt.guest.SubmitLoop;
 import dev.jgvt.sim.SimGpu;
@@ -18,10 +15,7 @@ import dev.jgvt.spi.GvtException;
 import dev.jgvt.spi.InProcessGuest;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,11 +47,7 @@ import picocli.CommandLine.Option;
         exitCodeList = {"0:measured and printed", "1:a mediated submission was not completed and checked",
             "2:bad options"})
 final class BenchSubmitCommand implements Callable<Integer> {
-    private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long RAM = 64L << 20;
-    /** Host graphics addresses of the direct path's ring and store page (a GM range no vGPU uses). */
-    private static final long DIRECT_RING = 0x10_0000L;
-    private static final long DIRECT_STORE = 0x20_0000L;
     private static final int TINY = SubmitLoop.FILL;
     private static final int MAX_SIDE = 1024;
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -96,7 +86,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
         try (SimGpu gpu = new SimGpu(SimGpuConfig.GEN9); Gvt gvt = Gvt.start(config, gpu);
                 SimGpu directGpu = new SimGpu(SimGpuConfig.GEN9)) {
-            Direct direct = new Direct(directGpu);
+            DirectSubmissions direct = new DirectSubmissions(directGpu, MAX_SIDE);
             int busySide = calibrate(direct);
             out.printf("load_before=%s cpus=%d%n", loadAverage(), Runtime.getRuntime().availableProcessors());
             Size tiny = new Size("tiny", TINY, gvt, direct);
@@ -151,7 +141,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
      * The smallest fill side (a multiple of 16) whose direct execution takes at least {@code busyMicros}, judged by
      * the fastest of several runs (the one least disturbed by other load on the machine).
      */
-    private int calibrate(Direct direct) {
+    private int calibrate(DirectSubmissions direct) {
         direct.run(3, MAX_SIDE); // touch the whole surface once
         long jitEnd = System.nanoTime() + 1_000_000_000L; // and let the JIT compile the blitter for wide rows
         while (System.nanoTime() < jitEnd) {
@@ -178,7 +168,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
         final int side;
         final int vgpuId;
         final Gvt gvt;
-        final Direct direct;
+        final DirectSubmissions direct;
         final SubmitLoop guest;
         final TimedPlatform platform;
         final List<Double> ratios = new ArrayList<>();
@@ -190,7 +180,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
         ExecStats before;
         long mediatedGpuNanos;
 
-        Size(String name, int side, Gvt gvt, Direct direct) {
+        Size(String name, int side, Gvt gvt, DirectSubmissions direct) {
             this.name = name;
             this.side = side;
             this.gvt = gvt;
@@ -365,90 +355,6 @@ final class BenchSubmitCommand implements Callable<Integer> {
             return f[0] + "," + f[1] + "," + f[2];
         } catch (IOException e) {
             return "unknown";
-        }
-    }
-
-    /**
-     * The unmediated path: the workload's bytes in host memory, executed directly in an address space of the same
-     * kind the guest uses — the ring and the store page in the host GGTT, the surface through a 4-level PPGTT of
-     * 4 KiB pages built here in host memory at the guest's virtual address — so that both paths make the software
-     * GPU do the same translation work and the ratio shows what mediation costs.
-     */
-    private static final class Direct {
-        private static final long SURFACE_VA = 0x4000_0000L;
-        private static final long PRESENT_RW = 0b11;
-        private final SimGpu gpu;
-        private final MemorySegment ring;
-        private final MemorySegment store;
-        private final long pml4;
-        private int sequence;
-
-        Direct(SimGpu gpu) {
-            this.gpu = gpu;
-            this.ring = map(gpu, DIRECT_RING, 4096).segment();
-            this.store = map(gpu, DIRECT_STORE, 4096).segment();
-            this.pml4 = mapPpgtt(gpu, SURFACE_VA, Arena.ofAuto().allocate(SubmitLoop.surfaceBytes(MAX_SIDE), 4096));
-        }
-
-        private static HostBuffer map(SimGpu gpu, long gma, long bytes) {
-            HostBuffer buffer = gpu.allocate(bytes, "bench");
-            for (long off = 0; off < bytes; off += 4096) {
-                gpu.ggttWrite((int) ((gma + off) >>> 12), (buffer.deviceAddress() + off) | 1);
-            }
-            return buffer;
-        }
-
-        /**
-         * Maps {@code surface} at {@code va} in a new 4-level PPGTT of 4 KiB pages, each page DMA-mapped on its own
-         * as the core maps a guest's pinned pages; returns the PML4's device address.
-         */
-        private static long mapPpgtt(SimGpu gpu, long va, MemorySegment surface) {
-            HostBuffer pml4 = table(gpu);
-            java.util.Map<Long, HostBuffer> tables = new java.util.HashMap<>();
-            for (long off = 0; off < surface.byteSize(); off += 4096) {
-                long a = va + off;
-                HostBuffer pdp = next(gpu, tables, pml4, (a >>> 39) & 0x1FF, a >>> 39 << 2 | 3);
-                HostBuffer pd = next(gpu, tables, pdp, (a >>> 30) & 0x1FF, a >>> 30 << 2 | 2);
-                HostBuffer pt = next(gpu, tables, pd, (a >>> 21) & 0x1FF, a >>> 21 << 2 | 1);
-                pt.segment().set(ValueLayout.JAVA_LONG_UNALIGNED, ((a >>> 12) & 0x1FF) * 8,
-                        gpu.dmaMap(surface.asSlice(off, 4096)) | PRESENT_RW);
-            }
-            return pml4.deviceAddress();
-        }
-
-        private static HostBuffer next(SimGpu gpu, java.util.Map<Long, HostBuffer> tables, HostBuffer parent, long index,
-                long key) {
-            return tables.computeIfAbsent(key, k -> {
-                HostBuffer child = table(gpu);
-                parent.segment().set(ValueLayout.JAVA_LONG_UNALIGNED, index * 8, child.deviceAddress() | PRESENT_RW);
-                return child;
-            });
-        }
-
-        private static HostBuffer table(SimGpu gpu) {
-            HostBuffer t = gpu.allocate(4096, "bench page table");
-            t.segment().fill((byte) 0);
-            return t;
-        }
-
-        void run(int n, int side) {
-            long[] roots = {pml4, 0, 0, 0};
-            for (int i = 0; i < n; i++) {
-                int value = ++sequence;
-                int[] commands = SubmitLoop.commands(SURFACE_VA, DIRECT_STORE, value, side);
-                int bytes = (commands.length * 4 + 7) & ~7;
-                for (int d = 0; d < commands.length; d++) {
-                    ring.set(DW, d * 4L, commands[d]);
-                }
-                if (bytes != commands.length * 4) {
-                    ring.set(DW, commands.length * 4L, 0);
-                }
-                HostCompletion done = gpu.execute(new HostSubmission(Engine.BCS, DIRECT_RING, 4096, 0, bytes, 4, roots,
-                        1 << 20));
-                if (!done.completed() || store.get(DW, 0) != value) {
-                    throw new GvtException(ErrorCode.INTERNAL, "a direct submission failed: " + done);
-                }
-            }
         }
     }
 }

@@ -48,9 +48,10 @@ public final class GpuScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GpuScheduler.class);
     private static final int ENGINES = Engine.values().length;
     /**
-     * How long an ELSP trap may run workloads on its own thread (ADR 0015): it starts no further workload inline
-     * once this much time has passed since the trap began, and a workload it starts gets a host slice of what is
-     * left (the engine stops it at its next arbitration point after that; the dispatcher resumes it).
+     * How long an ELSP trap may run workloads on its own thread (ADR 0015): its first workload gets a host slice of
+     * this length, it starts no further workload once this much time has passed since the trap began, and a further
+     * one gets a slice of what is left (the engine stops a workload at its next arbitration point after its slice;
+     * the dispatcher resumes it).
      */
     static final long INLINE_BUDGET_NANOS = 100_000L;
 
@@ -205,9 +206,14 @@ public final class GpuScheduler implements AutoCloseable {
         Workload w = c.first;
         c.vgpu = null;
         c.first = null;
+        // the first workload gets the whole budget as its host slice, however long its prepare took (a slice cut to
+        // what prepare left over would stop it at its first arbitration point and wake the dispatcher after all);
+        // later ones start only before the deadline and get what is left of it
+        long slice = INLINE_BUDGET_NANOS;
         while (w != null) {
-            run(e, vgpu, w, Math.max(1, deadline - clock.getAsLong()));
+            run(e, vgpu, w, slice);
             w = next(vgpu, e, deadline);
+            slice = Math.max(1, deadline - clock.getAsLong());
         }
     }
 
