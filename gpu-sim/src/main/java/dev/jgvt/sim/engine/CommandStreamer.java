@@ -28,6 +28,7 @@ final class CommandStreamer {
     private static final int STORE_INDEX = 1 << 21;
     private static final int PC_MMIO_WRITE = 1 << 23;
     private static final int COMPARE_SEMAPHORE = 1 << 21;
+    private static final long[] NO_GPRS = {};
 
     private final Engine engine;
     /** The engine's class in the decoder: render 0, blitter 1, video 2, video enhancement 3. */
@@ -97,6 +98,7 @@ final class CommandStreamer {
             level = 0;
             ringPos = s.head();
             commandRingOffset = s.head();
+            registers.restoreGprs(NO_GPRS); // a fresh workload sees no other workload's GPRs
         } else {
             restore(from);
         }
@@ -155,6 +157,7 @@ final class CommandStreamer {
         batchAddress = from.batchAddress();
         returnSpace = from.returnPpgtt() ? submission.ppgtt() : GpuAddressSpace.GGTT;
         returnAddress = from.returnAddress();
+        registers.restoreGprs(from.gprs());
     }
 
     /** Ends the slice at an arbitration point, the workload unfinished. */
@@ -162,7 +165,7 @@ final class CommandStreamer {
         int ringCommand = level == 0 ? ringPos : commandRingOffset;
         EngineState state = new EngineState(ringPos, ringCommand, level, level == 0 ? 0 : batchAddress,
                 level != 0 && batchSpace != GpuAddressSpace.GGTT, level == 2 ? returnAddress : 0,
-                level == 2 && returnSpace != GpuAddressSpace.GGTT);
+                level == 2 && returnSpace != GpuAddressSpace.GGTT, registers.saveGprs());
         Completion c = new Completion(submission, ringCommand, count, events, Optional.empty(), state);
         submission = null;
         events = null;

@@ -76,6 +76,22 @@ final class EngineRegisters {
         file.write(offset, value);
     }
 
+    /** The sixteen GPRs (a workload's register state that must survive another workload running in between). */
+    long[] saveGprs() {
+        long[] gprs = new long[16];
+        for (int n = 0; n < 16; n++) {
+            gprs[n] = gpr(n);
+        }
+        return gprs;
+    }
+
+    /** Puts back GPRs {@link #saveGprs} returned; an empty array clears them (a fresh workload). */
+    void restoreGprs(long[] gprs) {
+        for (int n = 0; n < 16; n++) {
+            storeGpr(n, n < gprs.length ? gprs[n] : 0);
+        }
+    }
+
     /** Executes the ALU instructions {@code dw[1 .. length-1]} of an MI_MATH. */
     void math(int[] dw, int length) {
         for (int i = 1; i < length; i++) {

@@ -140,6 +140,31 @@ final class TimedBatchTest {
         assertThat(slices).as("in slices of 1 ms").isGreaterThan(5);
     }
 
+    @Test
+    void anotherWorkloadBetweenTwoSlicesNeitherSeesNorChangesTheGprsOfTheSuspendedOne() {
+        GpuMemory.Surface batch = mem.ppgtt(PBATCH, 1);
+        int[] spin = concat(new int[] {Cmd.ARB_CHECK}, Cmd.bbStart(PBATCH, true, false));
+        for (int i = 0; i < spin.length; i++) {
+            batch.setInt(4L * i, spin[i]);
+        }
+        ring.emit(Cmd.lri(gpr(0), 0x1234, gpr(0) + 4, 0x5678)).emit(Cmd.bbStart(PBATCH, true, false))
+                .emit(Cmd.srm(true, gpr(0), DATA)).emit(Cmd.srm(true, gpr(0) + 4, DATA + 4));
+        Submission a = ring.submission(Engine.RCS, 0, 1 << 20).sliced(1);
+        Completion c = mem.engines.submit(a);
+        assertThat(c.preempted()).as(c.toString()).isTrue();
+
+        GpuMemory.Ring other = mem.ring(0x30_0000, 4096, 0);
+        other.emit(Cmd.srm(true, gpr(0), DATA + 8)).emit(Cmd.lri(gpr(0), 0xBAD, gpr(0) + 4, 0xBAD));
+        assertThat(other.run(Engine.RCS, 0).completed()).isTrue();
+        assertThat(data.getInt(8)).as("a fresh workload sees cleared GPRs").isZero();
+
+        batch.setInt(0, Cmd.BB_END);
+        c = mem.engines.submit(a.resume(c.state()));
+        assertThat(c.completed()).as(c.toString()).isTrue();
+        assertThat(data.getInt(0)).as("GPR0 as the suspended workload left it").isEqualTo(0x1234);
+        assertThat(data.getInt(4)).isEqualTo(0x5678);
+    }
+
     private static int[] concat(int[]... parts) {
         int n = 0;
         for (int[] p : parts) {
