@@ -453,7 +453,7 @@ final class GpuSchedulerTest {
                 }
                 slices.add(submission.sliceNanos());
                 if (needsNanos > 0 && submission.resumeAt() == null && submission.sliceNanos() < needsNanos) {
-                    return new HostCompletion(0, 1, 0, Optional.empty(), new EngineState(0, 0, 0, 0, false, 0, false));
+                    return new HostCompletion(0, 1, 0, Optional.empty(), new EngineState(0, 0, 0, 0, false, 0, false, new long[16]));
                 }
                 long[] spins = spinNanos;
                 long spin = spins[Math.floorMod(calls.getAndIncrement(), spins.length)];
