@@ -2,9 +2,7 @@ package dev.jgvt.core.exec;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.jgvt.core.host.HostCompletion;
 import dev.jgvt.core.host.HostGpu;
-import dev.jgvt.core.host.HostSubmission;
 import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -12,12 +10,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs the vGPUs' workloads on the host GPU (gvt-g.md §7.4-7.5). A workload is prepared, executed on the host
@@ -34,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * anything is queued or owned. Ownership changes hands only when no engine has work of the previous owner in
  * flight; an owner that runs out of work yields at once.
  *
+ * <p>This class owns the run queues, GPU ownership and the engines' claims (the dispatcher loops and the service
+ * thread's policy ticks); {@link InlineClaims} keeps the claim an ELSP trap made until the trap runs it, and
+ * {@link HostSliceRunner} runs one slice of a workload on the host engine for either path.
+ *
  * <p>Invariants (under this scheduler's lock): an engine runs one workload at a time, in queue order
  * ({@code busy[e]} is claimed by the inline path or the dispatcher before a workload leaves the queue and released
  * after it completed); only the owner's work starts; whoever releases an engine re-checks the queue and wakes the
@@ -45,7 +44,6 @@ import org.slf4j.LoggerFactory;
  * host engine executes.
  */
 public final class GpuScheduler implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(GpuScheduler.class);
     private static final int ENGINES = Engine.values().length;
     /**
      * How long an ELSP trap may run workloads on its own thread (ADR 0015): its first workload gets a host slice of
@@ -55,7 +53,6 @@ public final class GpuScheduler implements AutoCloseable {
      */
     static final long INLINE_BUDGET_NANOS = 100_000L;
 
-    private final HostGpu gpu;
     private final LongSupplier clock;
     private final boolean inline;
     private final ReentrantLock lock = new ReentrantLock();
@@ -80,10 +77,10 @@ public final class GpuScheduler implements AutoCloseable {
     private long inlineStarts;
     private long dispatchedStarts;
     private long handoffs;
-    /** Per thread: the engine its current trap claimed for the inline path (one object per thread, reused). */
-    private final ThreadLocal<Claim> claims = ThreadLocal.withInitial(Claim::new);
-    /** Per engine: nanoseconds the host engine spent executing workloads (written by the thread holding the engine). */
-    private final AtomicLongArray busyNanos = new AtomicLongArray(ENGINES);
+    /** Runs a slice of a workload on the host engine (inline or dispatched), with no lock held. */
+    private final HostSliceRunner runner;
+    /** The inline path's per-thread claims. */
+    private final InlineClaims inlineClaims;
 
     /** A scheduler for {@code gpu}'s engines on the system clock, running idle-engine work inline; its threads start at once. */
     public GpuScheduler(HostGpu gpu) {
@@ -95,8 +92,9 @@ public final class GpuScheduler implements AutoCloseable {
      *     dispatchers (the design before ADR 0015, kept for comparison in tests)
      */
     GpuScheduler(HostGpu gpu, LongSupplier clock, boolean inline) {
-        this.gpu = requireNonNull(gpu, "gpu is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.runner = new HostSliceRunner(requireNonNull(gpu, "gpu is null"), clock);
+        this.inlineClaims = new InlineClaims(runner, clock, this::next);
         this.inline = inline;
         this.policy = new TimeSlicePolicy<>(clock.getAsLong());
         for (int i = 0; i < work.length; i++) {
@@ -176,53 +174,16 @@ public final class GpuScheduler implements AutoCloseable {
             lock.unlock();
         }
         if (w != null) {
-            Claim c = claims.get();
-            if (c.vgpu != null) {
-                // a trap path that does not call runClaimed afterwards (a bug): run that claim now rather than strand it
-                log.error("an inline claim of {} was not run after its trap; running it now", c.vgpu);
-                runClaimed();
-            }
-            c.vgpu = vgpu;
-            c.engine = e;
-            c.deadline = deadline;
-            c.first = w;
+            inlineClaims.hold(vgpu, e, deadline, w);
         }
     }
 
     /**
-     * Runs what the calling thread claimed in {@link #submitted} — prepare, host execution (a slice of what is left
-     * of the inline budget), completion with its MSI, and the engine's next workloads while the budget lasts —
-     * then releases the engine, handing what is left to the dispatcher. Called by the trapping thread after it
-     * released the vGPU's lock; does nothing if it claimed nothing.
+     * Runs what the calling thread claimed in {@link #submitted} ({@link InlineClaims#runClaimed}). Called by the
+     * trapping thread after it released the vGPU's lock; does nothing if it claimed nothing.
      */
     void runClaimed() {
-        Claim c = claims.get();
-        ScheduledVgpu vgpu = c.vgpu;
-        if (vgpu == null) {
-            return;
-        }
-        int e = c.engine;
-        long deadline = c.deadline;
-        Workload w = c.first;
-        c.vgpu = null;
-        c.first = null;
-        // the first workload gets the whole budget as its host slice, however long its prepare took (a slice cut to
-        // what prepare left over would stop it at its first arbitration point and wake the dispatcher after all);
-        // later ones start only before the deadline and get what is left of it
-        long slice = INLINE_BUDGET_NANOS;
-        while (w != null) {
-            run(e, vgpu, w, slice);
-            w = next(vgpu, e, deadline);
-            slice = Math.max(1, deadline - clock.getAsLong());
-        }
-    }
-
-    /** An engine a trap claimed for its own thread, until the trap runs it after releasing the vGPU's lock. */
-    private static final class Claim {
-        ScheduledVgpu vgpu;
-        int engine;
-        long deadline;
-        Workload first;
+        inlineClaims.runClaimed();
     }
 
     /** Releases the engine after an inline run and claims the next workload for the inline path, or hands off. */
@@ -307,7 +268,7 @@ public final class GpuScheduler implements AutoCloseable {
 
     /** Nanoseconds {@code engine} spent executing workloads of any vGPU since this scheduler started. */
     public long busyNanos(Engine engine) {
-        return busyNanos.get(engine.ordinal());
+        return runner.busyNanos(engine.ordinal());
     }
 
     /** Times the GPU changed owner. */
@@ -363,7 +324,7 @@ public final class GpuScheduler implements AutoCloseable {
                 dispatchedStarts++;
                 lock.unlock();
                 try {
-                    run(e, owner, w, 0);
+                    runner.run(e, owner, w, 0);
                 } finally {
                     lock.lock();
                     released(e, owner);
@@ -381,41 +342,6 @@ public final class GpuScheduler implements AutoCloseable {
         if (needReschedule || !hasWork(owner)) {
             reschedule(); // a pending switch, or an owner without work yields at once
         }
-    }
-
-    /**
-     * Runs one slice of {@code w} (its first, or a later one for a workload an earlier slice left unfinished) on
-     * this thread, with no scheduler lock held; completes it unless the host engine stopped it unfinished, in which
-     * case the owner keeps it for the next slice (and the GPU may change hands meanwhile).
-     *
-     * @param sliceNanos a shorter slice than the submission's (the inline path's remaining budget), or 0
-     */
-    private void run(int engine, ScheduledVgpu owner, Workload w, long sliceNanos) {
-        HostCompletion done = null;
-        try {
-            HostSubmission submission = w.state == null ? owner.prepare(w) : owner.resume(w);
-            if (submission != null) {
-                if (sliceNanos > 0 && (submission.sliceNanos() == 0 || submission.sliceNanos() > sliceNanos)) {
-                    submission = new HostSubmission(submission.engine(), submission.ringAddress(), submission.ringSize(),
-                            submission.head(), submission.tail(), submission.levels(), submission.roots(),
-                            submission.maxCommands(), sliceNanos, submission.resumeAt());
-                }
-                long started = clock.getAsLong();
-                try {
-                    done = gpu.execute(submission);
-                } finally {
-                    busyNanos.addAndGet(engine, clock.getAsLong() - started);
-                    owner.executionEnded();
-                }
-                if (done.preempted() && owner.suspend(w, done)) {
-                    return;
-                }
-            }
-        } catch (RuntimeException ex) {
-            w.failure = "internal error: " + ex;
-            log.error("vGPU {}: {} failed on the host", owner.id(), w, ex);
-        }
-        owner.complete(w, done);
     }
 
     /** Applies the policy every tick while anything is registered and busy; sleeps otherwise. */
