@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * {@link GpuScheduler}'s run queues; {@link WorkloadPreparer} shadows a workload for the host when the scheduler
  * dispatches it; {@link WorkloadCompleter} emulates its completion. Here: the engines' {@link VirtualExeclist}s
  * (schedule-in at prepare), per-engine reset epochs and the workload in flight, failure, resets and quiescing.
+ * A workload the host engine stopped between slices waits in {@link HeldWorkloads}, which also shows the guest
+ * where the engine is; {@link HostExecutions} counts what executes on the host, which {@link #quiesce} waits
+ * for; {@link ScheduledExeclists} is this class as the scheduler sees it.
  *
  * <p>Guest mistakes fail this vGPU only: an ELSP write that names no valid or a GGTT-only context, a context
  * image outside the vGPU's graphics memory, a workload the scanner rejects or whose address space cannot be
@@ -33,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: {@link #submitted} and the reset hooks run on trap threads under the vGPU's lock;
  * {@link #prepare} and {@link #complete} run on the thread that runs the workload — the trap thread itself when
  * the scheduler runs it inline ({@link #afterWrite}, after the trap released the lock), otherwise the engine's
- * dispatcher — and take the lock themselves.
+ * dispatcher — and take the lock themselves. Lock order: the vGPU's lock, then the scheduler's (never the
+ * reverse; the scheduler asks {@link HeldWorkloads} lock-free), then {@link HostExecutions}' monitor.
  */
 public final class Execlists implements ElspListener, ResetListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Execlists.class);
@@ -58,78 +62,18 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private final long[] epochs = new long[Engine.values().length];
     /** Per engine: the workload between prepare and complete, or null. */
     private final Workload[] inFlight = new Workload[Engine.values().length];
-    /**
-     * Per engine: the unfinished workload between two slices, waiting to be resumed. Read by the scheduler without
-     * the vGPU's lock; whoever takes a workload out (the dispatcher to resume it, a reset or close to end it) owns it.
-     */
-    private final java.util.concurrent.atomic.AtomicReferenceArray<Workload> suspended =
-            new java.util.concurrent.atomic.AtomicReferenceArray<>(Engine.values().length);
+    /** Per engine: the unfinished workload between two slices, waiting to be resumed, as the guest sees it. */
+    private final HeldWorkloads held;
     private final Arena arena = Arena.ofShared();
     private final ExecStats.Counters stats = new ExecStats.Counters();
     private final ElspDecoder decoder;
     private final WorkloadPreparer preparer;
     private final WorkloadCompleter completer;
     private boolean closed;
-    /** Workloads of this vGPU executing on a host engine right now; guarded by {@link #executionMonitor}. */
-    private int executing;
-    private final Object executionMonitor = new Object();
-    /** This vGPU as the scheduler sees it (keeps the scheduler's calls off this class's public API). */
-    private final ScheduledVgpu scheduled = new ScheduledVgpu() {
-        @Override
-        public int id() {
-            return vgpu.id();
-        }
-
-        @Override
-        public int weight() {
-            return vgpu.type().weight();
-        }
-
-        @Override
-        public HostSubmission prepare(Workload w) {
-            return Execlists.this.prepare(w);
-        }
-
-        @Override
-        public void executionEnded() {
-            Execlists.this.executionEnded();
-        }
-
-        @Override
-        public void complete(Workload w, HostCompletion done) {
-            Execlists.this.complete(w, done);
-        }
-
-        @Override
-        public HostSubmission resume(Workload w) {
-            return Execlists.this.resume(w);
-        }
-
-        @Override
-        public boolean suspend(Workload w, HostCompletion slice) {
-            return Execlists.this.suspend(w, slice);
-        }
-
-        @Override
-        public Workload takeSuspended(int engine) {
-            return Execlists.this.takeSuspended(engine);
-        }
-
-        @Override
-        public boolean hasSuspended() {
-            return Execlists.this.hasSuspended();
-        }
-
-        @Override
-        public boolean hasSuspended(int engine) {
-            return suspended.get(engine) != null;
-        }
-
-        @Override
-        public String toString() {
-            return Execlists.this.toString();
-        }
-    };
+    /** Workloads of this vGPU executing on a host engine right now (what {@link #quiesce} waits for). */
+    private final HostExecutions executing = new HostExecutions();
+    /** This vGPU as the scheduler sees it. */
+    private final ScheduledVgpu scheduled;
 
     /**
      * Submission for {@code vgpu}, registered with the scheduler. The vGPU's ELSP writes, resets and quiesce
@@ -149,6 +93,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         requireNonNull(ggtt, "ggtt is null");
         requireNonNull(ppgtt, "ppgtt is null");
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
+        this.held = new HeldWorkloads(vgpu.mmio());
+        this.scheduled = new ScheduledExeclists(this, held);
         this.decoder = new ElspDecoder(this, vgpu.mmio(), memory, ggtt, arena.allocate(RingContext.BYTES, 8));
         this.preparer = new WorkloadPreparer(this, vgpu.id(), vgpu.partition(), vgpu.mmio(), ppgtt,
                 requireNonNull(hostGm, "hostGm is null"), new GgttMemory(ggtt, requireNonNull(pins, "pins is null"), memory),
@@ -190,8 +136,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** What happened so far. */
     public ExecStats stats() {
         ExecStats[] result = new ExecStats[1];
-        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(scheduled), executing()));
-        return result[0] == null ? stats.snapshot(0, executing()) : result[0];
+        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(scheduled), executing.count()));
+        return result[0] == null ? stats.snapshot(0, executing.count()) : result[0];
     }
 
     // ------------------------------------------------------------------------------------------ ELSP (trap thread)
@@ -273,9 +219,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         if (submission != null) {
             w.started = System.nanoTime();
             w.slices = 1;
-            synchronized (executionMonitor) {
-                executing++; // before the lock is released, so a reset or unmap from now on waits for the engine
-            }
+            executing.started(); // before the lock is released, so a reset or unmap from now on waits for the engine
         }
         return submission;
     }
@@ -341,9 +285,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             dropEngine(w.engine, "an earlier workload on the engine hung");
             return null;
         }
-        synchronized (executionMonitor) {
-            executing++;
-        }
+        executing.started();
         w.slices++;
         return w.submission.resume(w.state);
     }
@@ -362,44 +304,10 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             }
             stats.commandsExecuted += slice.commands();
             w.state = slice.state();
-            showPosition(w);
-            suspended.set(w.engine.ordinal(), w);
+            held.hold(w);
             keep[0] = true;
         });
         return keep[0];
-    }
-
-    /** Takes the workload waiting to be resumed on {@code engine}, or null (scheduler; no lock needed). */
-    Workload takeSuspended(int engine) {
-        return suspended.getAndSet(engine, null);
-    }
-
-    /** Whether a workload of this vGPU waits to be resumed on some engine (scheduler; no lock needed). */
-    boolean hasSuspended() {
-        for (int i = 0; i < suspended.length(); i++) {
-            if (suspended.get(i) != null) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** RING_HEAD and ACTHD of the guest's engine show where the host engine is in {@code w}. */
-    private void showPosition(Workload w) {
-        int base = w.engine.mmioBase();
-        int ringSize = w.context.ringSize();
-        int head = (int) ((w.head + (long) w.state.ringCommand()) % ringSize);
-        mmio().set(base + Gen9Registers.RING_HEAD, head);
-        long active = w.state.activeAddress();
-        if (active < 0 || !w.state.batchPpgtt()) {
-            active = w.context.ringStart() + head; // in the ring, or a privileged batch's shadow copy: its ring command
-        }
-        mmio().set(base + Gen9Registers.RING_ACTHD, (int) active);
-        mmio().set(base + Gen9Registers.RING_ACTHD_UDW, (int) (active >>> 32));
-    }
-
-    private dev.jgvt.core.mmio.MmioSpace mmio() {
-        return vgpu.mmio();
     }
 
     /** The next queued workload of this vGPU on {@code engine} (to tell a lite restore from a completion), or null. */
@@ -427,7 +335,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** Drops queued work of {@code engine}; an in-flight workload there completes without events. */
     void dropEngine(Engine engine, String why) {
         stats.failed += scheduler.drop(scheduled, engine);
-        Workload waiting = takeSuspended(engine.ordinal());
+        Workload waiting = held.take(engine.ordinal());
         if (waiting != null) {
             if (waiting.failure == null) {
                 waiting.failure = why;
@@ -444,18 +352,9 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
 
     // ------------------------------------------------------------------------------------------------ resets
 
-    private int executing() {
-        synchronized (executionMonitor) {
-            return executing;
-        }
-    }
-
     /** The host engine stopped executing a workload {@link #prepare} returned a submission for. */
     void executionEnded() {
-        synchronized (executionMonitor) {
-            executing--;
-            executionMonitor.notifyAll();
-        }
+        executing.ended();
     }
 
     /**
@@ -465,16 +364,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      * failed by the reset or unmap. A workload between slices is not executing.
      */
     public void quiesce() {
-        synchronized (executionMonitor) {
-            while (executing > 0) {
-                try {
-                    executionMonitor.wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
+        executing.quiesce();
     }
 
     @Override
@@ -514,7 +404,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             return;
         }
         for (Engine e : Engine.values()) {
-            Workload waiting = takeSuspended(e.ordinal());
+            Workload waiting = held.take(e.ordinal());
             if (waiting != null) {
                 waiting.failure = "the vGPU was detached";
                 complete(waiting, null);
