@@ -21,13 +21,54 @@ import java.util.Optional;
  * @param jvmCpuNanos CPU time of this process, or -1 when the platform does not report it
  * @param qemuCpuNanos CPU time of QEMU and its descendants, or -1 when unknown
  * @param captureNanos wall time the harness spent capturing the display so far
+ * @param threads CPU time of this JVM's live Java threads by {@link ThreadGroup}
  */
 record HostSample(String name, String argument, long nanos, AccessCounts counts, long jvmCpuNanos, long qemuCpuNanos,
-        long captureNanos) {
+        long captureNanos, ThreadCpu threads) {
     HostSample {
         requireNonNull(name, "name is null");
         requireNonNull(argument, "argument is null");
         requireNonNull(counts, "counts is null");
+        requireNonNull(threads, "threads is null");
+    }
+
+    /**
+     * CPU time of the live Java threads, by what they do: the vfio-user server's threads (named
+     * {@code vfio-user*}), the engine's (named {@code gvt-*}: scheduler, dispatchers, completers), and the rest
+     * (the harness: its main thread with the captures, the console pump). A thread that ended between two
+     * samples takes its time with it; JIT and GC threads are not Java threads and are in neither (they are in
+     * {@link #jvmCpuNanos()}).
+     */
+    record ThreadCpu(long vfioUserNanos, long engineNanos, long otherNanos) {
+        static final ThreadCpu NONE = new ThreadCpu(0, 0, 0);
+
+        static ThreadCpu now() {
+            java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            if (!mx.isThreadCpuTimeSupported() || !mx.isThreadCpuTimeEnabled()) {
+                return NONE;
+            }
+            long server = 0;
+            long engine = 0;
+            long other = 0;
+            for (java.lang.management.ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
+                if (info == null) {
+                    continue;
+                }
+                long cpu = mx.getThreadCpuTime(info.getThreadId());
+                if (cpu < 0) {
+                    continue;
+                }
+                String name = info.getThreadName();
+                if (name.startsWith("vfio-user")) {
+                    server += cpu;
+                } else if (name.startsWith("gvt-") && !name.startsWith("gvt-qemu")) {
+                    engine += cpu;
+                } else {
+                    other += cpu;
+                }
+            }
+            return new ThreadCpu(server, engine, other);
+        }
     }
 
     /** CPU time of this JVM, or -1. */

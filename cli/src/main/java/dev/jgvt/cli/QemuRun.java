@@ -106,7 +106,8 @@ final class QemuRun {
             return;
         }
         HostSample sample = new HostSample(name, argument, System.nanoTime(), host.vgpu().accessCounts(),
-                HostSample.currentJvmCpuNanos(), HostSample.treeCpuNanos(qemuHandle), captureNanos);
+                HostSample.currentJvmCpuNanos(), HostSample.treeCpuNanos(qemuHandle), captureNanos,
+                HostSample.ThreadCpu.now());
         synchronized (samples) {
             samples.add(sample);
         }

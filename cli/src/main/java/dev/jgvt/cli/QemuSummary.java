@@ -112,7 +112,8 @@ final class QemuSummary {
      * One entry per guest mark: its name and argument, and what happened on the host since the previous mark
      * (nothing for the first): wall time, accesses per region, BAR0 accesses per second, and
      * the shares of that wall time spent handling accesses in the device model, by this JVM's threads (server,
-     * engine, software GPU, captures, JIT, GC), by the QEMU process tree, and in the harness's captures.
+     * engine, software GPU, captures, JIT, GC), by the vfio-user server's threads alone, by the engine's threads
+     * alone, by the QEMU process tree, and in the harness's captures.
      */
     static List<Map<String, Object>> marks(List<HostSample> samples) {
         List<Map<String, Object>> out = new ArrayList<>();
@@ -122,6 +123,7 @@ final class QemuSummary {
             m.put("name", s.name());
             m.put("argument", s.argument());
             if (previous != null) {
+                m.put("from", previous.name());
                 long wall = s.nanos() - previous.nanos();
                 AccessCounts during = s.counts().minus(previous.counts());
                 m.put("sincePreviousSeconds", round(wall / 1e9, 3));
@@ -132,6 +134,8 @@ final class QemuSummary {
                     m.put("deviceModelShare", round((double) during.totalNanos() / wall, 4));
                     m.put("jvmCpuShare", share(s.jvmCpuNanos(), previous.jvmCpuNanos(), wall));
                     m.put("qemuCpuShare", share(s.qemuCpuNanos(), previous.qemuCpuNanos(), wall));
+                    m.put("vfioUserThreadsCpuShare", round((double) (s.threads().vfioUserNanos() - previous.threads().vfioUserNanos()) / wall, 4));
+                    m.put("engineThreadsCpuShare", round((double) (s.threads().engineNanos() - previous.threads().engineNanos()) / wall, 4));
                     m.put("captureShare", round((double) (s.captureNanos() - previous.captureNanos()) / wall, 4));
                 }
             }
