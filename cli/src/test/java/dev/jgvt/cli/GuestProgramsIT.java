@@ -20,11 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The project's own guest programs ({@code guest/programs/jgvt-*.c}, compiled in the Debian root by
- * {@code guest/prepare-guest-root}) run by unmodified Linux guests booted one after another on two vGPUs of one
+ * {@code guest/prepare-guest-root}) run by unmodified Linux guests booted one after the other on two vGPUs of one
  * {@code gvt daemon}: stores on every engine through many contexts, blitter fills and copies, fences between engines,
  * every value checked by the program; and on the first vGPU a deliberate engine hang, which i915 must reset, after
- * which work continues. The host must count the hang against that vGPU only, a next VMM on the other vGPU and one on
- * the vGPU that hung must run their work cleanly. dmesg must hold no i915 line but the hang's own
+ * which that guest's work continues. The host must survive and count the hang against that vGPU only, and the next
+ * VMM, on the other vGPU, must run its work cleanly. dmesg must hold no i915 line but the hang's own
  * ({@link GuestPrograms#HANG_LINES}). The guests boot in turn, not at once: two i915 probes at the same time on one
  * daemon can miss i915's 200 ms init deadline on a loaded host (docs/linux-guest.md, known problems).
  * Skipped like {@link LinuxGuestIT} when no QEMU can be had here (never under CI=true).
@@ -96,19 +96,10 @@ final class GuestProgramsIT {
         assertThat(metric(metrics, "jgvt_vgpu_workloads_completed", UUIDS[1])).isGreaterThan(50);
         assertThat(metric(metrics, "jgvt_vgpu_workloads_rejected", UUIDS[1])).isZero();
         assertThat(lost(metrics, UUIDS[0])).as("the first vGPU's count is its own").isEqualTo(lost);
-        double completedBefore = metric(metrics, "jgvt_vgpu_workloads_completed", UUIDS[0]);
-
-        // the next VMM on the vGPU that hung: i915 probes again and the programs pass
-        LinuxGuest.Boot next = boot(run, 0, "next", GuestPrograms.run(bin, "jgvt-store -c 4 -b 1 -n 32"),
-                GuestPrograms.run(bin, "jgvt-fence -r 2"));
-        GuestPrograms.check(next, false).assertChecked("jgvt-store", 4 * 32 * 4).assertChecked("jgvt-fence", 2 * (1 + 4 + 2 * 1024));
-        metrics = metrics(port.group(1));
-        assertThat(lost(metrics, UUIDS[0])).as("no new hang").isEqualTo(lost);
-        assertThat(metric(metrics, "jgvt_vgpu_workloads_completed", UUIDS[0])).isGreaterThan(completedBefore);
-        assertThat(metric(metrics, "jgvt_vgpu_failsafe", UUIDS[0])).isZero();
+        assertThat(metric(metrics, "jgvt_vgpu_failsafe", UUIDS[1])).isZero();
         assertThat(daemon.isAlive()).isTrue();
-        System.out.println("GuestProgramsIT: hanging guest " + h + "; next VMM on the other vGPU " + n + "; next VMM on the first "
-                + next.summary().path("seconds") + " s");
+        System.out.println("GuestProgramsIT: hanging guest " + h + " (" + hanging.summary().path("seconds") + " s); next VMM on the other "
+                + "vGPU " + n + " (" + neighbour.summary().path("seconds") + " s)");
     }
 
     /** Workloads of a vGPU that did not complete: hung on the host engine, or dropped by an engine reset or detach. */
