@@ -4,9 +4,7 @@ import dev.jgvt.core.engine.AttachedVgpu;
 import dev.jgvt.core.engine.Gvt;
 import dev.jgvt.core.engine.GvtConfig;
 import dev.jgvt.core.exec.ExecStats;
-import dev.jgvt.core.host.HostBuffer;
-import dev.jgvt.core.host.HostCompletion;
-import dev.jgvt.core.host.HostSubmission;
+import dev.jgvt.core.exec.GpuScheduler;
 import dev.jgvt.core.hw.Engine;
 import dev.jgvt.guest.SubmitLoop;
 import dev.jgvt.sim.SimGpu;
@@ -14,12 +12,16 @@ import dev.jgvt.sim.SimGpuConfig;
 import dev.jgvt.spi.AttachRequest;
 import dev.jgvt.spi.ErrorCode;
 import dev.jgvt.spi.GvtException;
+import dev.jgvt.spi.InProcessGuest;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -27,30 +29,33 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code gvt bench submit}: the same small blitter workload ({@link SubmitLoop#commands}) submitted through the
- * whole pipeline (a guest on the fake plugin: ring and context writes, ELSP trap, workload creation, scheduling,
- * scan and shadow copy, execution on the software GPU, CSB, MSI, the guest's completion check) and straight to
- * the software GPU's blitter without mediation, in one process, alternating rounds. Prints submissions per
- * second of both, their ratio, and the core's mediation time per submission.
+ * {@code gvt bench submit}: the same blitter workload ({@link SubmitLoop#commands}) submitted through the whole
+ * pipeline (a guest on the fake plugin: ring and context writes, ELSP trap, workload creation, scheduling, scan and
+ * shadow copy, execution on the software GPU, CSB, MSI, the guest's completion check) and straight to the software
+ * GPU's blitter without mediation, in one process, alternating rounds. Two sizes: the tiny 64x64 fill, and a fill
+ * calibrated at start-up so that the software GPU is busy at least {@code --busy-us} per workload. Prints
+ * submissions per second of both paths, their ratio, the core's mediation time per submission, where the
+ * workloads started (inline on the ELSP thread or on a dispatcher), the ELSP-to-MSI latency the guest saw and, as
+ * its yardstick measured in the same run, a same-CPU eventfd round trip.
  */
 @Command(name = "submit", mixinStandardHelpOptions = true,
-        description = "Print submit_ratio=<mediated/direct>: submissions per second through the whole pipeline vs "
-                + "the same workload submitted straight to the software GPU.",
+        description = "Print submit_ratio=<mediated/direct> (tiny workloads) and submit_ratio_busy=<mediated/direct>"
+                + " (workloads keeping the GPU busy >= --busy-us): submissions per second through the whole pipeline vs"
+                + " the same workload submitted straight to the software GPU; ELSP-to-MSI latency vs a same-CPU"
+                + " eventfd round trip.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:measured and printed", "1:a mediated submission was not completed and checked",
             "2:bad options"})
 final class BenchSubmitCommand implements Callable<Integer> {
-    private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long RAM = 64L << 20;
-    /** Host graphics addresses of the direct path's ring, surface and store page (a GM range no vGPU uses). */
-    private static final long DIRECT_RING = 0x10_0000L;
-    private static final long DIRECT_SURFACE = 0x20_0000L;
-    private static final long DIRECT_STORE = 0x30_0000L;
+    private static final int TINY = SubmitLoop.FILL;
+    private static final int MAX_SIDE = 1024;
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--rounds", defaultValue = "7", description = "Measured rounds of each path (default ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "7", description = "Measured rounds of each path and size (default ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--per-round", defaultValue = "500", description = "Submissions per round (default ${DEFAULT-VALUE}).")
@@ -60,109 +65,296 @@ final class BenchSubmitCommand implements Callable<Integer> {
             description = "Seconds of warm-up over both paths before measuring (default ${DEFAULT-VALUE}).")
     double warmup;
 
+    @Option(names = "--busy-us", paramLabel = "US", defaultValue = "50",
+            description = "GPU time per workload the busy size is calibrated to reach, in µs (default ${DEFAULT-VALUE}).")
+    int busyMicros;
+
+    @Option(names = "--cpu", defaultValue = "0", description = "The CPU the eventfd round trips run on (default ${DEFAULT-VALUE}).")
+    int cpu;
+
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "The plugins directory (default: the distribution's).")
     Path pluginsDir;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, IOException {
         PrintWriter out = spec.commandLine().getOut();
-        if (rounds < 1 || perRound < 1 || !(warmup >= 0 && warmup <= 600)) {
-            throw new GvtException(ErrorCode.INVALID_ARGUMENT,
-                    "--rounds and --per-round must be at least 1, --warmup in [0, 600] seconds");
+        if (rounds < 1 || perRound < 1 || !(warmup >= 0 && warmup <= 600) || busyMicros < 1 || busyMicros > 10_000
+                || cpu < 0 || cpu >= Runtime.getRuntime().availableProcessors()) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--rounds and --per-round must be at least 1, --warmup in"
+                    + " [0, 600] seconds, --busy-us in [1, 10000], --cpu one of this machine's CPUs");
         }
         GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
         try (SimGpu gpu = new SimGpu(SimGpuConfig.GEN9); Gvt gvt = Gvt.start(config, gpu);
                 SimGpu directGpu = new SimGpu(SimGpuConfig.GEN9)) {
-            int id = gvt.vgpus().create("GVTg_V5_4").id();
-            AttachedVgpu attached = gvt.attach(id, "fake", new AttachRequest.InProcess("bench", RAM));
-            SubmitLoop guest = new SubmitLoop(new InProcessPlatform(attached.inProcessGuest().orElseThrow()), 0);
-            Direct direct = new Direct(directGpu);
+            DirectSubmissions direct = new DirectSubmissions(directGpu, MAX_SIDE);
+            int busySide = calibrate(direct);
+            out.printf("load_before=%s cpus=%d%n", loadAverage(), Runtime.getRuntime().availableProcessors());
+            Size tiny = new Size("tiny", TINY, gvt, direct);
+            Size busy = new Size("busy", busySide, gvt, direct);
             long warmupEnd = System.nanoTime() + (long) (warmup * 1e9);
             while (System.nanoTime() < warmupEnd) {
-                mediated(guest, perRound / 4 + 1);
-                direct.run(perRound / 4 + 1);
+                tiny.round(perRound / 4 + 1, false);
+                busy.round(perRound / 20 + 1, false);
             }
-            ExecStats before = gvt.stats(id).orElseThrow().exec();
-            double[] ratios = new double[rounds];
-            long mediatedNanos = 0;
-            long directNanos = 0;
+            GpuScheduler.Starts startsBefore = gvt.workloadStarts();
+            tiny.begin();
+            busy.begin();
+            List<long[]> eventfd = new ArrayList<>();
+            int busyPerRound = Math.max(1, perRound / 5);
             for (int r = 0; r < rounds; r++) {
-                long t0 = System.nanoTime();
-                mediated(guest, perRound);
-                long t1 = System.nanoTime();
-                direct.run(perRound);
-                long t2 = System.nanoTime();
-                ratios[r] = (double) (t2 - t1) / (t1 - t0);
-                mediatedNanos += t1 - t0;
-                directNanos += t2 - t1;
+                tiny.round(perRound, true);
+                busy.round(busyPerRound, true);
+                eventfd.add(EventFdRoundTrip.measure(cpu, Math.max(100, perRound)));
             }
-            ExecStats after = gvt.stats(id).orElseThrow().exec();
-            long submissions = (long) rounds * perRound;
-            long completed = after.completed() - before.completed();
-            if (completed != submissions || !guest.errors().isEmpty()) {
-                spec.commandLine().getErr().println("gvt bench submit: the guest saw wrong results: " + guest.errors());
+            GpuScheduler.Starts startsAfter = gvt.workloadStarts();
+            if (!tiny.check(spec.commandLine().getErr()) || !busy.check(spec.commandLine().getErr())) {
                 return 1;
             }
-            java.util.Arrays.sort(ratios);
-            double mediationUs = (after.mediationNanos() - before.mediationNanos()) / 1e3 / submissions;
-            double scanUs = (after.scanNanos() - before.scanNanos()) / 1e3 / submissions;
-            out.printf("submit_ratio=%.4f%n", ratios[rounds / 2]);
-            out.printf("mediated_per_s=%.0f direct_per_s=%.0f mediation_us_per_submission=%.1f scan_us_per_submission=%.1f"
-                    + " rounds=%d per_round=%d min=%.4f max=%.4f clock=wall%n",
-                    submissions * 1e9 / mediatedNanos, submissions * 1e9 / directNanos, mediationUs, scanUs, rounds,
-                    perRound, ratios[0], ratios[rounds - 1]);
+            long[] roundTrips = eventfd.stream().flatMapToLong(java.util.Arrays::stream).sorted().toArray();
+            out.printf("submit_ratio=%.4f%n", tiny.medianRatio());
+            tiny.print(out);
+            out.printf("submit_ratio_busy=%.4f%n", busy.medianRatio());
+            busy.print(out);
+            out.printf("submit_ratio_cpu=%.4f submit_ratio_busy_cpu=%.4f (the bench thread's CPU time; it does all the mediated"
+                    + " work only when no workload was dispatched: see starts)%n", tiny.medianCpuRatio(), busy.medianCpuRatio());
+            long[] latency = tiny.latencies();
+            out.printf("elsp_to_msi_us p50=%.1f p90=%.1f p99=%.1f max=%.1f n=%d (tiny; the guest's submitting ELSP write to"
+                    + " the guest seeing the MSI)%n", us(pct(latency, 50)), us(pct(latency, 90)), us(pct(latency, 99)),
+                    us(latency[latency.length - 1]), latency.length);
+            long[] busyLatency = busy.latencies();
+            out.printf("elsp_to_msi_busy_us p50=%.1f p99=%.1f n=%d%n", us(pct(busyLatency, 50)), us(pct(busyLatency, 99)),
+                    busyLatency.length);
+            out.printf("eventfd_round_trip_us p50=%.1f p90=%.1f p99=%.1f n=%d (two threads on cpu %d)%n",
+                    us(pct(roundTrips, 50)), us(pct(roundTrips, 90)), us(pct(roundTrips, 99)), roundTrips.length, cpu);
+            out.printf("latency_ratio=%.2f (elsp_to_msi p50 / eventfd_round_trip p50)%n",
+                    (double) pct(latency, 50) / pct(roundTrips, 50));
+            out.printf("starts inline=%d dispatched=%d handoffs=%d%n", startsAfter.inline() - startsBefore.inline(),
+                    startsAfter.dispatched() - startsBefore.dispatched(), startsAfter.handoffs() - startsBefore.handoffs());
+            out.printf("load_after=%s rounds=%d per_round=%d busy_per_round=%d clock=wall%n", loadAverage(), rounds,
+                    perRound, busyPerRound);
             out.flush();
             return 0;
         }
     }
 
-    private void mediated(SubmitLoop guest, int n) throws InterruptedException {
-        for (int i = 0; i < n; i++) {
-            if (!guest.submitOnce(Duration.ofSeconds(10))) {
-                throw new GvtException(ErrorCode.INTERNAL, "a mediated submission failed: " + guest.errors());
+    /**
+     * The smallest fill side (a multiple of 16) whose direct execution takes at least {@code busyMicros}, judged by
+     * the fastest of several runs (the one least disturbed by other load on the machine).
+     */
+    private int calibrate(DirectSubmissions direct) {
+        direct.run(3, MAX_SIDE); // touch the whole surface once
+        long jitEnd = System.nanoTime() + 1_000_000_000L; // and let the JIT compile the blitter for wide rows
+        while (System.nanoTime() < jitEnd) {
+            direct.run(200, TINY);
+            direct.run(20, 4 * TINY);
+        }
+        for (int side = TINY + 16; side < MAX_SIDE; side += 16) {
+            long fastest = Long.MAX_VALUE;
+            for (int i = 0; i < 21; i++) {
+                long t0 = System.nanoTime();
+                direct.run(1, side);
+                fastest = Math.min(fastest, System.nanoTime() - t0);
             }
+            if (fastest >= busyMicros * 1000L) {
+                return side;
+            }
+        }
+        return MAX_SIDE;
+    }
+
+    /** One workload size: its guest on a vGPU of its own, its rounds, ratios and latencies. */
+    private final class Size {
+        final String name;
+        final int side;
+        final int vgpuId;
+        final Gvt gvt;
+        final DirectSubmissions direct;
+        final SubmitLoop guest;
+        final TimedPlatform platform;
+        final List<Double> ratios = new ArrayList<>();
+        /** The same ratio in this thread's CPU time (valid while the mediated work runs inline on this thread). */
+        final List<Double> cpuRatios = new ArrayList<>();
+        long mediatedNanos;
+        long directNanos;
+        long submissions;
+        ExecStats before;
+        long mediatedGpuNanos;
+
+        Size(String name, int side, Gvt gvt, DirectSubmissions direct) {
+            this.name = name;
+            this.side = side;
+            this.gvt = gvt;
+            this.direct = direct;
+            this.vgpuId = gvt.vgpus().create("GVTg_V5_4").id();
+            AttachedVgpu attached = gvt.attach(vgpuId, "fake", new AttachRequest.InProcess("bench-" + name, RAM));
+            this.platform = new TimedPlatform(attached.inProcessGuest().orElseThrow());
+            this.guest = new SubmitLoop(platform, 0, side);
+        }
+
+        void begin() {
+            before = gvt.stats(vgpuId).orElseThrow().exec();
+            platform.latencies.clear();
+            platform.recording = true;
+        }
+
+        /** Runs {@code n} submissions through each path; a measured round adds to the sums (BCS busy time too). */
+        void round(int n, boolean measured) throws InterruptedException {
+            long busy0 = gvt.engineBusyNanos(Engine.BCS);
+            long c0 = CPU.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                if (!guest.submitOnce(Duration.ofSeconds(10))) {
+                    throw new GvtException(ErrorCode.INTERNAL, "a mediated submission failed: " + guest.errors());
+                }
+            }
+            long t1 = System.nanoTime();
+            long c1 = CPU.getCurrentThreadCpuTime();
+            long busy1 = gvt.engineBusyNanos(Engine.BCS);
+            direct.run(n, side);
+            long t2 = System.nanoTime();
+            long c2 = CPU.getCurrentThreadCpuTime();
+            if (measured) {
+                ratios.add((double) (t2 - t1) / (t1 - t0));
+                cpuRatios.add((double) (c2 - c1) / (c1 - c0));
+                mediatedNanos += t1 - t0;
+                directNanos += t2 - t1;
+                submissions += n;
+                mediatedGpuNanos += busy1 - busy0;
+            }
+        }
+
+        boolean check(PrintWriter err) {
+            ExecStats after = gvt.stats(vgpuId).orElseThrow().exec();
+            if (after.completed() - before.completed() != submissions || !guest.errors().isEmpty()) {
+                err.println("gvt bench submit: the " + name + " guest saw wrong results: " + guest.errors());
+                return false;
+            }
+            platform.recording = false;
+            return true;
+        }
+
+        double medianRatio() {
+            return median(ratios);
+        }
+
+        double medianCpuRatio() {
+            return median(cpuRatios);
+        }
+
+        private static double median(List<Double> values) {
+            double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return sorted[sorted.length / 2];
+        }
+
+        long[] latencies() {
+            long[] l = platform.latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+            return l.length == 0 ? new long[] {0} : l;
+        }
+
+        void print(PrintWriter out) {
+            ExecStats after = gvt.stats(vgpuId).orElseThrow().exec();
+            double[] sorted = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            out.printf("%s: fill=%dx%d mediated_per_s=%.0f direct_per_s=%.0f gpu_us_per_workload=%.1f"
+                    + " mediated_gpu_us_per_workload=%.1f"
+                    + " mediation_us_per_submission=%.1f scan_us_per_submission=%.1f min=%.4f max=%.4f"
+                    + " guest_accesses_per_submission=mmio_r:%.1f,mmio_w:%.1f,ram_r:%.1f,ram_w:%.1f%n",
+                    name, side, side, submissions * 1e9 / mediatedNanos, submissions * 1e9 / directNanos,
+                    directNanos / 1e3 / submissions, mediatedGpuNanos / 1e3 / submissions, (after.mediationNanos() - before.mediationNanos()) / 1e3 / submissions,
+                    (after.scanNanos() - before.scanNanos()) / 1e3 / submissions, sorted[0], sorted[sorted.length - 1],
+                    (double) platform.accesses[0] / submissions, (double) platform.accesses[1] / submissions,
+                    (double) platform.accesses[2] / submissions, (double) platform.accesses[3] / submissions);
         }
     }
 
-    /** The unmediated path: the workload's bytes in host memory mapped in the host GGTT, executed directly. */
-    private static final class Direct {
-        private final SimGpu gpu;
-        private final MemorySegment ring;
-        private final MemorySegment store;
-        private int sequence;
+    /**
+     * The guest's platform, timing each submission from the ELSP write that submits (the fourth dword, which
+     * completes the latch; the three before it only fill it) to the first moment the guest sees the MSI count rise
+     * (a poll of the count or the return of a wait for it), as the guest experiences it.
+     */
+    private static final class TimedPlatform extends InProcessPlatform {
+        /** BCS ELSP (the engine's MMIO base + 0x230), where SubmitLoop submits. */
+        private static final long ELSP = Engine.BCS.mmioBase() + 0x230;
+        final List<Long> latencies = new ArrayList<>();
+        volatile boolean recording;
+        /** Guest accesses while recording: MMIO reads, MMIO writes, RAM reads, RAM writes. */
+        final long[] accesses = new long[4];
+        private long elspAt = -1;
+        private long msiBefore;
+        private int elspDwords;
 
-        Direct(SimGpu gpu) {
-            this.gpu = gpu;
-            this.ring = map(gpu, DIRECT_RING, 4096).segment();
-            map(gpu, DIRECT_SURFACE, SubmitLoop.SURFACE_BYTES);
-            this.store = map(gpu, DIRECT_STORE, 4096).segment();
+        TimedPlatform(InProcessGuest guest) {
+            super(guest);
         }
 
-        private static HostBuffer map(SimGpu gpu, long gma, long bytes) {
-            HostBuffer buffer = gpu.allocate(bytes, "bench");
-            for (long off = 0; off < bytes; off += 4096) {
-                gpu.ggttWrite((int) ((gma + off) >>> 12), (buffer.deviceAddress() + off) | 1);
-            }
-            return buffer;
+        @Override
+        public long mmioRead(int bar, long offset, int size) {
+            count(0);
+            return super.mmioRead(bar, offset, size);
         }
 
-        void run(int n) {
-            for (int i = 0; i < n; i++) {
-                int value = ++sequence;
-                int[] commands = SubmitLoop.commands(DIRECT_SURFACE, DIRECT_STORE, value);
-                int bytes = (commands.length * 4 + 7) & ~7;
-                for (int d = 0; d < commands.length; d++) {
-                    ring.set(DW, d * 4L, commands[d]);
-                }
-                if (bytes != commands.length * 4) {
-                    ring.set(DW, commands.length * 4L, 0);
-                }
-                HostCompletion done = gpu.execute(new HostSubmission(Engine.BCS, DIRECT_RING, 4096, 0, bytes, 0,
-                        new long[4], 1 << 20));
-                if (!done.completed() || store.get(DW, 0) != value) {
-                    throw new GvtException(ErrorCode.INTERNAL, "a direct submission failed: " + done);
-                }
+        @Override
+        public void ramRead(long gpa, MemorySegment dst) {
+            count(2);
+            super.ramRead(gpa, dst);
+        }
+
+        @Override
+        public void ramWrite(long gpa, MemorySegment src) {
+            count(3);
+            super.ramWrite(gpa, src);
+        }
+
+        private void count(int kind) {
+            if (recording) {
+                accesses[kind]++;
             }
+        }
+
+        @Override
+        public void mmioWrite(int bar, long offset, int size, long value) {
+            count(1);
+            if (offset == ELSP && ++elspDwords % 4 == 0) {
+                msiBefore = super.msiCount();
+                elspAt = System.nanoTime();
+            }
+            super.mmioWrite(bar, offset, size, value);
+        }
+
+        @Override
+        public long msiCount() {
+            return seen(super.msiCount());
+        }
+
+        @Override
+        public long awaitMsi(long seen, Duration timeout) throws InterruptedException {
+            return seen(super.awaitMsi(seen, timeout));
+        }
+
+        private long seen(long count) {
+            if (elspAt >= 0 && count > msiBefore) {
+                if (recording) {
+                    latencies.add(System.nanoTime() - elspAt);
+                }
+                elspAt = -1;
+            }
+            return count;
+        }
+    }
+
+    private static long pct(long[] sorted, int percent) {
+        return sorted[Math.min(sorted.length - 1, (int) ((long) sorted.length * percent / 100))];
+    }
+
+    private static double us(long nanos) {
+        return nanos / 1e3;
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + "," + f[1] + "," + f[2];
+        } catch (IOException e) {
+            return "unknown";
         }
     }
 }

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * One QEMU process of {@code gvt qemu}: started, its serial console streamed (to stdout or a file) and fed
  * to a {@link GuestLog}, its stderr forwarded as {@code qemu: } lines, stopped when the guest powers off, the
  * time runs out or the user stops {@code gvt qemu}. With a {@link Host} (the engine runs here) it also takes
- * the vGPU's access counters at the guest's insmod marks, captures the display after new MSIs, and detaches
+ * the vGPU's access counters (and CPU times) at the guest's marks, captures the display after new MSIs, and detaches
  * the vGPU once QEMU is gone.
  */
 final class QemuRun {
@@ -82,11 +82,13 @@ final class QemuRun {
     private volatile long beginNanos;
     private volatile AccessCounts endCounts;
     private volatile long endNanos;
+    private final List<HostSample> samples = new ArrayList<>();
+    private volatile ProcessHandle qemuHandle;
     private long lastMsis = -1;
     private long lastCaptureNanos;
     private PlaneCapture lastCapture;
     private long captures;
-    private long captureNanos;
+    private volatile long captureNanos;
     private VgpuStats finalStats;
     private AccessCounts finalCounts;
 
@@ -103,6 +105,12 @@ final class QemuRun {
         if (host == null) {
             return;
         }
+        HostSample sample = new HostSample(name, argument, System.nanoTime(), host.vgpu().accessCounts(),
+                HostSample.currentJvmCpuNanos(), HostSample.treeCpuNanos(qemuHandle), captureNanos,
+                HostSample.ThreadCpu.now());
+        synchronized (samples) {
+            samples.add(sample);
+        }
         if (name.equals("insmod-i915-begin")) {
             beginCounts = host.vgpu().accessCounts();
             beginNanos = System.nanoTime();
@@ -116,6 +124,7 @@ final class QemuRun {
     Outcome boot(CountDownLatch stop, long timeoutNanos) throws IOException, InterruptedException {
         long started = System.nanoTime();
         Process qemu = new ProcessBuilder(command).start();
+        qemuHandle = qemu.toHandle();
         stdout.println("gvt qemu: QEMU started, pid " + qemu.pid());
         stdout.flush();
         Writer sink = consoleFile == null ? stdout : Files.newBufferedWriter(consoleFile, StandardCharsets.UTF_8);
@@ -263,6 +272,13 @@ final class QemuRun {
         AccessCounts begin = beginCounts;
         AccessCounts end = endCounts;
         return begin == null || end == null ? Optional.empty() : Optional.of(new Probe(begin, beginNanos, end, endNanos));
+    }
+
+    /** The host's counters at every guest mark, in arrival order (empty without a host). */
+    List<HostSample> samples() {
+        synchronized (samples) {
+            return List.copyOf(samples);
+        }
     }
 
     PlaneCapture lastCapture() {

@@ -12,7 +12,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 
@@ -90,6 +92,7 @@ final class QemuSummary {
             probe.put("serverShare", wall <= 0 ? null : Math.round(during.totalNanos() * 10000.0 / wall) / 10000.0);
             h.put("probe", probe);
         });
+        h.put("marks", marks(run.samples()));
         PlaneCapture capture = run.lastCapture();
         h.put("captures", run.captures());
         h.put("captureSeconds", run.captureNanos() / 1e9);
@@ -103,6 +106,52 @@ final class QemuSummary {
             h.put("png", null);
         }
         return h;
+    }
+
+    /**
+     * One entry per guest mark: its name and argument, and what happened on the host since the previous mark
+     * (nothing for the first): wall time, accesses per region, BAR0 accesses per second, and
+     * the shares of that wall time spent handling accesses in the device model, by this JVM's threads (server,
+     * engine, software GPU, captures, JIT, GC), by the vfio-user server's threads alone, by the engine's threads
+     * alone, by the QEMU process tree, and in the harness's captures.
+     */
+    static List<Map<String, Object>> marks(List<HostSample> samples) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        HostSample previous = null;
+        for (HostSample s : samples) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", s.name());
+            m.put("argument", s.argument());
+            if (previous != null) {
+                m.put("from", previous.name());
+                long wall = s.nanos() - previous.nanos();
+                AccessCounts during = s.counts().minus(previous.counts());
+                m.put("sincePreviousSeconds", round(wall / 1e9, 3));
+                m.put("accesses", accesses(during));
+                if (wall > 0) {
+                    m.put("bar0ReadsPerSecond", round(during.reads(DeviceLayout.BAR0) * 1e9 / wall, 1));
+                    m.put("bar0WritesPerSecond", round(during.writes(DeviceLayout.BAR0) * 1e9 / wall, 1));
+                    m.put("deviceModelShare", round((double) during.totalNanos() / wall, 4));
+                    m.put("jvmCpuShare", share(s.jvmCpuNanos(), previous.jvmCpuNanos(), wall));
+                    m.put("qemuCpuShare", share(s.qemuCpuNanos(), previous.qemuCpuNanos(), wall));
+                    m.put("vfioUserThreadsCpuShare", round((double) (s.threads().vfioUserNanos() - previous.threads().vfioUserNanos()) / wall, 4));
+                    m.put("engineThreadsCpuShare", round((double) (s.threads().engineNanos() - previous.threads().engineNanos()) / wall, 4));
+                    m.put("captureShare", round((double) (s.captureNanos() - previous.captureNanos()) / wall, 4));
+                }
+            }
+            out.add(m);
+            previous = s;
+        }
+        return out;
+    }
+
+    private static Double share(long now, long before, long wall) {
+        return now < 0 || before < 0 ? null : round((double) (now - before) / wall, 4);
+    }
+
+    private static double round(double value, int digits) {
+        double scale = Math.pow(10, digits);
+        return Math.round(value * scale) / scale;
     }
 
     private static Map<String, Object> accesses(AccessCounts c) {

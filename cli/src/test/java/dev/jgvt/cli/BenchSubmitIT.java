@@ -12,7 +12,16 @@ final class BenchSubmitIT {
                 "--plugins-dir", Distribution.home().resolve("plugins").toString());
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).containsPattern("(?m)^submit_ratio=\\d+\\.\\d{4}$");
-        assertThat(run.out()).containsPattern("mediated_per_s=\\d+ direct_per_s=\\d+ mediation_us_per_submission=\\d+\\.\\d");
+        assertThat(run.out()).containsPattern("(?m)^submit_ratio_busy=\\d+\\.\\d{4}$");
+        assertThat(run.out()).containsPattern("(?m)^tiny: fill=64x64 mediated_per_s=\\d+ direct_per_s=\\d+ gpu_us_per_workload=\\d+\\.\\d"
+                + " mediated_gpu_us_per_workload=\\d+\\.\\d"
+                + " mediation_us_per_submission=\\d+\\.\\d");
+        assertThat(run.out()).containsPattern("(?m)^busy: fill=(\\d+)x\\1 mediated_per_s=\\d+");
+        assertThat(run.out()).containsPattern("(?m)^elsp_to_msi_us p50=\\d+\\.\\d p90=\\d+\\.\\d p99=\\d+\\.\\d .* n=120 ");
+        assertThat(run.out()).containsPattern("(?m)^eventfd_round_trip_us p50=\\d+\\.\\d .* n=300 ");
+        assertThat(run.out()).containsPattern("(?m)^submit_ratio_cpu=\\d+\\.\\d{4} submit_ratio_busy_cpu=\\d+\\.\\d{4} ");
+        assertThat(run.out()).containsPattern("(?m)^latency_ratio=\\d+\\.\\d\\d");
+        assertThat(run.out()).containsPattern("(?m)^starts inline=\\d+ dispatched=\\d+ handoffs=\\d+$");
         assertThat(run.out()).contains("rounds=3 per_round=40");
     }
 

@@ -91,9 +91,27 @@ final class LinuxGuestIT {
             assertThat(boot.console()).as(boot.console()).contains("TILED-CHECK X set_tiling mode 1 swizzle 0")
                     .contains("TILED-CHECK Y GTT mapping of the fast copy reads the picture ok").contains("TILED-CHECK all ok");
         }
+
+        // an idle guest leaves the device alone: no BAR0 access in 5 s once its programs have ended (i915 has no
+        // timer that touches the device while nothing is drawn or submitted; fbcon may still write the aperture)
+        if (allowlist.probeSucceeds()) {
+            JsonNode idle = null;
+            for (JsonNode mark : boot.host().path("marks")) {
+                if (mark.path("name").asText().equals("idle-end") && mark.path("from").asText().equals("idle-begin")) {
+                    idle = mark;
+                }
+            }
+            assertThat(idle).as("the host's counters at the idle marks: %s", boot.host().path("marks")).isNotNull();
+            System.out.println("LinuxGuestIT: idle guest for " + idle.path("sincePreviousSeconds") + " s: " + idle);
+            assertThat(idle.path("accesses").path("bar0Reads").asLong()).as("BAR0 reads of an idle guest").isZero();
+            assertThat(idle.path("accesses").path("bar0Writes").asLong()).as("BAR0 writes of an idle guest").isZero();
+        }
     }
 
-    /** A guest script that writes {@code tiled-check.py} into the shared root's /tmp and runs it there. */
+    /**
+     * A guest script that writes {@code tiled-check.py} into the shared root's /tmp and runs it there, then lets the
+     * guest idle: 3 s to settle, then 5 s between the marks {@code idle-begin} and {@code idle-end}.
+     */
     private Path tiledCheckScript() throws Exception {
         String python;
         try (var in = LinuxGuestIT.class.getResourceAsStream("/linux-guest/tiled-check.py")) {
@@ -101,7 +119,8 @@ final class LinuxGuestIT {
         }
         Path script = dir.resolve("tiled-check.sh");
         Files.writeString(script, "cat > /mnt/root/tmp/tiled-check.py <<'PYEOF'\n" + python + "PYEOF\n"
-                + "inroot python3 /tmp/tiled-check.py\n");
+                + "inroot python3 /tmp/tiled-check.py\n"
+                + "sleep 3\necho 'jgvt-mark: idle-begin' > /dev/kmsg\nsleep 5\necho 'jgvt-mark: idle-end' > /dev/kmsg\n");
         return script;
     }
 

@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * A minimal guest for measuring submission: brings the vGPU up, then submits the same small blitter workload
  * on one context again and again, each time waiting (on the context-switch interrupt and the CSB, as the
- * full driver does) until it completed and checking its store. The workload is {@link #commands}: a 64x64
- * solid fill of a 32-bpp surface, a store of a sequence number and a flush.
+ * full driver does) until it completed and checking its store. The workload is {@link #commands}: a solid fill
+ * of a square of a 32-bpp surface (64x64 unless another side is given), a store of a sequence number and a flush.
  */
 public final class SubmitLoop {
     /** Side of the square the workload fills. */
@@ -26,21 +26,32 @@ public final class SubmitLoop {
     private final LogicalContext context;
     private final GgttMapper.Mapping results;
     private final long surfaceVa;
+    private final int side;
     private final List<String> errors = new ArrayList<>();
     private int sequence;
 
     /** Brings up the vGPU behind {@code platform} (PCI function {@code slot}) and prepares one BCS context. */
     public SubmitLoop(GuestPlatform platform, int slot) {
+        this(platform, slot, FILL);
+    }
+
+    /** As {@link #SubmitLoop(GuestPlatform, int)}, with workloads that fill a square of {@code side} pixels. */
+    public SubmitLoop(GuestPlatform platform, int slot, int side) {
         this.platform = requireNonNull(platform, "platform is null");
+        if (side < 1 || side > 4096) {
+            throw new IllegalArgumentException("fill side must be in [1, 4096]: " + side);
+        }
+        this.side = side;
         PciDevice.enumerate(platform, GuestDriver.MMIO_BASE, GuestDriver.MSI_ADDRESS, 0x30 + slot);
         PvInfo info = PvInfo.read(platform);
         FrameAllocator frames = new FrameAllocator(GuestDriver.RESERVED_RAM, platform.ramSize());
         GgttMapper ggtt = new GgttMapper(platform, new GmAllocator(info.hiddenBase(), info.hiddenSize()), frames);
         this.interrupts = new GuestInterrupts(platform);
         AddressSpace space = new AddressSpace(platform, new Ppgtt(platform, frames), SURFACE_VA);
-        long surfaceGpa = frames.run(SURFACE_BYTES, PAGE);
-        Ram.clear(platform, surfaceGpa, SURFACE_BYTES);
-        this.surfaceVa = space.map(surfaceGpa, SURFACE_BYTES);
+        long surfaceBytes = surfaceBytes(side);
+        long surfaceGpa = frames.run(surfaceBytes, PAGE);
+        Ram.clear(platform, surfaceGpa, surfaceBytes);
+        this.surfaceVa = space.map(surfaceGpa, surfaceBytes);
         space.announce();
         this.results = ggtt.map(1);
         this.context = new LogicalContext(platform, ggtt, GuestEngine.BCS, 0x5B01, 4, 0, space.tables());
@@ -53,7 +64,12 @@ public final class SubmitLoop {
      * {@code FILL * 4}), MI_STORE_DATA_IMM of {@code value} at {@code store} (a GGTT address), MI_FLUSH_DW.
      */
     public static int[] commands(long surface, long store, int value) {
-        int[] fill = Commands.colorBlt(surface, FILL * 4, 0, 0, FILL, FILL, 0x00FF_8000 | (value & 0xFF));
+        return commands(surface, store, value, FILL);
+    }
+
+    /** The workload with a fill of {@code side} x {@code side} pixels (pitch {@code side * 4}). */
+    public static int[] commands(long surface, long store, int value, int side) {
+        int[] fill = Commands.colorBlt(surface, side * 4, 0, 0, side, side, 0x00FF_8000 | (value & 0xFF));
         int[] stored = Commands.storeDataImm(store, true, value);
         int[] flush = Commands.flushDwStore(store + 8, true, value);
         int[] all = new int[fill.length + stored.length + flush.length];
@@ -69,7 +85,7 @@ public final class SubmitLoop {
      */
     public boolean submitOnce(Duration timeout) throws InterruptedException {
         int value = ++sequence;
-        context.ring().emit(commands(surfaceVa, results.gma(), value));
+        context.ring().emit(commands(surfaceVa, results.gma(), value, side));
         port.submit(0, context);
         boolean finished = interrupts.awaitUntil(port::poll, timeout);
         if (!finished) {
@@ -85,6 +101,11 @@ public final class SubmitLoop {
             return false;
         }
         return true;
+    }
+
+    /** Bytes of the surface a fill of {@code side} x {@code side} 32-bpp pixels covers. */
+    public static long surfaceBytes(int side) {
+        return (long) side * side * 4;
     }
 
     /** What went wrong so far. */

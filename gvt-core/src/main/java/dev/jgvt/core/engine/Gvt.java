@@ -278,6 +278,14 @@ public final class Gvt implements AutoCloseable {
     }
 
     /**
+     * Where workloads of every vGPU started so far: inline on the thread that took their ELSP write, or on an
+     * engine's dispatcher (all zero before the first attach).
+     */
+    public synchronized GpuScheduler.Starts workloadStarts() {
+        return scheduler == null ? new GpuScheduler.Starts(0, 0, 0) : scheduler.starts();
+    }
+
+    /**
      * Captures what vGPU {@code vgpuId}'s primary plane shows, read through the host GGTT the vGPU's guest
      * programmed (see {@link PlaneCapture}). Empty when the vGPU is not attached, the plane is off or
      * misprogrammed, or its format is not 32-bit XRGB/XBGR. Linear surfaces only: a tiled surface is read as

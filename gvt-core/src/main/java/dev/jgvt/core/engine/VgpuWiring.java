@@ -49,6 +49,11 @@ final class VgpuWiring implements VgpuAttachment {
     }
 
     @Override
+    public void afterWrite() {
+        execlists.afterWrite();
+    }
+
+    @Override
     public void trackedWrite(long gpa, MemorySegment bytes) {
         memory.tracking().dispatch(gpa, bytes);
     }

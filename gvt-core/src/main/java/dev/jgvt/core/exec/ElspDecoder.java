@@ -114,7 +114,7 @@ final class ElspDecoder {
             return null;
         }
         pendingTails[engine.ordinal()].put(d.contextId(), tail);
-        return new Workload(owner, engine, d, slot, first, gpa, rc, head, tail, root, owner.epoch(engine));
+        return new Workload(owner.scheduled(), engine, d, slot, first, gpa, rc, head, tail, root, owner.epoch(engine));
     }
 
     /** {@code w} completed: its context no longer continues from its tail unless a newer workload is pending. */

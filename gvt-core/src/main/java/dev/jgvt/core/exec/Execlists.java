@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * with the rest of that engine's queue and the guest sees no completion, as after a GPU hang.
  *
  * <p>Threading: {@link #submitted} and the reset hooks run on trap threads under the vGPU's lock;
- * {@link #prepare} and {@link #complete} run on the engine's dispatcher thread and take the lock themselves.
+ * {@link #prepare} and {@link #complete} run on the thread that runs the workload — the trap thread itself when
+ * the scheduler runs it inline ({@link #afterWrite}, after the trap released the lock), otherwise the engine's
+ * dispatcher — and take the lock themselves.
  */
 public final class Execlists implements ElspListener, ResetListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Execlists.class);
@@ -75,6 +77,63 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** Workloads of this vGPU executing on a host engine right now; guarded by {@link #executionMonitor}. */
     private int executing;
     private final Object executionMonitor = new Object();
+    /** This vGPU as the scheduler sees it (keeps the scheduler's calls off this class's public API). */
+    private final ScheduledVgpu scheduled = new ScheduledVgpu() {
+        @Override
+        public int id() {
+            return vgpu.id();
+        }
+
+        @Override
+        public int weight() {
+            return vgpu.type().weight();
+        }
+
+        @Override
+        public HostSubmission prepare(Workload w) {
+            return Execlists.this.prepare(w);
+        }
+
+        @Override
+        public void executionEnded() {
+            Execlists.this.executionEnded();
+        }
+
+        @Override
+        public void complete(Workload w, HostCompletion done) {
+            Execlists.this.complete(w, done);
+        }
+
+        @Override
+        public HostSubmission resume(Workload w) {
+            return Execlists.this.resume(w);
+        }
+
+        @Override
+        public boolean suspend(Workload w, HostCompletion slice) {
+            return Execlists.this.suspend(w, slice);
+        }
+
+        @Override
+        public Workload takeSuspended(int engine) {
+            return Execlists.this.takeSuspended(engine);
+        }
+
+        @Override
+        public boolean hasSuspended() {
+            return Execlists.this.hasSuspended();
+        }
+
+        @Override
+        public boolean hasSuspended(int engine) {
+            return suspended.get(engine) != null;
+        }
+
+        @Override
+        public String toString() {
+            return Execlists.this.toString();
+        }
+    };
 
     /**
      * Submission for {@code vgpu}, registered with the scheduler. The vGPU's ELSP writes, resets and quiesce
@@ -119,17 +178,12 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
                 execlists[e.ordinal()].reset();
             }
         });
-        scheduler.register(this);
+        scheduler.register(scheduled);
     }
 
     /** The vGPU this submits for. */
     public Vgpu vgpu() {
         return vgpu;
-    }
-
-    /** The scheduling weight (from the vGPU's type). */
-    int weight() {
-        return vgpu.type().weight();
     }
 
     /** Sets what sees every scan of this vGPU's workloads (the scan dump); nothing by default. */
@@ -140,7 +194,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** What happened so far. */
     public ExecStats stats() {
         ExecStats[] result = new ExecStats[1];
-        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(this), executing()));
+        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(scheduled), executing()));
         return result[0] == null ? stats.snapshot(0, executing()) : result[0];
     }
 
@@ -149,21 +203,35 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     @Override
     public void submitted(Engine engine, long element0, long element1) {
         long started = System.nanoTime();
+        Workload[] created;
         try {
             if (closed || vgpu.failsafe()) {
                 stats.droppedSubmissions++;
                 return;
             }
-            Workload[] created = decoder.decode(engine, element0, element1);
-            if (created != null) {
-                for (Workload w : created) {
-                    stats.submissions++;
-                    scheduler.enqueue(this, w);
-                }
+            created = decoder.decode(engine, element0, element1);
+            if (created == null || created.length == 0) {
+                return;
             }
+            stats.submissions += created.length;
         } finally {
             stats.mediationNanos += System.nanoTime() - started;
         }
+        // may run the workloads on this thread; prepare and complete account their own mediation time
+        scheduler.submitted(scheduled, engine, created);
+    }
+
+    /**
+     * After the BAR write that carried an ELSP submission, on the trapping thread with the vGPU's lock released:
+     * runs the workload the scheduler let this thread claim (prepare, execution, completion and its MSI), if any.
+     */
+    public void afterWrite() {
+        scheduler.runClaimed();
+    }
+
+    /** This vGPU as the scheduler sees it (also the owner of the workloads the decoder creates). */
+    ScheduledVgpu scheduled() {
+        return scheduled;
     }
 
     /** The reset epoch of {@code engine} (stamped into each workload the decoder creates). */
@@ -171,7 +239,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         return epochs[engine.ordinal()];
     }
 
-    // ------------------------------------------------------------------------------- dispatch (dispatcher thread)
+    // ------------------------------------------------- dispatch (the trap thread inline, or the dispatcher thread)
 
     /**
      * Prepares {@code w} for the host: schedule-in emulation, then the {@link WorkloadPreparer}. Returns the
@@ -340,7 +408,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
 
     /** The next queued workload of this vGPU on {@code engine} (to tell a lite restore from a completion), or null. */
     Workload nextQueued(Engine engine) {
-        return scheduler.peek(this, engine);
+        return scheduler.peek(scheduled, engine);
     }
 
     // ----------------------------------------------------------------------------------------------- failure
@@ -362,7 +430,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
 
     /** Drops queued work of {@code engine}; an in-flight workload there completes without events. */
     void dropEngine(Engine engine, String why) {
-        stats.failed += scheduler.drop(this, engine);
+        stats.failed += scheduler.drop(scheduled, engine);
         Workload waiting = takeSuspended(engine.ordinal());
         if (waiting != null) {
             if (waiting.failure == null) {
@@ -456,7 +524,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
                 complete(waiting, null);
             }
         }
-        scheduler.unregister(this);
+        scheduler.unregister(scheduled);
         preparer.close();
         arena.close();
     }

@@ -9,8 +9,10 @@ import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -18,21 +20,44 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the vGPUs' workloads on the host GPU (gvt-g.md §7.4-7.5): one dispatcher thread per engine takes the
- * next workload of the vGPU that owns the GPU, prepares it, executes it on the host engine and completes it; a
- * service thread applies the {@link TimeSlicePolicy} every {@value TimeSlicePolicy#TIME_SLICE_NANOS} ns while
- * anything is queued. Ownership changes hands only when no engine has work of the previous owner in flight; an
- * owner that runs out of work yields at once.
+ * Runs the vGPUs' workloads on the host GPU (gvt-g.md §7.4-7.5). A workload is prepared, executed on the host
+ * engine and completed by one thread, which also signals the completion's MSI:
+ * <ul>
+ * <li><b>inline</b>, on the thread that took the guest's ELSP write, right after that trap released the vGPU's lock
+ *     ({@link #submitted} claims the engine, {@link #runClaimed} runs it), when the vGPU owns the GPU, no
+ *     reschedule is pending and the engine is idle: no other thread is woken. An ELSP trap runs at most
+ *     {@value #INLINE_BUDGET_NANOS} ns of work this way (ADR 0015); what is left then, and whatever could not
+ *     start inline, goes to
+ * <li>the engine's <b>dispatcher thread</b>, which takes the next workload of the vGPU that owns the GPU.
+ * </ul>
+ * A service thread applies the {@link TimeSlicePolicy} every {@value TimeSlicePolicy#TIME_SLICE_NANOS} ns while
+ * anything is queued or owned. Ownership changes hands only when no engine has work of the previous owner in
+ * flight; an owner that runs out of work yields at once.
+ *
+ * <p>Invariants (under this scheduler's lock): an engine runs one workload at a time, in queue order
+ * ({@code busy[e]} is claimed by the inline path or the dispatcher before a workload leaves the queue and released
+ * after it completed); only the owner's work starts; whoever releases an engine re-checks the queue and wakes the
+ * dispatcher if work is left, so a workload queued while the engine was claimed is never stranded.
  *
  * <p>Lock order: a vGPU's lock may be held when this scheduler's lock is taken (ELSP, completion), never the
- * reverse: the dispatchers release the scheduler's lock before preparing or completing a workload.
+ * reverse: the dispatchers release the scheduler's lock before preparing or completing a workload, and so does the
+ * inline path, which moreover runs only after its trap released the vGPU's lock. No thread holds a lock while a
+ * host engine executes.
  */
 public final class GpuScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GpuScheduler.class);
     private static final int ENGINES = Engine.values().length;
+    /**
+     * How long an ELSP trap may run workloads on its own thread (ADR 0015): its first workload gets a host slice of
+     * this length, it starts no further workload once this much time has passed since the trap began, and a further
+     * one gets a slice of what is left (the engine stops a workload at its next arbitration point after its slice;
+     * the dispatcher resumes it).
+     */
+    static final long INLINE_BUDGET_NANOS = 100_000L;
 
     private final HostGpu gpu;
     private final LongSupplier clock;
+    private final boolean inline;
     private final ReentrantLock lock = new ReentrantLock();
     /** Per engine: its dispatcher waits here for work of the owner (signalled for that engine only). */
     private final Condition[] work = new Condition[ENGINES];
@@ -40,35 +65,45 @@ public final class GpuScheduler implements AutoCloseable {
     private final Condition service = lock.newCondition();
     /** {@link #unregister} waits here for a vGPU's in-flight work to end. */
     private final Condition drained = lock.newCondition();
-    private final TimeSlicePolicy<Execlists> policy;
-    private final List<Execlists> registered = new ArrayList<>();
+    private final TimeSlicePolicy<ScheduledVgpu> policy;
+    private final List<ScheduledVgpu> registered = new ArrayList<>();
     /** The run queues of each registered vGPU. */
-    private final Map<Execlists, RunQueues> queues = new IdentityHashMap<>();
-    /** Per engine: whose workload is between prepare and complete, or null. */
-    private final Execlists[] busy = new Execlists[ENGINES];
+    private final Map<ScheduledVgpu, RunQueues> queues = new IdentityHashMap<>();
+    /** Per engine: whose workload is between leaving the queue and completion (inline or dispatched), or null. */
+    private final ScheduledVgpu[] busy = new ScheduledVgpu[ENGINES];
     private final List<Thread> threads = new ArrayList<>();
-    private Execlists current;
+    private ScheduledVgpu current;
     /** The policy chose another owner; no new work of the current one starts until the switch. */
     private boolean needReschedule;
     private boolean closed;
     private long switches;
-    /** Per engine: nanoseconds the host engine spent executing workloads (written by that engine's dispatcher only). */
-    private final java.util.concurrent.atomic.AtomicLongArray busyNanos = new java.util.concurrent.atomic.AtomicLongArray(ENGINES);
+    private long inlineStarts;
+    private long dispatchedStarts;
+    private long handoffs;
+    /** Per thread: the engine its current trap claimed for the inline path (one object per thread, reused). */
+    private final ThreadLocal<Claim> claims = ThreadLocal.withInitial(Claim::new);
+    /** Per engine: nanoseconds the host engine spent executing workloads (written by the thread holding the engine). */
+    private final AtomicLongArray busyNanos = new AtomicLongArray(ENGINES);
 
-    /** A scheduler for {@code gpu}'s engines on the system clock; its threads start at once. */
+    /** A scheduler for {@code gpu}'s engines on the system clock, running idle-engine work inline; its threads start at once. */
     public GpuScheduler(HostGpu gpu) {
-        this(gpu, System::nanoTime);
+        this(gpu, System::nanoTime, true);
     }
 
-    GpuScheduler(HostGpu gpu, LongSupplier clock) {
+    /**
+     * @param inline whether an ELSP trap may run work on its own thread; false sends everything through the
+     *     dispatchers (the design before ADR 0015, kept for comparison in tests)
+     */
+    GpuScheduler(HostGpu gpu, LongSupplier clock, boolean inline) {
         this.gpu = requireNonNull(gpu, "gpu is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.inline = inline;
         this.policy = new TimeSlicePolicy<>(clock.getAsLong());
         for (int i = 0; i < work.length; i++) {
             work[i] = lock.newCondition();
         }
         for (Engine engine : Engine.GT2) {
-            threads.add(Thread.ofPlatform().daemon().name("gvt-dispatch-" + engine.name().toLowerCase(java.util.Locale.ROOT))
+            threads.add(Thread.ofPlatform().daemon().name("gvt-dispatch-" + engine.name().toLowerCase(Locale.ROOT))
                     .start(() -> dispatch(engine)));
         }
         threads.add(Thread.ofPlatform().daemon().name("gvt-schedule").start(this::service));
@@ -76,7 +111,7 @@ public final class GpuScheduler implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------- called by Execlists
 
-    void register(Execlists vgpu) {
+    void register(ScheduledVgpu vgpu) {
         lock.lock();
         try {
             if (closed) {
@@ -91,7 +126,7 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /** Drops {@code vgpu}'s queued work and waits until none of its work is in flight. */
-    void unregister(Execlists vgpu) {
+    void unregister(ScheduledVgpu vgpu) {
         lock.lock();
         try {
             queues.get(vgpu).clear();
@@ -115,24 +150,128 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    void enqueue(Execlists vgpu, Workload w) {
+    /**
+     * An ELSP write of {@code vgpu} created {@code created} on {@code engine} (trap thread, vGPU lock held): queues
+     * them all (a completion looks at the next queued workload to tell a lite restore), then, if the vGPU owns the
+     * GPU and nothing runs on the engine, claims the engine for this thread, which runs the work in
+     * {@link #runClaimed} once it has released the vGPU's lock; otherwise wakes the engine's dispatcher and the
+     * service thread. The claim happens in the same critical section as the queueing, so a dispatcher woken by an
+     * ownership switch cannot take the work first.
+     */
+    void submitted(ScheduledVgpu vgpu, Engine engine, Workload... created) {
+        int e = engine.ordinal();
+        long deadline = clock.getAsLong() + INLINE_BUDGET_NANOS;
+        Workload w;
         lock.lock();
         try {
-            queues.get(vgpu).add(w);
+            RunQueues q = queues.get(vgpu);
+            for (Workload c : created) {
+                q.add(c);
+            }
             if (current == null || (current != vgpu && !hasWork(current))) {
                 reschedule();
             }
-            if (current == vgpu) {
-                work[w.engine.ordinal()].signal();
+            w = claimOrHandOff(vgpu, e, deadline, false);
+        } finally {
+            lock.unlock();
+        }
+        if (w != null) {
+            Claim c = claims.get();
+            if (c.vgpu != null) {
+                // a trap path that does not call runClaimed afterwards (a bug): run that claim now rather than strand it
+                log.error("an inline claim of {} was not run after its trap; running it now", c.vgpu);
+                runClaimed();
             }
-            service.signal();
+            c.vgpu = vgpu;
+            c.engine = e;
+            c.deadline = deadline;
+            c.first = w;
+        }
+    }
+
+    /**
+     * Runs what the calling thread claimed in {@link #submitted} — prepare, host execution (a slice of what is left
+     * of the inline budget), completion with its MSI, and the engine's next workloads while the budget lasts —
+     * then releases the engine, handing what is left to the dispatcher. Called by the trapping thread after it
+     * released the vGPU's lock; does nothing if it claimed nothing.
+     */
+    void runClaimed() {
+        Claim c = claims.get();
+        ScheduledVgpu vgpu = c.vgpu;
+        if (vgpu == null) {
+            return;
+        }
+        int e = c.engine;
+        long deadline = c.deadline;
+        Workload w = c.first;
+        c.vgpu = null;
+        c.first = null;
+        // the first workload gets the whole budget as its host slice, however long its prepare took (a slice cut to
+        // what prepare left over would stop it at its first arbitration point and wake the dispatcher after all);
+        // later ones start only before the deadline and get what is left of it
+        long slice = INLINE_BUDGET_NANOS;
+        while (w != null) {
+            run(e, vgpu, w, slice);
+            w = next(vgpu, e, deadline);
+            slice = Math.max(1, deadline - clock.getAsLong());
+        }
+    }
+
+    /** An engine a trap claimed for its own thread, until the trap runs it after releasing the vGPU's lock. */
+    private static final class Claim {
+        ScheduledVgpu vgpu;
+        int engine;
+        long deadline;
+        Workload first;
+    }
+
+    /** Releases the engine after an inline run and claims the next workload for the inline path, or hands off. */
+    private Workload next(ScheduledVgpu vgpu, int e, long deadline) {
+        lock.lock();
+        try {
+            released(e, vgpu);
+            return claimOrHandOff(vgpu, e, deadline, true);
         } finally {
             lock.unlock();
         }
     }
 
+    /**
+     * Under this scheduler's lock: claims the next workload of {@code vgpu} on engine {@code e} for the inline
+     * path, or leaves the queue to the dispatcher (woken if {@code vgpu} owns the GPU) and the service thread and
+     * returns null. After an inline run ({@code ran}) only while the budget lasts.
+     */
+    private Workload claimOrHandOff(ScheduledVgpu vgpu, int e, long deadline, boolean ran) {
+        RunQueues q = queues.get(vgpu);
+        if (q == null || closed) {
+            return null;
+        }
+        boolean owner = current == vgpu && !needReschedule;
+        if (owner && inline && busy[e] == null && (!ran || clock.getAsLong() < deadline)) {
+            Workload w = vgpu.takeSuspended(e); // an unfinished workload continues before newer ones start
+            if (w == null) {
+                w = q.poll(e);
+            }
+            if (w != null) {
+                busy[e] = vgpu;
+                inlineStarts++;
+            }
+            return w;
+        }
+        if (!q.isEmpty(e) || vgpu.hasSuspended(e)) {
+            if (owner) {
+                work[e].signal();
+            }
+            if (ran) {
+                handoffs++;
+            }
+            service.signal();
+        }
+        return null;
+    }
+
     /** The next queued workload of {@code vgpu} on {@code engine}, or null. */
-    Workload peek(Execlists vgpu, Engine engine) {
+    Workload peek(ScheduledVgpu vgpu, Engine engine) {
         lock.lock();
         try {
             RunQueues q = queues.get(vgpu);
@@ -143,7 +282,7 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /** Drops {@code vgpu}'s queued workloads on {@code engine}; returns how many. */
-    int drop(Execlists vgpu, Engine engine) {
+    int drop(ScheduledVgpu vgpu, Engine engine) {
         lock.lock();
         try {
             RunQueues q = queues.get(vgpu);
@@ -154,7 +293,7 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /** Nanoseconds {@code vgpu} has owned the GPU. */
-    long usedNanos(Execlists vgpu) {
+    long usedNanos(ScheduledVgpu vgpu) {
         lock.lock();
         try {
             if (current == vgpu) {
@@ -181,6 +320,26 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
+    /** Where workloads started so far: on the submitting thread or on a dispatcher. */
+    public Starts starts() {
+        lock.lock();
+        try {
+            return new Starts(inlineStarts, dispatchedStarts, handoffs);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Counts of where workloads started.
+     *
+     * @param inline workloads prepared, executed and completed on the thread that took their ELSP write
+     * @param dispatched workloads an engine's dispatcher thread ran (queued behind other work, another owner, a
+     *     pending switch, or left over when an ELSP trap's inline budget ran out)
+     * @param handoffs times an ELSP trap ran out of inline budget with work left and woke the dispatcher
+     */
+    public record Starts(long inline, long dispatched, long handoffs) {}
+
     // ---------------------------------------------------------------------------------------------- threads
 
     private void dispatch(Engine engine) {
@@ -188,9 +347,9 @@ public final class GpuScheduler implements AutoCloseable {
         lock.lock();
         try {
             while (!closed) {
-                Execlists owner = current;
+                ScheduledVgpu owner = current;
                 Workload w = null;
-                if (owner != null && !needReschedule) {
+                if (owner != null && !needReschedule && busy[e] == null) {
                     w = owner.takeSuspended(e); // an unfinished workload continues before newer ones start
                     if (w == null) {
                         w = queues.get(owner).poll(e);
@@ -201,16 +360,13 @@ public final class GpuScheduler implements AutoCloseable {
                     continue;
                 }
                 busy[e] = owner;
+                dispatchedStarts++;
                 lock.unlock();
                 try {
-                    run(e, owner, w);
+                    run(e, owner, w, 0);
                 } finally {
                     lock.lock();
-                    busy[e] = null;
-                }
-                drained.signalAll();
-                if (needReschedule || !hasWork(owner)) {
-                    reschedule(); // a pending switch, or an owner without work yields at once
+                    released(e, owner);
                 }
             }
         } finally {
@@ -218,16 +374,32 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
+    /** Under this scheduler's lock: {@code owner}'s workload on engine {@code e} completed or was suspended. */
+    private void released(int e, ScheduledVgpu owner) {
+        busy[e] = null;
+        drained.signalAll();
+        if (needReschedule || !hasWork(owner)) {
+            reschedule(); // a pending switch, or an owner without work yields at once
+        }
+    }
+
     /**
-     * Runs one slice of {@code w} (its first, or a later one for a workload an earlier slice left unfinished);
-     * completes it unless the host engine stopped it unfinished, in which case the owner keeps it for the next
-     * slice (and the GPU may change hands meanwhile).
+     * Runs one slice of {@code w} (its first, or a later one for a workload an earlier slice left unfinished) on
+     * this thread, with no scheduler lock held; completes it unless the host engine stopped it unfinished, in which
+     * case the owner keeps it for the next slice (and the GPU may change hands meanwhile).
+     *
+     * @param sliceNanos a shorter slice than the submission's (the inline path's remaining budget), or 0
      */
-    private void run(int engine, Execlists owner, Workload w) {
+    private void run(int engine, ScheduledVgpu owner, Workload w, long sliceNanos) {
         HostCompletion done = null;
         try {
             HostSubmission submission = w.state == null ? owner.prepare(w) : owner.resume(w);
             if (submission != null) {
+                if (sliceNanos > 0 && (submission.sliceNanos() == 0 || submission.sliceNanos() > sliceNanos)) {
+                    submission = new HostSubmission(submission.engine(), submission.ringAddress(), submission.ringSize(),
+                            submission.head(), submission.tail(), submission.levels(), submission.roots(),
+                            submission.maxCommands(), sliceNanos, submission.resumeAt());
+                }
                 long started = clock.getAsLong();
                 try {
                     done = gpu.execute(submission);
@@ -241,7 +413,7 @@ public final class GpuScheduler implements AutoCloseable {
             }
         } catch (RuntimeException ex) {
             w.failure = "internal error: " + ex;
-            log.error("vGPU {}: {} failed on the host", owner.vgpu().id(), w, ex);
+            log.error("vGPU {}: {} failed on the host", owner.id(), w, ex);
         }
         owner.complete(w, done);
     }
@@ -272,7 +444,7 @@ public final class GpuScheduler implements AutoCloseable {
     /** Asks the policy who should own the GPU; switches when the current owner has nothing in flight. */
     private void reschedule() {
         long now = clock.getAsLong();
-        Execlists next = policy.pick(now, this::hasWork);
+        ScheduledVgpu next = policy.pick(now, this::hasWork);
         if (next == current) {
             needReschedule = false;
             return;
@@ -294,7 +466,7 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    private boolean hasWork(Execlists vgpu) {
+    private boolean hasWork(ScheduledVgpu vgpu) {
         if (vgpu == null) {
             return false;
         }
@@ -302,11 +474,11 @@ public final class GpuScheduler implements AutoCloseable {
         return (q != null && !q.isEmpty()) || inFlight(vgpu) || vgpu.hasSuspended();
     }
 
-    private boolean inFlight(Execlists vgpu) {
+    private boolean inFlight(ScheduledVgpu vgpu) {
         if (vgpu == null) {
             return false;
         }
-        for (Execlists b : busy) {
+        for (ScheduledVgpu b : busy) {
             if (b == vgpu) {
                 return true;
             }

@@ -27,6 +27,10 @@ final class RunQueues {
         return queues[engine.ordinal()].peekFirst();
     }
 
+    boolean isEmpty(int engine) {
+        return queues[engine].isEmpty();
+    }
+
     /** Drops the engine's queue; returns how many workloads it held. */
     int drop(Engine engine) {
         int n = queues[engine.ordinal()].size();

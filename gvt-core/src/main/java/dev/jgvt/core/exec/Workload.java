@@ -17,7 +17,7 @@ import java.util.List;
  * prepare (or resume) and the end of the slice (when only the {@link #submission} is read).
  */
 final class Workload {
-    final Execlists owner;
+    final ScheduledVgpu owner;
     final Engine engine;
     final ContextDescriptor descriptor;
     final VirtualExeclist.Slot slot;
@@ -52,7 +52,7 @@ final class Workload {
     int events;
     long scannedBytes;
 
-    Workload(Execlists owner, Engine engine, ContextDescriptor descriptor,
+    Workload(ScheduledVgpu owner, Engine engine, ContextDescriptor descriptor,
             VirtualExeclist.Slot slot, boolean first, long ringContextGpa, RingContext context, int head, int tail,
             PpgttRoot root, long epoch) {
         this.owner = requireNonNull(owner, "owner is null");

@@ -374,13 +374,18 @@ public final class Vgpu implements DeviceModel {
     public void write(int region, long offset, int size, long value) {
         DeviceRegion r = regions.forWrite(region, offset, size);
         long started = meter.start();
+        VgpuAttachment wrote = null;
         lock.lock();
         try {
             life.expectAlive();
+            wrote = life.attachment();
             r.write(offset, size, value);
         } finally {
             meter.count(region, true, started);
             lock.unlock();
+            if (wrote != null) {
+                wrote.afterWrite(); // an ELSP write's inline workload runs here, without the lock (ADR 0015)
+            }
         }
     }
 

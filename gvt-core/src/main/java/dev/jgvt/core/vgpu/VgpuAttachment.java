@@ -38,6 +38,13 @@ public interface VgpuAttachment extends ElspListener, ResetListener, PvNotificat
      */
     void quiesce();
 
+    /**
+     * After a BAR write, on the trapping thread, with the vGPU's lock released: runs what the write started on this
+     * thread (an ELSP write's inline workload, ADR 0015), so that the host engine never executes under the vGPU's
+     * lock. Nothing to do by default.
+     */
+    default void afterWrite() {}
+
     /** The detached implementation: every notification is dropped. Tests extend it to attach a bare binding. */
     class Detached implements VgpuAttachment {
         private static final GgttWindow NO_GGTT = new GgttWindow() {
