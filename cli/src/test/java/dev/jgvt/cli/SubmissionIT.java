@@ -386,4 +386,114 @@ final class SubmissionIT {
             assertThat(gpu.hostBytesInUse()).isEqualTo(hostBytes);
         }
     }
+
+    private static final int MI_ARB_CHECK = 0x05 << 23;
+    private static final int MI_BATCH_BUFFER_END = 0x0A << 23;
+    private static final long SPIN = 0x3000_0000L;
+
+    /**
+     * Maps an IGT-style spinner at {@link #SPIN}: MI_ARB_CHECK, a store of {@code marker}, then
+     * MI_BATCH_BUFFER_START back to its own start. It runs until the CPU writes MI_BATCH_BUFFER_END over its first
+     * dword. Returns its guest frame.
+     */
+    private static long mapSpinner(MiniGuest g, int marker) {
+        long page = g.frames.frame();
+        g.ppgtt.map4k(SPIN, page, 4096);
+        g.writeInts(page, MI_ARB_CHECK, MI_STORE_DATA_IMM_PPGTT, (int) PPGTT_RESULTS + 32, 0, marker,
+                BB_START_PPGTT, (int) SPIN, 0);
+        return page;
+    }
+
+    private static int mmio(MiniGuest g, int offset) {
+        return (int) g.platform.mmioRead(GuestPlatform.BAR0, offset, 4);
+    }
+
+    @Test
+    void aSpinnerKeepsTheEngineBusyUntilTheCpuEndsItWithABatchBufferEnd() throws InterruptedException {
+        try (Gvt gvt = engine()) {
+            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
+            MiniGuest g = attachGuest(gvt, vgpu, "g", 0);
+            long spinner = mapSpinner(g, 0x5917);
+            Context rcs = g.context(RCS);
+            rcs.submit(BB_START_PPGTT, (int) SPIN, 0, 0, MI_STORE_DATA_IMM_GGTT, (int) g.resultsGma, 0, 0xE7D);
+            ExecStats busy = awaitStats(gvt, vgpu, st -> st.commandsExecuted() > 1000);
+            Thread.sleep(200);
+            assertThat(g.readInt(g.ppgttResultsGpa + 32)).as("the spinner runs").isEqualTo(0x5917);
+            assertThat(rcs.csb()).as("busy: only idle-to-active, no completion").hasSize(1);
+            assertThat(mmio(g, RCS + 0x234) & (1 << 18)).as("EXECLIST_STATUS: element 0 active").isNotZero();
+            assertThat(mmio(g, RCS + 0x238)).as("EXECLIST_STATUS: the spinner's context").isEqualTo(rcs.id);
+            assertThat(mmio(g, RCS + 0x74)).as("ACTHD points into the spinning batch")
+                    .isBetween((int) SPIN, (int) SPIN + 32);
+            assertThat(mmio(g, RCS + 0x34)).as("RING_HEAD at the ring's batch start").isZero();
+            assertThat(g.readInt(g.resultsGpa)).as("the ring after the batch has not run").isZero();
+            ExecStats still = gvt.stats(vgpu.id()).orElseThrow().exec();
+            assertThat(still.hung()).isZero();
+            assertThat(still.completed()).isZero();
+            assertThat(still.commandsExecuted()).as("executed on, in slices").isGreaterThan(busy.commandsExecuted());
+
+            g.writeInts(spinner, MI_BATCH_BUFFER_END); // the CPU ends the loop
+            awaitCsb(rcs, 2);
+            assertThat(rcs.csb()).hasSize(2);
+            assertThat(rcs.csb().get(1)[0]).as("active-to-idle | complete").isEqualTo((1 << 3) | (1 << 4));
+            assertThat(g.readInt(g.resultsGpa)).as("the ring after the batch ran").isEqualTo(0xE7D);
+            assertThat(rcs.ringHead()).isEqualTo(rcs.tail);
+            ExecStats done = gvt.stats(vgpu.id()).orElseThrow().exec();
+            assertThat(done.completed()).isEqualTo(1);
+            assertThat(done.hung()).isZero();
+            assertThat(gvt.stats(vgpu.id()).orElseThrow().failsafe()).isFalse();
+        }
+    }
+
+    @Test
+    void anotherVgpusWorkOnTheSameEngineRunsWhileASpinnerIsMidFlight() throws InterruptedException {
+        try (Gvt gvt = engine()) {
+            Vgpu spinning = gvt.vgpus().create("GVTg_V5_4");
+            Vgpu other = gvt.vgpus().create("GVTg_V5_4");
+            MiniGuest a = attachGuest(gvt, spinning, "a", 0);
+            MiniGuest b = attachGuest(gvt, other, "b", 1);
+            long spinner = mapSpinner(a, 1);
+            Context spin = a.context(RCS);
+            Context work = b.context(RCS);
+            spin.submit(BB_START_PPGTT, (int) SPIN, 0, 0);
+            awaitStats(gvt, spinning, st -> st.commandsExecuted() > 1000);
+            work.submit(MI_STORE_DATA_IMM_GGTT, (int) b.resultsGma, 0, 0xB0B);
+            awaitCsb(work, 2);
+            assertThat(b.readInt(b.resultsGpa)).as("the other vGPU's store ran on RCS").isEqualTo(0xB0B);
+            assertThat(work.csb()).hasSize(2);
+            assertThat(spin.csb()).as("the spinner is still mid-flight").hasSize(1);
+            ExecStats mid = gvt.stats(spinning.id()).orElseThrow().exec();
+            assertThat(mid.completed() + mid.hung() + mid.failed()).isZero();
+
+            a.writeInts(spinner, MI_BATCH_BUFFER_END);
+            awaitCsb(spin, 2);
+            assertThat(spin.csb()).hasSize(2);
+            assertThat(gvt.stats(spinning.id()).orElseThrow().exec().completed()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aRunawayWithoutArbitrationPointIsStillReportedAsAHang() throws InterruptedException {
+        try (Gvt gvt = engine()) {
+            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
+            MiniGuest g = attachGuest(gvt, vgpu, "g", 0);
+            long noops = g.frames.frame(); // zeroed: 1024 MI_NOOPs, mapped again and again past the command bound
+            int pages = (ENGINE_COMMAND_BOUND / 1024) + 8;
+            for (int i = 0; i < pages; i++) {
+                g.ppgtt.map4k(LOOP + 4096L * i, noops, 4096);
+            }
+            Context rcs = g.context(RCS);
+            Context bcs = g.context(BCS);
+            rcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
+            ExecStats stats = awaitStats(gvt, vgpu, st -> st.hung() > 0);
+            assertThat(stats.hung()).as("%s", stats).isEqualTo(1);
+            assertThat(rcs.csb()).as("a hung context never completes").hasSize(1);
+            bcs.submit(MI_STORE_DATA_IMM_GGTT, (int) g.resultsGma, 0, 0x51);
+            awaitCsb(bcs, 2);
+            assertThat(g.readInt(g.resultsGpa)).as("the vGPU's other engines run on").isEqualTo(0x51);
+            assertThat(gvt.stats(vgpu.id()).orElseThrow().failsafe()).isFalse();
+        }
+    }
+
+    /** The engine's bound on commands without an arbitration point ({@code Execlists.MAX_COMMANDS}). */
+    private static final int ENGINE_COMMAND_BOUND = 1 << 20;
 }

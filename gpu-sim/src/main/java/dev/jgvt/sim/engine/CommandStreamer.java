@@ -2,6 +2,8 @@ package dev.jgvt.sim.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.host.EngineState;
+import dev.jgvt.core.hw.CsTimestamp;
 import dev.jgvt.core.hw.Engine;
 import dev.jgvt.sim.GpuAddressSpace;
 import dev.jgvt.sim.GpuAddressWalker;
@@ -13,7 +15,9 @@ import java.util.Optional;
 /**
  * One simulated command streamer: fetches commands from the ring slice and the batch buffers it calls, through
  * the GPU's walker, and executes them (see {@link EngineCommands}). Holds the engine's register file, which
- * persists across submissions. One submission at a time ({@link #execute} is synchronized).
+ * persists across submissions. One submission at a time ({@link #execute} is synchronized). A submission with a
+ * slice budget stops at the first arbitration point (MI_ARB_CHECK, a batch buffer start) after the budget and
+ * reports its position; the next submission resumes there, fetching from memory again.
  */
 final class CommandStreamer {
     private static final int MAX_DWORDS = (1 << 16) + 1;
@@ -32,7 +36,8 @@ final class CommandStreamer {
     private final RegisterFile registers = new RegisterFile();
     private final Blitter blitter;
     private final int[] dw = new int[MAX_DWORDS];
-    private long timestamp;
+    /** Set by an arbitration point (MI_ARB_CHECK, a batch buffer start) the current command reached. */
+    private boolean arbitration;
 
     // State of the submission being executed.
     private Submission submission;
@@ -85,16 +90,25 @@ final class CommandStreamer {
     synchronized Completion execute(Submission s) {
         submission = s;
         events = new ArrayList<>();
-        level = 0;
-        ringPos = s.head();
+        EngineState from = s.resumeAt();
+        if (from == null) {
+            level = 0;
+            ringPos = s.head();
+            commandRingOffset = s.head();
+        } else {
+            restore(from);
+        }
+        long deadline = s.sliceNanos() == 0 ? 0 : System.nanoTime() + s.sliceNanos();
         int count = 0;
+        int sinceArbitration = 0;
         try {
             while (level != 0 || ringPos != s.tail()) {
                 markCommand();
-                if (count == s.maxCommands()) {
+                if (sinceArbitration == s.maxCommands()) {
                     return finish(count, new EngineError.CommandLimit(location(), s.maxCommands()));
                 }
                 count++;
+                sinceArbitration++;
                 commandName = "(fetch)";
                 int header = fetchHeader();
                 HwCommand def = commands.table.find(engineClass, header);
@@ -111,10 +125,16 @@ final class CommandStreamer {
                 dw[0] = header;
                 fetchRest(length);
                 advance(length);
-                timestamp++;
                 EngineCommands.Op op = commands.op(def);
                 if (op != null) {
                     op.execute(this, length);
+                }
+                if (arbitration) {
+                    arbitration = false;
+                    sinceArbitration = 0;
+                    if (deadline != 0 && System.nanoTime() - deadline >= 0 && (level != 0 || ringPos != s.tail())) {
+                        return suspend(count);
+                    }
                 }
             }
             return finish(count, null);
@@ -125,9 +145,31 @@ final class CommandStreamer {
         }
     }
 
+    private void restore(EngineState from) {
+        level = from.level();
+        ringPos = from.ringOffset();
+        commandRingOffset = from.ringCommand();
+        batchSpace = from.batchPpgtt() ? submission.ppgtt() : GpuAddressSpace.GGTT;
+        batchAddress = from.batchAddress();
+        returnSpace = from.returnPpgtt() ? submission.ppgtt() : GpuAddressSpace.GGTT;
+        returnAddress = from.returnAddress();
+    }
+
+    /** Ends the slice at an arbitration point, the workload unfinished. */
+    private Completion suspend(int count) {
+        int ringCommand = level == 0 ? ringPos : commandRingOffset;
+        EngineState state = new EngineState(ringPos, ringCommand, level, level == 0 ? 0 : batchAddress,
+                level != 0 && batchSpace != GpuAddressSpace.GGTT, level == 2 ? returnAddress : 0,
+                level == 2 && returnSpace != GpuAddressSpace.GGTT);
+        Completion c = new Completion(submission, ringCommand, count, events, Optional.empty(), state);
+        submission = null;
+        events = null;
+        return c;
+    }
+
     private Completion finish(int count, EngineError error) {
         int head = error == null ? ringPos : commandRingOffset;
-        Completion c = new Completion(submission, head, count, events, Optional.ofNullable(error));
+        Completion c = new Completion(submission, head, count, events, Optional.ofNullable(error), null);
         submission = null;
         events = null;
         return c;
@@ -238,6 +280,11 @@ final class CommandStreamer {
         }
         batchSpace = space;
         batchAddress = target;
+        arbitration = true;
+    }
+
+    void arbCheck(int length) {
+        arbitration = true;
     }
 
     void batchBufferEnd(int length) {
@@ -329,6 +376,7 @@ final class CommandStreamer {
                 }
             }
             case 3 -> {
+                long timestamp = CsTimestamp.now();
                 walker.writeInt(space, address, (int) timestamp);
                 walker.writeInt(space, address + 4, (int) (timestamp >>> 32));
             }

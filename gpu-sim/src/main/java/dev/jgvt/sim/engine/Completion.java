@@ -2,6 +2,7 @@ package dev.jgvt.sim.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.host.EngineState;
 import java.util.List;
 import java.util.Optional;
 
@@ -14,19 +15,29 @@ import java.util.Optional;
  *     executed (the MI_BATCH_BUFFER_START for a fault inside a batch)
  * @param commands commands executed (ring and batch), including the failing one
  * @param events signals in execution order
- * @param error why the engine stopped early; empty when it reached the tail
+ * @param error why the engine stopped early; empty when it reached the tail or the slice ended
+ * @param state where the engine stopped an unfinished workload at an arbitration point when its slice was used
+ *     up, or null: continue it with {@link Submission#resume}
  */
 public record Completion(Submission submission, int head, int commands, List<EngineEvent> events,
-        Optional<EngineError> error) {
+        Optional<EngineError> error, EngineState state) {
     public Completion {
         requireNonNull(submission, "submission is null");
         events = List.copyOf(events);
         requireNonNull(error, "error is null");
+        if (error.isPresent() && state != null) {
+            throw new IllegalArgumentException("a hung workload has no resume state");
+        }
     }
 
     /** Whether the engine reached the tail. */
     public boolean completed() {
-        return error.isEmpty();
+        return error.isEmpty() && state == null;
+    }
+
+    /** Whether the slice ended with the workload unfinished (at an arbitration point). */
+    public boolean preempted() {
+        return state != null;
     }
 
     /** Whether the workload is hung (stopped on an error). */
@@ -41,7 +52,8 @@ public record Completion(Submission submission, int head, int commands, List<Eng
 
     @Override
     public String toString() {
-        return submission.engine() + (completed() ? " completed" : " hung: " + error.get().describe()) + ", head 0x"
+        return submission.engine() + (completed() ? " completed" : preempted() ? " preempted at " + state
+                : " hung: " + error.get().describe()) + ", head 0x"
                 + Integer.toHexString(head) + ", " + commands + " commands, " + events.size() + " events";
     }
 }

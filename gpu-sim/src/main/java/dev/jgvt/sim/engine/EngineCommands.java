@@ -18,6 +18,7 @@ final class EngineCommands {
     private static final Map<String, Op> OPS = Map.ofEntries(
             Map.entry("MI_BATCH_BUFFER_START", CommandStreamer::batchBufferStart),
             Map.entry("MI_BATCH_BUFFER_END", CommandStreamer::batchBufferEnd),
+            Map.entry("MI_ARB_CHECK", CommandStreamer::arbCheck),
             Map.entry("MI_STORE_DATA_IMM", CommandStreamer::storeDataImm),
             Map.entry("MI_LOAD_REGISTER_IMM", CommandStreamer::loadRegisterImm),
             Map.entry("MI_STORE_REGISTER_MEM", CommandStreamer::storeRegisterMem),
@@ -63,7 +64,7 @@ final class EngineCommands {
         return commands;
     }
 
-    /** The operation of {@code def}, or null for a state-only command (MI_NOOP, MI_ARB_CHECK, 3DSTATE_*, ...). */
+    /** The operation of {@code def}, or null for a state-only command (MI_NOOP, 3DSTATE_*, ...). */
     Op op(HwCommand def) {
         return ops.get(def);
     }

@@ -31,7 +31,7 @@ public final class SimEngines {
         }
     }
 
-    /** Executes {@code submission} to its tail or to the first error. */
+    /** Executes {@code submission} to its tail, the first error or the end of its slice. */
     public Completion submit(Submission submission) {
         requireNonNull(submission, "submission is null");
         return streamers.get(submission.engine()).execute(submission);
@@ -49,9 +49,10 @@ public final class SimEngines {
             default -> GpuAddressSpace.GGTT;
         };
         Completion done = submit(new Submission(submission.engine(), submission.ringAddress(), submission.ringSize(),
-                submission.head(), submission.tail(), space, submission.maxCommands()));
+                submission.head(), submission.tail(), space, submission.maxCommands(), submission.sliceNanos(),
+                submission.resumeAt()));
         return new HostCompletion(done.head(), done.commands(), (int) done.userInterrupts(),
-                done.error().map(EngineError::describe));
+                done.error().map(EngineError::describe), done.state());
     }
 
     /** The value of register {@code offset} (MMIO offset) in {@code engine}'s register file; 0 until written. */

@@ -2,6 +2,7 @@ package dev.jgvt.sim.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.host.EngineState;
 import dev.jgvt.core.hw.Engine;
 import dev.jgvt.sim.GpuAddressSpace;
 
@@ -19,11 +20,16 @@ import dev.jgvt.sim.GpuAddressSpace;
  * @param ppgtt the context's address space: a PPGTT (by its root) used for batch buffers with the PPGTT bit,
  *     for stores without the "use global GTT" bit and for blitter surfaces; {@link GpuAddressSpace#GGTT} for a
  *     context without a PPGTT (then those accesses go to the GGTT)
- * @param maxCommands how many commands (ring and batch) the engine executes before it declares the workload
- *     hung: bounds self-chaining batches; at least 1
+ * @param maxCommands how many commands (ring and batch) the engine executes without reaching an arbitration point
+ *     (MI_ARB_CHECK, a batch buffer start) before it declares the workload hung; at least 1
+ * @param sliceNanos with a positive value the engine stops at the first arbitration point it reaches after this
+ *     many nanoseconds and reports the unfinished workload's state ({@link Completion#preempted()}); 0 runs the
+ *     workload to its end
+ * @param resumeAt where an earlier slice of this workload stopped (from its {@link Completion#state()}), or null
+ *     to start at {@code head}
  */
 public record Submission(Engine engine, long ringAddress, int ringSize, int head, int tail, GpuAddressSpace ppgtt,
-        int maxCommands) {
+        int maxCommands, long sliceNanos, EngineState resumeAt) {
     /** The command bound used by {@link #of}. */
     public static final int DEFAULT_MAX_COMMANDS = 1 << 20;
 
@@ -41,6 +47,28 @@ public record Submission(Engine engine, long ringAddress, int ringSize, int head
         if (maxCommands < 1) {
             throw new IllegalArgumentException("max commands must be positive: " + maxCommands);
         }
+        if (sliceNanos < 0) {
+            throw new IllegalArgumentException("slice must not be negative: " + sliceNanos);
+        }
+        if (resumeAt != null && (resumeAt.ringOffset() >= ringSize || resumeAt.ringCommand() >= ringSize)) {
+            throw new IllegalArgumentException("resume state outside the ring: " + resumeAt);
+        }
+    }
+
+    /** A whole workload (no slicing) from {@code head}. */
+    public Submission(Engine engine, long ringAddress, int ringSize, int head, int tail, GpuAddressSpace ppgtt,
+            int maxCommands) {
+        this(engine, ringAddress, ringSize, head, tail, ppgtt, maxCommands, 0, null);
+    }
+
+    /** The same workload in slices of {@code nanos}. */
+    public Submission sliced(long nanos) {
+        return new Submission(engine, ringAddress, ringSize, head, tail, ppgtt, maxCommands, nanos, resumeAt);
+    }
+
+    /** The same workload continued from {@code state}. */
+    public Submission resume(EngineState state) {
+        return new Submission(engine, ringAddress, ringSize, head, tail, ppgtt, maxCommands, sliceNanos, state);
     }
 
     /** A submission with the {@linkplain #DEFAULT_MAX_COMMANDS default command bound}. */

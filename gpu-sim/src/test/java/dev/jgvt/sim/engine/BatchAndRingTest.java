@@ -83,19 +83,50 @@ final class BatchAndRingTest {
     }
 
     @Test
-    void aSelfChainingBatchStopsAtTheCommandBound() {
-        GpuMemory.Surface b = mem.ppgtt(PBATCH, 1);
-        put(b, 0, Cmd.sdi(true, DATA, 7), Cmd.bbStart(PBATCH, true, false));
+    void aBatchWithoutArbitrationPointStopsAtTheCommandBound() {
+        GpuMemory.Surface b = mem.ppgtt(PBATCH, 2);
+        for (int i = 0; i < 2000; i++) {
+            b.setInt(4 * i, Cmd.NOOP);
+        }
         ring.emit(Cmd.bbStart(PBATCH, true, false));
         Completion c = ring.run(Engine.VCS, 0, 1001);
         assertThat(c.hung()).isTrue();
-        assertThat(c.commands()).isEqualTo(1001);
+        assertThat(c.commands()).as("the ring's BB_START (an arbitration point), then 1001 without one").isEqualTo(1002);
         assertThat(c.error()).get().isInstanceOfSatisfying(EngineError.CommandLimit.class, e -> {
             assertThat(e.limit()).isEqualTo(1001);
             assertThat(e.where().buffer()).isEqualTo(Location.Buffer.FIRST_LEVEL_BATCH);
+            assertThat(e.where().address()).isEqualTo(PBATCH + 4 * 1001);
         });
         assertThat(c.head()).as("head stays at the ring's BB_START").isZero();
+    }
+
+    @Test
+    void aSelfChainingBatchRunsInSlicesAndEndsWhenMemoryEndsIt() {
+        GpuMemory.Surface b = mem.ppgtt(PBATCH, 1);
+        put(b, 0, new int[] {Cmd.ARB_CHECK}, Cmd.sdi(true, DATA, 7), Cmd.bbStart(PBATCH, true, false));
+        ring.emit(Cmd.bbStart(PBATCH, true, false)).emit(Cmd.sdi(true, DATA + 4, 9));
+        Submission s = ring.submission(Engine.VCS, 0, 5).sliced(1);
+        Completion c = mem.engines.submit(s);
+        assertThat(c.preempted()).as(c.toString()).isTrue();
+        assertThat(c.hung()).isFalse();
+        assertThat(c.head()).as("the ring command being executed").isZero();
+        assertThat(c.state().level()).isEqualTo(1);
+        assertThat(c.state().batchPpgtt()).isTrue();
+        int commands = c.commands();
+        for (int i = 0; i < 100; i++) {
+            c = mem.engines.submit(s.resume(c.state()));
+            assertThat(c.preempted()).as(c.toString()).isTrue();
+            commands += c.commands();
+        }
+        assertThat(commands).as("many times the command bound of 5, without a hang").isGreaterThan(100);
         assertThat(data.getInt(0)).isEqualTo(7);
+        assertThat(data.getInt(4)).as("the ring after the batch has not run").isZero();
+
+        b.setInt(0, Cmd.BB_END); // the CPU ends the loop: the next slice fetches it
+        c = mem.engines.submit(s.resume(c.state()));
+        assertThat(c.completed()).as(c.toString()).isTrue();
+        assertThat(c.head()).isEqualTo(ring.tail);
+        assertThat(data.getInt(4)).isEqualTo(9);
     }
 
     @Test

@@ -133,10 +133,15 @@ final class GpuMemory implements AutoCloseable {
         }
 
         Completion run(Engine engine, int head, int maxCommands) {
+            return engines.submit(submission(engine, head, maxCommands));
+        }
+
+        /** Pads with MI_NOOP to a qword boundary; the submission of [head, tail). */
+        Submission submission(Engine engine, int head, int maxCommands) {
             if ((tail & 7) != 0) {
                 emit(Cmd.NOOP);
             }
-            return engines.submit(new Submission(engine, surface.address(), size, head, tail, ppgtt, maxCommands));
+            return new Submission(engine, surface.address(), size, head, tail, ppgtt, maxCommands);
         }
     }
 

@@ -35,8 +35,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class Execlists implements ElspListener, ResetListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Execlists.class);
-    /** Commands one workload may execute on the host before it counts as hung. */
+    /**
+     * Commands a workload may execute on the host without reaching an arbitration point (MI_ARB_CHECK, a batch
+     * buffer start) before it counts as hung: a runaway the engine can never slice.
+     */
     static final int MAX_COMMANDS = 1 << 20;
+    /** The host engine's slice: after this long it stops the workload at its next arbitration point. */
+    static final long SLICE_NANOS = 1_000_000;
+    /**
+     * Wall-clock time from a workload's first slice after which it counts as hung even though it keeps reaching
+     * arbitration points. Generous: i915's heartbeat resets an engine whose request does not complete within a
+     * few 2.5 s heartbeat intervals, so a guest running i915 resets a stuck engine long before this.
+     */
+    static final long MAX_RUN_NANOS = 20_000_000_000L;
 
     private final Vgpu vgpu;
     private final GpuScheduler scheduler;
@@ -45,6 +56,12 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private final long[] epochs = new long[Engine.values().length];
     /** Per engine: the workload between prepare and complete, or null. */
     private final Workload[] inFlight = new Workload[Engine.values().length];
+    /**
+     * Per engine: the unfinished workload between two slices, waiting to be resumed. Read by the scheduler without
+     * the vGPU's lock; whoever takes a workload out (the dispatcher to resume it, a reset or close to end it) owns it.
+     */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<Workload> suspended =
+            new java.util.concurrent.atomic.AtomicReferenceArray<>(Engine.values().length);
     private final Arena arena = Arena.ofShared();
     private final ExecStats.Counters stats = new ExecStats.Counters();
     private final ElspDecoder decoder;
@@ -181,6 +198,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         }
         HostSubmission submission = preparer.prepare(w);
         if (submission != null) {
+            w.started = System.nanoTime();
+            w.slices = 1;
             synchronized (executionMonitor) {
                 executing++; // before the lock is released, so a reset or unmap from now on waits for the engine
             }
@@ -203,6 +222,111 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             completer.complete(w, done, closed);
             stats.mediationNanos += System.nanoTime() - started;
         });
+    }
+
+    /**
+     * Continues {@code w}, which an earlier slice left unfinished: its submission from where the engine stopped,
+     * or null when it must not run on (the vGPU was reset, detached or put in failsafe, RAM it used was unmapped,
+     * or it ran past {@link #MAX_RUN_NANOS}; the reason is in {@code w.failure}). The shadow copies the first slice
+     * executed are executed on unchanged (they were scanned); PPGTT batches are fetched from guest memory again.
+     */
+    HostSubmission resume(Workload w) {
+        HostSubmission[] result = new HostSubmission[1];
+        vgpu.runLocked(() -> result[0] = resumeLocked(w));
+        if (result[0] == null && w.failure == null) {
+            w.failure = "the vGPU was destroyed";
+        }
+        return result[0];
+    }
+
+    private HostSubmission resumeLocked(Workload w) {
+        if (w.failure != null) {
+            stats.failed++; // failed by a reset while the dispatcher held it between slices
+            return null;
+        }
+        if (closed || vgpu.failsafe()) {
+            w.failure = closed ? "the vGPU was detached" : "the vGPU is in failsafe";
+            return null;
+        }
+        if (w.epoch != epochs[w.engine.ordinal()]) {
+            w.failure = "the engine was reset while the workload ran";
+            stats.failed++;
+            return null;
+        }
+        if (w.mm.takeFailure() || completer.loadedPdpsFailed(w)) {
+            w.failure = "guest RAM the workload used was unmapped while it ran";
+            stats.failed++;
+            log.warn("vGPU {}: {} failed: {}", vgpu.id(), w, w.failure);
+            return null;
+        }
+        long ran = System.nanoTime() - w.started;
+        if (ran > MAX_RUN_NANOS) {
+            stats.hung++;
+            w.failure = "GPU hang: still running after " + ran / 1_000_000 + " ms (" + w.slices + " slices, at "
+                    + w.state + ")";
+            log.warn("vGPU {}: {} hung on the host engine: {}", vgpu.id(), w, w.failure);
+            dropEngine(w.engine, "an earlier workload on the engine hung");
+            return null;
+        }
+        synchronized (executionMonitor) {
+            executing++;
+        }
+        w.slices++;
+        return w.submission.resume(w.state);
+    }
+
+    /**
+     * The host engine stopped {@code w} unfinished at an arbitration point ({@code slice.state()}): the guest sees
+     * a busy engine (RING_HEAD and ACTHD where the engine is, no completion in the CSB) and the workload waits for
+     * the scheduler to resume it. Returns false when it must not be resumed (it was failed meanwhile, or the vGPU
+     * detached): the caller completes it.
+     */
+    boolean suspend(Workload w, HostCompletion slice) {
+        boolean[] keep = {false};
+        vgpu.runLocked(() -> {
+            if (w.failure != null || closed) {
+                return;
+            }
+            stats.commandsExecuted += slice.commands();
+            w.state = slice.state();
+            showPosition(w);
+            suspended.set(w.engine.ordinal(), w);
+            keep[0] = true;
+        });
+        return keep[0];
+    }
+
+    /** Takes the workload waiting to be resumed on {@code engine}, or null (scheduler; no lock needed). */
+    Workload takeSuspended(int engine) {
+        return suspended.getAndSet(engine, null);
+    }
+
+    /** Whether a workload of this vGPU waits to be resumed on some engine (scheduler; no lock needed). */
+    boolean hasSuspended() {
+        for (int i = 0; i < suspended.length(); i++) {
+            if (suspended.get(i) != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** RING_HEAD and ACTHD of the guest's engine show where the host engine is in {@code w}. */
+    private void showPosition(Workload w) {
+        int base = w.engine.mmioBase();
+        int ringSize = w.context.ringSize();
+        int head = (int) ((w.head + (long) w.state.ringCommand()) % ringSize);
+        mmio().set(base + Gen9Registers.RING_HEAD, head);
+        long active = w.state.activeAddress();
+        if (active < 0 || !w.state.batchPpgtt()) {
+            active = w.context.ringStart() + head; // in the ring, or a privileged batch's shadow copy: its ring command
+        }
+        mmio().set(base + Gen9Registers.RING_ACTHD, (int) active);
+        mmio().set(base + Gen9Registers.RING_ACTHD_UDW, (int) (active >>> 32));
+    }
+
+    private dev.jgvt.core.mmio.MmioSpace mmio() {
+        return vgpu.mmio();
     }
 
     /** The next queued workload of this vGPU on {@code engine} (to tell a lite restore from a completion), or null. */
@@ -230,6 +354,14 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** Drops queued work of {@code engine}; an in-flight workload there completes without events. */
     void dropEngine(Engine engine, String why) {
         stats.failed += scheduler.drop(this, engine);
+        Workload waiting = takeSuspended(engine.ordinal());
+        if (waiting != null) {
+            if (waiting.failure == null) {
+                waiting.failure = why;
+                stats.failed++;
+            }
+            complete(waiting, null); // between slices: ended here, its shadows released
+        }
         Workload running = inFlight[engine.ordinal()];
         if (running != null && running.failure == null) {
             running.failure = why;
@@ -255,8 +387,9 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
 
     /**
      * Waits (under the vGPU's lock, from a reset or a DMA unmap) until no workload of this vGPU executes on a
-     * host engine: the engines finish on their own (every workload is bounded by {@link #MAX_COMMANDS}); their
-     * completion then waits for the lock and finds the workload failed by the reset or unmap.
+     * host engine: a slice ends on its own (at its next arbitration point after {@link #SLICE_NANOS}, or after
+     * {@link #MAX_COMMANDS} commands); its completion or resumption then waits for the lock and finds the workload
+     * failed by the reset or unmap. A workload between slices is not executing.
      */
     public void quiesce() {
         synchronized (executionMonitor) {
@@ -306,6 +439,13 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         });
         if (!first[0]) {
             return;
+        }
+        for (Engine e : Engine.values()) {
+            Workload waiting = takeSuspended(e.ordinal());
+            if (waiting != null) {
+                waiting.failure = "the vGPU was detached";
+                complete(waiting, null);
+            }
         }
         scheduler.unregister(this);
         preparer.close();

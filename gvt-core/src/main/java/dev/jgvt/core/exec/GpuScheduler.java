@@ -189,7 +189,13 @@ public final class GpuScheduler implements AutoCloseable {
         try {
             while (!closed) {
                 Execlists owner = current;
-                Workload w = owner == null || needReschedule ? null : queues.get(owner).poll(e);
+                Workload w = null;
+                if (owner != null && !needReschedule) {
+                    w = owner.takeSuspended(e); // an unfinished workload continues before newer ones start
+                    if (w == null) {
+                        w = queues.get(owner).poll(e);
+                    }
+                }
                 if (w == null) {
                     work[e].awaitUninterruptibly();
                     continue;
@@ -212,10 +218,15 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs one slice of {@code w} (its first, or a later one for a workload an earlier slice left unfinished);
+     * completes it unless the host engine stopped it unfinished, in which case the owner keeps it for the next
+     * slice (and the GPU may change hands meanwhile).
+     */
     private void run(int engine, Execlists owner, Workload w) {
         HostCompletion done = null;
         try {
-            HostSubmission submission = owner.prepare(w);
+            HostSubmission submission = w.state == null ? owner.prepare(w) : owner.resume(w);
             if (submission != null) {
                 long started = clock.getAsLong();
                 try {
@@ -224,13 +235,15 @@ public final class GpuScheduler implements AutoCloseable {
                     busyNanos.addAndGet(engine, clock.getAsLong() - started);
                     owner.executionEnded();
                 }
+                if (done.preempted() && owner.suspend(w, done)) {
+                    return;
+                }
             }
         } catch (RuntimeException ex) {
             w.failure = "internal error: " + ex;
             log.error("vGPU {}: {} failed on the host", owner.vgpu().id(), w, ex);
-        } finally {
-            owner.complete(w, done);
         }
+        owner.complete(w, done);
     }
 
     /** Applies the policy every tick while anything is registered and busy; sleeps otherwise. */
@@ -286,7 +299,7 @@ public final class GpuScheduler implements AutoCloseable {
             return false;
         }
         RunQueues q = queues.get(vgpu);
-        return (q != null && !q.isEmpty()) || inFlight(vgpu);
+        return (q != null && !q.isEmpty()) || inFlight(vgpu) || vgpu.hasSuspended();
     }
 
     private boolean inFlight(Execlists vgpu) {

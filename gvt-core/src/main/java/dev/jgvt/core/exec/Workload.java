@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.gtt.PpgttRoot;
 import dev.jgvt.core.gtt.ShadowPpgtt;
+import dev.jgvt.core.host.EngineState;
 import dev.jgvt.core.host.HostSubmission;
 import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
@@ -11,9 +12,9 @@ import java.util.List;
 
 /**
  * One guest context submission (an ELSP element): created at ELSP time from the guest's context image, then
- * prepared (scanned, shadowed), executed on the host engine and completed by the dispatcher. Mutable; owned by
- * its {@link Execlists} and touched under the vGPU's lock only, except by the dispatcher between prepare and
- * complete (when only the {@link #submission} is read).
+ * prepared (scanned, shadowed), executed on the host engine in one or more slices and completed by the dispatcher.
+ * Mutable; owned by its {@link Execlists} and touched under the vGPU's lock only, except by the dispatcher between
+ * prepare (or resume) and the end of the slice (when only the {@link #submission} is read).
  */
 final class Workload {
     final Execlists owner;
@@ -35,6 +36,12 @@ final class Workload {
     /** Address spaces an MI_LOAD_REGISTER_IMM of PDPs pointed at, pinned for this workload. */
     final List<ShadowPpgtt> loadedPdps = new ArrayList<>(0);
     HostSubmission submission;
+    /** Where the host engine stopped this unfinished workload (between slices), or null. */
+    EngineState state;
+    /** When its first slice started on the host ({@link System#nanoTime()}). */
+    long started;
+    /** Slices executed so far. */
+    int slices;
     /** Why the workload failed, or null. */
     String failure;
     /** Pending virtual events taken out by the scanner (RecordedEvents bits). */

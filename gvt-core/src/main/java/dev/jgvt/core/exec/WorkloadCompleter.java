@@ -106,7 +106,7 @@ final class WorkloadCompleter {
         }
     }
 
-    private boolean loadedPdpsFailed(Workload w) {
+    boolean loadedPdpsFailed(Workload w) {
         boolean failed = false;
         for (ShadowPpgtt mm : w.loadedPdps) {
             failed |= mm.takeFailure();

@@ -164,7 +164,8 @@ final class WorkloadPreparer implements AutoCloseable {
         long[] shadow = w.mm.shadowRoots();
         long[] roots = new long[4];
         System.arraycopy(shadow, 0, roots, 0, shadow.length);
-        return new HostSubmission(w.engine, host.ring.gma(), ringSize, 0, (int) padded, levels, roots, Execlists.MAX_COMMANDS);
+        return new HostSubmission(w.engine, host.ring.gma(), ringSize, 0, (int) padded, levels, roots, Execlists.MAX_COMMANDS,
+                Execlists.SLICE_NANOS, null);
     }
 
     /** MI_DISPLAY_FLIP: the flip is applied to the virtual plane as the guest's own register writes would. */

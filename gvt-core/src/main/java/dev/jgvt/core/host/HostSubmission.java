@@ -6,10 +6,17 @@ import dev.jgvt.core.hw.Engine;
 import java.util.Arrays;
 
 /**
- * One shadow workload for a physical engine: execute the ring slice {@code [head, tail)} of the ring at host
- * graphics address {@code ringAddress} (wrapping at {@code ringSize}) in the address space given by
- * {@code levels} and {@code roots}. Everything it names lives in host-owned or DMA-mapped memory reached through
- * the host GGTT and the shadow page tables: never guest addresses.
+ * One slice of a shadow workload for a physical engine: execute the ring slice {@code [head, tail)} of the ring at
+ * host graphics address {@code ringAddress} (wrapping at {@code ringSize}) in the address space given by
+ * {@code levels} and {@code roots}, starting at {@code head} or, for a workload an earlier slice left unfinished,
+ * at {@link #resumeAt}. Everything it names lives in host-owned or DMA-mapped memory reached through the host
+ * GGTT and the shadow page tables: never guest addresses.
+ *
+ * <p><b>Slices.</b> With a positive {@code sliceNanos} the engine stops at the first arbitration point
+ * (MI_ARB_CHECK, the start of a batch buffer) it reaches after that much time and reports where
+ * ({@link HostCompletion#preempted()}); the caller continues the workload later with a submission that names that
+ * state. {@code sliceNanos == 0} runs to the tail (or the hang). Memory is re-read as the engine fetches it, so a
+ * write made between slices (a CPU ending a spinning batch) is seen by the next slice.
  *
  * @param engine the command streamer
  * @param ringAddress host GGTT address of the (shadow) ring, page aligned
@@ -20,11 +27,13 @@ import java.util.Arrays;
  *     32-bit PPGTT ({@code roots} = the four shadow page-directory device addresses, 0 = not present), 0 for
  *     a context without PPGTT (every access goes to the GGTT)
  * @param roots four device addresses (unused ones 0)
- * @param maxCommands how many commands the engine executes before it declares the workload hung (bounds
- *     self-chaining batches)
+ * @param maxCommands how many commands the engine executes without reaching an arbitration point before it
+ *     declares the workload hung (a runaway that can never be sliced)
+ * @param sliceNanos the slice's time budget in nanoseconds; 0 = no slicing
+ * @param resumeAt where an earlier slice of this workload stopped, or null to start at {@code head}
  */
 public record HostSubmission(Engine engine, long ringAddress, int ringSize, int head, int tail, int levels, long[] roots,
-        int maxCommands) {
+        int maxCommands, long sliceNanos, EngineState resumeAt) {
     public HostSubmission {
         requireNonNull(engine, "engine is null");
         requireNonNull(roots, "roots is null");
@@ -37,7 +46,22 @@ public record HostSubmission(Engine engine, long ringAddress, int ringSize, int 
         if (maxCommands < 1) {
             throw new IllegalArgumentException("max commands must be positive: " + maxCommands);
         }
+        if (sliceNanos < 0) {
+            throw new IllegalArgumentException("slice must not be negative: " + sliceNanos);
+        }
         roots = roots.clone();
+    }
+
+    /** A whole workload (no slicing) from {@code head}. */
+    public HostSubmission(Engine engine, long ringAddress, int ringSize, int head, int tail, int levels, long[] roots,
+            int maxCommands) {
+        this(engine, ringAddress, ringSize, head, tail, levels, roots, maxCommands, 0, null);
+    }
+
+    /** The same workload, continued from {@code state} (where the last slice stopped). */
+    public HostSubmission resume(EngineState state) {
+        return new HostSubmission(engine, ringAddress, ringSize, head, tail, levels, roots, maxCommands, sliceNanos,
+                requireNonNull(state, "state is null"));
     }
 
     @Override
@@ -54,7 +78,8 @@ public record HostSubmission(Engine engine, long ringAddress, int ringSize, int 
     public boolean equals(Object o) {
         return o instanceof HostSubmission s && engine == s.engine && ringAddress == s.ringAddress
                 && ringSize == s.ringSize && head == s.head && tail == s.tail && levels == s.levels
-                && Arrays.equals(roots, s.roots) && maxCommands == s.maxCommands;
+                && Arrays.equals(roots, s.roots) && maxCommands == s.maxCommands && sliceNanos == s.sliceNanos
+                && java.util.Objects.equals(resumeAt, s.resumeAt);
     }
 
     @Override
@@ -66,6 +91,7 @@ public record HostSubmission(Engine engine, long ringAddress, int ringSize, int 
     public String toString() {
         return engine + " ring 0x" + Long.toHexString(ringAddress) + "+0x" + Integer.toHexString(ringSize) + " [0x"
                 + Integer.toHexString(head) + ", 0x" + Integer.toHexString(tail) + ") "
-                + (levels == 0 ? "GGTT" : levels + "-level root 0x" + Long.toHexString(roots[0]));
+                + (levels == 0 ? "GGTT" : levels + "-level root 0x" + Long.toHexString(roots[0]))
+                + (resumeAt == null ? "" : ", resumed at " + resumeAt);
     }
 }

@@ -13,6 +13,8 @@ public final class Gen9Registers {
     public static final int RING_START = 0x38;
     public static final int RING_CTL = 0x3C;
     public static final int RING_ACTHD = 0x74;
+    /** ACTHD bits 47:32 (ring + 0x5C). */
+    public static final int RING_ACTHD_UDW = 0x5C;
     public static final int RING_HWS_PGA = 0x80;
     public static final int RING_IMR = 0xA8;
     public static final int RING_ELSP = 0x230;
