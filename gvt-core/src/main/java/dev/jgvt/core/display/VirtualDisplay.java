@@ -39,9 +39,9 @@ import org.slf4j.LoggerFactory;
  * ({@link PipeTiming}: htotal x vtotal at the DP link's pixel clock), with 60 Hz as the fallback (logged). PIPEDSL,
  * the scan-line counter, moves with the clock between vblanks: i915 derives vblank timestamps from it and, when it
  * reads 0, polls it 100 times per query, which made every vblank event cost hundreds of trapped reads. The
- * position is measured from the vblank's nominal time (enable time + n frames), not from when the timer thread
- * got to run: a late tick delays the interrupt and the frame counter, as a busy CPU delays an interrupt handler
- * on hardware, but the timestamps i915 derives from the position stay those of a steady clock.
+ * frame counter and the position follow the clock (frame n starts at enable time + n frames), not the timer
+ * thread: a late tick delays the vblank interrupt, as a busy CPU delays an interrupt handler on hardware, but
+ * the count and the timestamps i915 derives from the position stay those of a steady clock.
  */
 public final class VirtualDisplay {
     public static final int PIPECONF_ENABLE = 1 << 31;
@@ -94,9 +94,13 @@ public final class VirtualDisplay {
     private final boolean[] primaryFlipPending = new boolean[PIPES];
     private final long[] vblanks = new long[PIPES];
     private final PipeTiming[] timing = new PipeTiming[PIPES];
-    /** When each pipe was enabled, and vblanks since: vblank n is at {@code enabledNanos + n * frameNanos}. */
+    /**
+     * When each pipe was enabled, its frame counter then, and the ticks delivered since: frame n starts at
+     * {@code enabledNanos + n * frameNanos}.
+     */
     private final long[] enabledNanos = new long[PIPES];
-    private final long[] framesSinceEnable = new long[PIPES];
+    private final int[] counterAtEnable = new int[PIPES];
+    private final long[] ticksSinceEnable = new long[PIPES];
     private final String[] lastLogged = new String[PIPES];
 
     /**
@@ -152,8 +156,9 @@ public final class VirtualDisplay {
                 if (pipe < 0 || pipe >= PIPES || offset != reg(PIPEDSL_A, pipe) || timing[pipe] == null) {
                     return mmio.get(offset);
                 }
-                long lastVblank = enabledNanos[pipe] + framesSinceEnable[pipe] * timing[pipe].frameNanos();
-                return timing[pipe].scanline(clock.nanoTime() - lastVblank);
+                long now = clock.nanoTime();
+                long lastVblank = enabledNanos[pipe] + frames(pipe, now) * timing[pipe].frameNanos();
+                return timing[pipe].scanline(now - lastVblank);
             }
 
             @Override
@@ -161,6 +166,35 @@ public final class VirtualDisplay {
                 // read-only: the position is the pipe's
             }
         };
+    }
+
+    /**
+     * The handler for PIPE_FRMCOUNT of every pipe: an enabled pipe counts the frames that began since it was
+     * enabled, by the clock, even while the tick that delivers a frame's interrupt is late (as hardware counts
+     * while an interrupt waits); never fewer than the ticks delivered. Writes are ignored.
+     */
+    public RegisterHandler frameCounterHandler() {
+        return new RegisterHandler() {
+            @Override
+            public int read(int offset) {
+                int pipe = pipeOf(offset, PIPE_FRMCOUNT_A);
+                if (pipe < 0 || pipe >= PIPES || offset != reg(PIPE_FRMCOUNT_A, pipe) || timing[pipe] == null) {
+                    return mmio.get(offset);
+                }
+                return counterAtEnable[pipe] + (int) frames(pipe, clock.nanoTime());
+            }
+
+            @Override
+            public void write(int offset, int value) {
+                // read-only: the count is the pipe's
+            }
+        };
+    }
+
+    /** Frames of an enabled {@code pipe} since it was enabled: by the clock, at least the ticks delivered. */
+    private long frames(int pipe, long now) {
+        long elapsed = now - enabledNanos[pipe];
+        return Math.max(ticksSinceEnable[pipe], elapsed <= 0 ? 0 : elapsed / timing[pipe].frameNanos());
     }
 
     /** The handler for PLANE_SURF and CUR_BASE of every pipe: a flip. */
@@ -197,13 +231,14 @@ public final class VirtualDisplay {
             PipeTiming t = PipeTiming.read(mmio, pipe);
             timing[pipe] = t;
             enabledNanos[pipe] = clock.nanoTime();
-            framesSinceEnable[pipe] = 0;
+            counterAtEnable[pipe] = mmio.get(reg(PIPE_FRMCOUNT_A, pipe));
+            ticksSinceEnable[pipe] = 0;
             ticking[pipe] = clock.start(lockedTicks[pipe], t.frameNanos());
             logTiming(pipe, t);
         } else if (!enabled && ticking[pipe] != null) {
             ticking[pipe].cancel();
             ticking[pipe] = null;
-            timing[pipe] = null;
+            stopCounting(pipe);
         }
     }
 
@@ -218,6 +253,14 @@ public final class VirtualDisplay {
             log.info("{}: pipe {} runs at {} Hz: {}", mmio.owner(), name, String.format("%.3f", t.refreshHz()), t.source());
         } else {
             log.warn("{}: pipe {}: the refresh rate does not follow from the registers: {}", mmio.owner(), name, t.source());
+        }
+    }
+
+    /** Keeps the frame count a pipe reached in its register and stops counting (the pipe is off). */
+    private void stopCounting(int pipe) {
+        if (timing[pipe] != null) {
+            mmio.set(reg(PIPE_FRMCOUNT_A, pipe), counterAtEnable[pipe] + (int) frames(pipe, clock.nanoTime()));
+            timing[pipe] = null;
         }
     }
 
@@ -237,13 +280,13 @@ public final class VirtualDisplay {
             return;
         }
         vblanks[pipe]++;
-        framesSinceEnable[pipe]++;
+        ticksSinceEnable[pipe]++;
         if (primaryFlipPending[pipe]) {
             primaryFlipPending[pipe] = false;
             irq.raise(FLIP_DONE[pipe]);
         }
-        int frames = reg(PIPE_FRMCOUNT_A, pipe);
-        mmio.set(frames, mmio.get(frames) + 1);
+        int counter = reg(PIPE_FRMCOUNT_A, pipe);
+        mmio.set(counter, timing[pipe] != null ? counterAtEnable[pipe] + (int) frames(pipe, clock.nanoTime()) : mmio.get(counter) + 1);
         irq.raise(VBLANK[pipe]);
     }
 
@@ -279,7 +322,7 @@ public final class VirtualDisplay {
                 ticking[p].cancel();
                 ticking[p] = null;
             }
-            timing[p] = null;
+            stopCounting(p);
             primaryFlipPending[p] = false;
         }
     }

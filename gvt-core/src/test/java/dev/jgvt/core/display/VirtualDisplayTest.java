@@ -64,6 +64,7 @@ final class VirtualDisplayTest {
         mmio.bind(Behavior.PIPECONF, display.pipeconfHandler());
         mmio.bind(Behavior.PLANE_SURFACE, display.surfaceHandler());
         mmio.bind(Behavior.SCANLINE, display.scanlineHandler());
+        mmio.bind(Behavior.FRAME_COUNTER, display.frameCounterHandler());
         mmio.bind(Behavior.INTERRUPT, new RegisterHandler() {
             @Override
             public int read(int offset) {
@@ -146,18 +147,32 @@ final class VirtualDisplayTest {
         assertThat(mmio.read(dsl, 4)).isEqualTo(1209);
         now += 30 * line; // past vtotal: wraps to the first active line
         assertThat(mmio.read(dsl, 4)).isEqualTo(4);
-        now += t.frameNanos(); // the next vblank is late: the last active line, not a new frame
-        assertThat(mmio.read(dsl, 4)).isEqualTo(1198);
-        tick(); // the late tick: the position counts from the vblank's nominal time, 40 lines ago
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isZero();
+        now += t.frameNanos(); // the tick of the next vblank is late: the frame has begun all the same
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isEqualTo(1);
+        assertThat(mmio.read(dsl, 4)).as("40 lines after the vblank's time").isEqualTo(1239 - 1235);
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A) & 1).as("no interrupt before the tick").isZero();
+        tick(); // the late tick delivers the interrupt; count and position stay the clock's
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A) & 1).isEqualTo(1);
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isEqualTo(1);
         assertThat(mmio.read(dsl, 4)).isEqualTo(1239 - 1235);
         now = start + 2 * t.frameNanos() - 2 * line;
-        tick(); // an early tick (not from the real clock): at the start of vblank
+        tick(); // an early tick (not from the real clock): a frame at least per tick, at the start of vblank
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isEqualTo(2);
         assertThat(mmio.read(dsl, 4)).isEqualTo(1199);
         w(dsl, 77); // read-only
         assertThat(mmio.read(dsl, 4)).isEqualTo(1199);
+        now += 3 * t.frameNanos();
+        w(PIPE_FRMCOUNT_A, 0); // read-only
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isEqualTo(4);
         w(PIPEACONF, 0);
         assertThat(display.timing(0)).isEmpty();
         assertThat(mmio.read(dsl, 4)).as("a pipe that is off does not scan").isZero();
+        now += 10 * t.frameNanos();
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).as("nor count").isEqualTo(4);
+        w(PIPEACONF, 1L << 31);
+        now += t.frameNanos();
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).as("counting on from there").isEqualTo(5);
     }
 
     @Test
