@@ -81,6 +81,15 @@ public final class GpuAddressWalker {
         }
     }
 
+    /**
+     * The 4 KiB page of device memory behind {@code va} in {@code space} (the byte at {@code va} is at offset
+     * {@code va & 0xFFF} of it), for callers that copy runs within one page without a segment per run; faults
+     * as {@link #translate} does.
+     */
+    public MemorySegment pageAt(GpuAddressSpace space, long va) {
+        return page(translate(space, va), va);
+    }
+
     /** Reads a little-endian 32-bit value at {@code va} (4-byte aligned). */
     public int readInt(GpuAddressSpace space, long va) {
         long device = translate(space, va);

@@ -34,7 +34,7 @@ final class CommandStreamer {
     private final GpuAddressWalker walker;
     private final EngineCommands commands;
     private final RegisterFile registers = new RegisterFile();
-    private final Blitter blitter;
+    private final BlitCommands blits;
     private final int[] dw = new int[MAX_DWORDS];
     /** Set by an arbitration point (MI_ARB_CHECK, a batch buffer start) the current command reached. */
     private boolean arbitration;
@@ -65,7 +65,7 @@ final class CommandStreamer {
         };
         this.walker = requireNonNull(walker, "walker is null");
         this.commands = requireNonNull(commands, "commands is null");
-        this.blitter = new Blitter(walker);
+        this.blits = new BlitCommands(walker);
     }
 
     /** Stops the engine with an error; thrown by operations, caught by the fetch loop. */
@@ -388,70 +388,23 @@ final class CommandStreamer {
         event(EngineEvent.Kind.USER_INTERRUPT);
     }
 
-    // ---- blitter -----------------------------------------------------------------------------------------
-
-    private static final int[] BR13_BPP = {1, 2, 2, 4};
-    private static final int[] FAST_BPP = {1, 2, 0, 4, 8, 16, 0, 0};
-    private static final int ROP_PATCOPY = 0xF0;
-    private static final int ROP_SRCCOPY = 0xCC;
+    // ---- blitter (decoded and executed by BlitCommands) ----------------------------------------------------
 
     void colorBlt(int length) {
-        requireLength(length, 7);
-        int bpp = BR13_BPP[(dw[1] >>> 24) & 3];
-        checkRop(ROP_PATCOPY);
-        checkLinear(dw[0] & (1 << 11), "destination");
-        Blitter.Rect r = rect(dw[2], dw[3], 0);
-        blitter.fill(submission.ppgtt(), address(dw[4], dw[5]), (short) dw[1], r, bpp, dw[6] & 0xFFFF_FFFFL, mask(bpp));
+        blitted(blits.colorBlt(dw, length, submission.ppgtt(), registers.read(BlitCommands.BCS_SWCTRL)));
     }
 
     void srcCopyBlt(int length) {
-        requireLength(length, 10);
-        int bpp = BR13_BPP[(dw[1] >>> 24) & 3];
-        checkRop(ROP_SRCCOPY);
-        checkLinear(dw[0] & (1 << 11), "destination");
-        checkLinear(dw[0] & (1 << 15), "source");
-        Blitter.Rect r = rect(dw[2], dw[3], dw[6]);
-        blitter.copy(submission.ppgtt(), address(dw[4], dw[5]), (short) dw[1], submission.ppgtt(),
-                address(dw[8], dw[9]), (short) dw[7], r, bpp, mask(bpp));
+        blitted(blits.srcCopyBlt(dw, length, submission.ppgtt(), registers.read(BlitCommands.BCS_SWCTRL)));
     }
 
     void fastCopyBlt(int length) {
-        requireLength(length, 10);
-        int bpp = FAST_BPP[(dw[1] >>> 24) & 7];
-        if (bpp == 0) {
-            throw illegal("color depth " + ((dw[1] >>> 24) & 7) + " is reserved");
-        }
-        checkLinear(dw[0] & (3 << 13), "destination");
-        checkLinear(dw[0] & (3 << 20), "source");
-        Blitter.Rect r = rect(dw[2], dw[3], dw[6]);
-        blitter.copy(submission.ppgtt(), address(dw[4], dw[5]), (short) dw[1], submission.ppgtt(),
-                address(dw[8], dw[9]), (short) dw[7], r, bpp, (1 << bpp) - 1);
+        blitted(blits.fastCopyBlt(dw, length, submission.ppgtt()));
     }
 
-    private static Blitter.Rect rect(int topLeft, int bottomRight, int source) {
-        return Blitter.Rect.clip((short) topLeft, (short) (topLeft >>> 16), (short) bottomRight,
-                (short) (bottomRight >>> 16), (short) source, (short) (source >>> 16));
-    }
-
-    /** 32 bpp: DW0 bit 21 writes alpha (byte 3), bit 20 writes RGB (bytes 0..2); other depths write all bytes. */
-    private int mask(int bpp) {
-        if (bpp != 4) {
-            return (1 << bpp) - 1;
-        }
-        return ((dw[0] & (1 << 20)) != 0 ? 0x7 : 0) | ((dw[0] & (1 << 21)) != 0 ? 0x8 : 0);
-    }
-
-    private void checkRop(int expected) {
-        int rop = (dw[1] >>> 16) & 0xFF;
-        if (rop != expected) {
-            throw illegal("raster operation 0x" + Integer.toHexString(rop) + " is not supported (only 0x"
-                    + Integer.toHexString(expected) + ")");
-        }
-    }
-
-    private void checkLinear(int tilingBits, String surface) {
-        if (tilingBits != 0) {
-            throw illegal("tiled " + surface + " surfaces are not supported (linear only)");
+    private void blitted(String illegalReason) {
+        if (illegalReason != null) {
+            throw illegal(illegalReason);
         }
     }
 }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Blits on linear surfaces in the PPGTT, compared with a reference computed here on plain byte arrays. */
+/** Blits on linear surfaces in the PPGTT (tiled surfaces: {@link TiledBlitTest}), compared with a reference computed here on plain byte arrays. */
 final class BlitterTest {
     private static final long RING = 0x10_0000;
     private static final long DST = 0x8000_0000L;
@@ -126,7 +126,7 @@ final class BlitterTest {
     }
 
     @Test
-    void unsupportedRopsAndTiledSurfacesAreIllegalCommands() {
+    void unsupportedRopsAndMalformedTiledSurfacesAreIllegalCommands() {
         int[] rop = Cmd.colorBlt(DST, 64, 0, 0, 4, 4, 1, true, true);
         rop[1] = (rop[1] & ~0xFF_0000) | 0x5A << 16;
         ring.emit(rop);
@@ -137,7 +137,7 @@ final class BlitterTest {
         });
         int head = ring.tail;
         int[] tiled = Cmd.srcCopyBlt(DST, 64, 0, 0, 4, 4, SRC, 64, 0, 0);
-        tiled[0] |= 1 << 15;
+        tiled[0] |= 1 << 15; // an X-tiled source of 64 dwords = 256 bytes: not a multiple of the tile width
         ring.emit(tiled);
         assertThat(ring.run(Engine.BCS, head).error()).get()
                 .isInstanceOfSatisfying(EngineError.IllegalCommand.class, e -> assertThat(e.reason()).contains("tiled source"));

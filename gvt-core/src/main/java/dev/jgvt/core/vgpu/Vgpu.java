@@ -90,7 +90,7 @@ public final class Vgpu implements DeviceModel {
         pvInfo.setListener(new PvForwarder(this::attachment, this::enterFailsafe));
         this.meter = new AccessMeter(EDID_REGION + 1);
         this.regions = RegionTable.gen9(id, geometry.apertureSize(), partition.aperture(), config,
-                new Bar0Region(mmio, this::failsafeLocked), new ApertureWindow(id, partition.aperture(), mmio,
+                new Bar0Region(mmio, this::failsafeLocked), new ApertureWindow(id, partition.aperture(), partition.fenceCount(), mmio,
                 this::attachment), opRegion, edid, OptionRom.build(VENDOR_ID, DEVICE_ID, Vbt.build()));
     }
 
