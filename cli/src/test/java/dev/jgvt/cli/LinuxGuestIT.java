@@ -31,7 +31,8 @@ final class LinuxGuestIT {
                 "--script", tiledCheckScript().toString(),
                 "cat /sys/bus/pci/devices/" + DEVICE + "/vendor /sys/bus/pci/devices/" + DEVICE + "/device /sys/bus/pci/devices/"
                         + DEVICE + "/class",
-                "inroot lspci -nn -s 00:03.0", "ls /dev/dri");
+                "inroot lspci -nn -s 00:03.0", "ls /dev/dri",
+                "inroot timeout -s KILL 60 " + WSIM + " -w '1.RCS.*.0.0,2.BCS.2000.0.1,T.-2,1.RCS.500.0.1' -r 2");
         JsonNode guest = boot.guest();
         assertThat(boot.summary().path("outcome").asText()).as(boot.describe()).isEqualTo("powered-off");
         assertThat(boot.exitCode()).as(boot.describe()).isZero();
@@ -77,6 +78,13 @@ final class LinuxGuestIT {
         assertThat(guest.path("commands").path("02").asInt()).as(boot.console()).isZero();
         assertThat(boot.console()).containsPattern("00:03\\.0 VGA compatible controller \\[0300\\]: .*\\[8086:1912\\]");
 
+        // spinners (decision 0014): gem_wsim keeps RCS busy with a batch that loops until the CPU ends it (an
+        // unbound step terminated from the CPU) and with one timed by the engine's timestamp, while BCS works
+        if (allowlist.probeSucceeds()) {
+            assertThat(guest.path("commands").path("04").asInt()).as("gem_wsim's exit status: %s", boot.console()).isZero();
+            assertThat(boot.console()).containsPattern("s elapsed \\([0-9.]+ workloads/s\\)");
+        }
+
         // tiled memory through the i915 uAPI (linux-guest/tiled-check.py, about 6 s of guest time): X and Y objects
         // written through fenced GTT mappings land tiled in their pages; blits read and write them tiled
         if (allowlist.probeSucceeds()) {
@@ -96,6 +104,8 @@ final class LinuxGuestIT {
                 + "inroot python3 /tmp/tiled-check.py\n");
         return script;
     }
+
+    private static final String WSIM = "/usr/libexec/igt-gpu-tools/benchmarks/gem_wsim";
 
     @Test
     void unknownOffsetsAreHandledWithoutAnErrorToTheVmmAndLoggedOncePerOffset() throws Exception {

@@ -437,6 +437,7 @@ final class SubmissionIT {
             assertThat(rcs.csb().get(1)[0]).as("active-to-idle | complete").isEqualTo((1 << 3) | (1 << 4));
             assertThat(g.readInt(g.resultsGpa)).as("the ring after the batch ran").isEqualTo(0xE7D);
             assertThat(rcs.ringHead()).isEqualTo(rcs.tail);
+            assertThat(mmio(g, RCS + 0x34)).as("RING_HEAD at the tail once idle").isEqualTo(rcs.tail);
             ExecStats done = gvt.stats(vgpu.id()).orElseThrow().exec();
             assertThat(done.completed()).isEqualTo(1);
             assertThat(done.hung()).isZero();

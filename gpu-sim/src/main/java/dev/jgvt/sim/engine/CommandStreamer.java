@@ -27,13 +27,15 @@ final class CommandStreamer {
     private static final int NOTIFY = 1 << 8;
     private static final int STORE_INDEX = 1 << 21;
     private static final int PC_MMIO_WRITE = 1 << 23;
+    private static final int COMPARE_SEMAPHORE = 1 << 21;
+    private static final long[] NO_GPRS = {};
 
     private final Engine engine;
     /** The engine's class in the decoder: render 0, blitter 1, video 2, video enhancement 3. */
     private final int engineClass;
     private final GpuAddressWalker walker;
     private final EngineCommands commands;
-    private final RegisterFile registers = new RegisterFile();
+    private final EngineRegisters registers;
     private final BlitCommands blits;
     private final int[] dw = new int[MAX_DWORDS];
     /** Set by an arbitration point (MI_ARB_CHECK, a batch buffer start) the current command reached. */
@@ -66,6 +68,7 @@ final class CommandStreamer {
         this.walker = requireNonNull(walker, "walker is null");
         this.commands = requireNonNull(commands, "commands is null");
         this.blits = new BlitCommands(walker);
+        this.registers = new EngineRegisters(engine.mmioBase());
     }
 
     /** Stops the engine with an error; thrown by operations, caught by the fetch loop. */
@@ -95,6 +98,7 @@ final class CommandStreamer {
             level = 0;
             ringPos = s.head();
             commandRingOffset = s.head();
+            registers.restoreGprs(NO_GPRS); // a fresh workload sees no other workload's GPRs
         } else {
             restore(from);
         }
@@ -153,6 +157,7 @@ final class CommandStreamer {
         batchAddress = from.batchAddress();
         returnSpace = from.returnPpgtt() ? submission.ppgtt() : GpuAddressSpace.GGTT;
         returnAddress = from.returnAddress();
+        registers.restoreGprs(from.gprs());
     }
 
     /** Ends the slice at an arbitration point, the workload unfinished. */
@@ -160,7 +165,7 @@ final class CommandStreamer {
         int ringCommand = level == 0 ? ringPos : commandRingOffset;
         EngineState state = new EngineState(ringPos, ringCommand, level, level == 0 ? 0 : batchAddress,
                 level != 0 && batchSpace != GpuAddressSpace.GGTT, level == 2 ? returnAddress : 0,
-                level == 2 && returnSpace != GpuAddressSpace.GGTT);
+                level == 2 && returnSpace != GpuAddressSpace.GGTT, registers.saveGprs());
         Completion c = new Completion(submission, ringCommand, count, events, Optional.empty(), state);
         submission = null;
         events = null;
@@ -381,6 +386,24 @@ final class CommandStreamer {
                 walker.writeInt(space, address + 4, (int) (timestamp >>> 32));
             }
             default -> throw illegal("post-sync operation " + op + " is not supported");
+        }
+    }
+
+    void math(int length) {
+        registers.math(dw, length);
+    }
+
+    /**
+     * MI_CONDITIONAL_BATCH_BUFFER_END: ends the current batch (as MI_BATCH_BUFFER_END) when the dword at DW2/DW3
+     * (GGTT when DW0 bit 22, else the context's PPGTT) is less than or equal to the compare data DW1 (unsigned;
+     * DW0 bit 21 clear compares against 0). The compare mask mode (DW0 bit 19) is not modelled.
+     */
+    void conditionalBatchBufferEnd(int length) {
+        requireLength(length, 3);
+        int data = (dw[0] & COMPARE_SEMAPHORE) != 0 ? dw[1] : 0;
+        int memory = walker.readInt(space((dw[0] & GGTT_BIT) != 0), address(dw[2] & ~7, length > 3 ? dw[3] : 0));
+        if (Integer.compareUnsigned(memory, data) <= 0) {
+            batchBufferEnd(length);
         }
     }
 

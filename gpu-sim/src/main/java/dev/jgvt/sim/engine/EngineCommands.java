@@ -19,6 +19,8 @@ final class EngineCommands {
             Map.entry("MI_BATCH_BUFFER_START", CommandStreamer::batchBufferStart),
             Map.entry("MI_BATCH_BUFFER_END", CommandStreamer::batchBufferEnd),
             Map.entry("MI_ARB_CHECK", CommandStreamer::arbCheck),
+            Map.entry("MI_MATH", CommandStreamer::math),
+            Map.entry("MI_CONDITIONAL_BATCH_BUFFER_END", CommandStreamer::conditionalBatchBufferEnd),
             Map.entry("MI_STORE_DATA_IMM", CommandStreamer::storeDataImm),
             Map.entry("MI_LOAD_REGISTER_IMM", CommandStreamer::loadRegisterImm),
             Map.entry("MI_STORE_REGISTER_MEM", CommandStreamer::storeRegisterMem),

@@ -138,7 +138,8 @@ final class MiCommandTest {
         Engine engine = List.of(Engine.RCS, Engine.BCS, Engine.VCS, Engine.VECS).get(random.nextInt(4));
         Set<String> executed = Set.of("MI_BATCH_BUFFER_START", "MI_BATCH_BUFFER_END", "MI_STORE_DATA_IMM",
                 "MI_LOAD_REGISTER_IMM", "MI_STORE_REGISTER_MEM", "MI_LOAD_REGISTER_MEM", "MI_LOAD_REGISTER_REG",
-                "MI_FLUSH_DW", "MI_USER_INTERRUPT", "PIPE_CONTROL", "XY_COLOR_BLT", "XY_SRC_COPY_BLT");
+                "MI_FLUSH_DW", "MI_USER_INTERRUPT", "PIPE_CONTROL", "XY_COLOR_BLT", "XY_SRC_COPY_BLT",
+                "MI_MATH", "MI_CONDITIONAL_BATCH_BUFFER_END");
         List<CommandDef> state = CommandTable.gen9().rows().stream()
                 .filter(d -> d.legalOn(engine) && !executed.contains(d.name())).toList();
         int expected = 0;

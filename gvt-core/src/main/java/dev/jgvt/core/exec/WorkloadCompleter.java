@@ -128,6 +128,11 @@ final class WorkloadCompleter {
     }
 
     private void writeBackHead(Workload w) {
+        int base = w.engine.mmioBase();
+        long active = w.context.ringStart() + w.tail;
+        mmio.set(base + Gen9Registers.RING_HEAD, w.tail); // the engine reached the tail (idle until the next one)
+        mmio.set(base + Gen9Registers.RING_ACTHD, (int) active);
+        mmio.set(base + Gen9Registers.RING_ACTHD_UDW, (int) (active >>> 32));
         dword.set(DW, 0, w.tail);
         try {
             memory.write(w.ringContextGpa + RingContext.HEAD_VALUE * 4L, dword);

@@ -1,5 +1,7 @@
 package dev.jgvt.core.host;
 
+import java.util.Arrays;
+
 /**
  * Where a host engine stopped a workload it has not finished, at an arbitration point: everything it needs to
  * continue from there ({@link HostSubmission#resumeAt}). The addresses are the host engine's (shadow ring, shadow
@@ -15,16 +17,38 @@ package dev.jgvt.core.host;
  * @param batchPpgtt whether {@code batchAddress} is in the PPGTT (else the GGTT)
  * @param returnAddress graphics address in the first-level batch to return to from a second-level one (level 2)
  * @param returnPpgtt whether {@code returnAddress} is in the PPGTT
+ * @param gprs the command streamer's general purpose registers (ring + 0x600, sixteen 64-bit values) as the slice
+ *     left them: restored when the workload resumes, because another workload may run on the engine in between
+ *     (hardware keeps them in the context image); empty when the engine keeps none
  */
 public record EngineState(int ringOffset, int ringCommand, int level, long batchAddress, boolean batchPpgtt,
-        long returnAddress, boolean returnPpgtt) {
+        long returnAddress, boolean returnPpgtt, long[] gprs) {
     public EngineState {
+        java.util.Objects.requireNonNull(gprs, "gprs is null");
+        gprs = gprs.clone();
         if (level < 0 || level > 2) {
             throw new IllegalArgumentException("level must be 0, 1 or 2: " + level);
         }
         if (ringOffset < 0 || ringCommand < 0) {
             throw new IllegalArgumentException("negative ring offset: " + ringOffset + ", " + ringCommand);
         }
+    }
+
+    @Override
+    public long[] gprs() {
+        return gprs.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof EngineState s && ringOffset == s.ringOffset && ringCommand == s.ringCommand
+                && level == s.level && batchAddress == s.batchAddress && batchPpgtt == s.batchPpgtt
+                && returnAddress == s.returnAddress && returnPpgtt == s.returnPpgtt && Arrays.equals(gprs, s.gprs);
+    }
+
+    @Override
+    public int hashCode() {
+        return (ringOffset * 31 + level) * 31 + Long.hashCode(batchAddress) + Arrays.hashCode(gprs);
     }
 
     /** The graphics address of the next command (ACTHD): the batch address inside a batch, else -1 (the ring). */

@@ -11,6 +11,8 @@ public enum Behavior {
     STORE,
     /** Reads 0, writes accepted and ignored (live counters, status the vGPU keeps idle). */
     READ_ZERO,
+    /** RING_TIMESTAMP and its upper dword: the running command-streamer clock ({@code hw.CsTimestamp}); read-only. */
+    TIMESTAMP,
     /** Forcewake request (mode-masked); the matching ack follows it. */
     FORCEWAKE,
     /** Engine / full GT reset request; reads back 0 once done. */

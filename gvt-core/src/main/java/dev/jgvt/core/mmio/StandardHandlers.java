@@ -2,6 +2,7 @@ package dev.jgvt.core.mmio;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.hw.CsTimestamp;
 import dev.jgvt.core.hw.Engine;
 import java.util.function.IntConsumer;
 
@@ -43,6 +44,7 @@ public final class StandardHandlers {
         requireNonNull(resetRequest, "resetRequest is null");
         requireNonNull(elsp, "elsp is null");
         mmio.bind(Behavior.READ_ZERO, new ReadZero(mmio));
+        mmio.bind(Behavior.TIMESTAMP, new Timestamp());
         mmio.bind(Behavior.TLB_INVALIDATE, new ReadZero(mmio));
         mmio.bind(Behavior.FORCEWAKE, new Forcewake(mmio));
         mmio.bind(Behavior.GDRST, new Gdrst(mmio, resetRequest));
@@ -61,6 +63,23 @@ public final class StandardHandlers {
             int merged = mmio.merge(offset, value);
             mmio.set(offset, (merged & RESET_CTL_REQUEST_RESET) != 0 ? merged | RESET_CTL_READY_TO_RESET
                     : merged & ~RESET_CTL_READY_TO_RESET);
+        }
+    }
+
+    /**
+     * RING_TIMESTAMP (engine base + 0x358) and its upper dword (+0x35C): the host's command-streamer clock, which
+     * the software GPU's engines read too; writes are ignored (the register is read-only on hardware).
+     */
+    record Timestamp() implements RegisterHandler {
+        @Override
+        public int read(int offset) {
+            long now = CsTimestamp.now();
+            return (offset & 0xFFF) == Gen9Registers.RING_TIMESTAMP + 4 ? (int) (now >>> 32) : (int) now;
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            // read-only
         }
     }
 

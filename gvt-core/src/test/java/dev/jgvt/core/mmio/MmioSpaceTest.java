@@ -54,6 +54,22 @@ final class MmioSpaceTest {
     }
 
     @Test
+    void ringTimestampRunsAtTheRateI915DerivesFromCtcModeAndIgnoresWrites() throws InterruptedException {
+        // i915 (Gen9): crystal source (bit 0 clear), 24 MHz >> (3 - shift parameter bits 2:1)
+        long ctc = mmio.read(0xA26C, 4);
+        assertThat(ctc & 1).isZero();
+        assertThat(24_000_000L >> (3 - ((ctc >> 1) & 3))).isEqualTo(dev.jgvt.core.hw.CsTimestamp.HZ);
+        for (Engine e : Engine.GT2) {
+            int ts = e.mmioBase() + Gen9Registers.RING_TIMESTAMP;
+            long first = mmio.read(ts, 8); // 64-bit read: low dword then the upper dword at +4
+            Thread.sleep(5);
+            mmio.write(ts, 4, 0);
+            long second = (mmio.read(ts + 4, 4) << 32) | mmio.read(ts, 4);
+            assertThat(second - first).as("%s: 5 ms at 12 MHz", e).isGreaterThanOrEqualTo(60_000).isLessThan(12_000_000L * 5);
+        }
+    }
+
+    @Test
     void modeMaskedRegistersTakeOnlyEnabledBits() {
         int miMode = 0x209C;
         mmio.write(miMode, 4, 0x00FF_00FFL);
