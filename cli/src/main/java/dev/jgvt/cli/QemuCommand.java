@@ -100,6 +100,9 @@ final class QemuCommand implements Callable<Integer> {
     @Option(names = "--hypervisor", paramLabel = "ID", defaultValue = "kvm-vfio", description = "Plugin that serves the vGPU (default ${DEFAULT-VALUE}).")
     String hypervisor;
 
+    @CommandLine.Mixin
+    ScanDumpOptions scanDump = new ScanDumpOptions();
+
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "The plugins directory (default: the distribution's).")
     Path pluginsDir;
 
@@ -123,7 +126,12 @@ final class QemuCommand implements Callable<Integer> {
         if (script != null) {
             guestCommands.add(Files.readString(script)); // a missing file is one line and exit 2 (ErrorHandler)
         }
+        Map<String, String> settings = scanDump.settings();
         Path socketToConnect = null;
+        if (connect != null && !settings.isEmpty()) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--scan-dump dumps the in-process server's scans; with --connect, "
+                    + "give it to gvt serve");
+        }
         if (connect != null) {
             socketToConnect = connect.toAbsolutePath().normalize();
             if (!Files.exists(socketToConnect)) {
@@ -149,7 +157,7 @@ final class QemuCommand implements Callable<Integer> {
             if (socketToConnect != null) {
                 return run(vm, machine, null, stdout, stderr);
             }
-            GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
+            GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), settings);
             HostGeometry geometry = config.geometry();
             try (SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));
                     Gvt gvt = Gvt.start(config, gpu)) {

@@ -69,6 +69,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Write the last picture the host scanned out while a VMM was connected (vgpu-<id>.png) and serve.json here on exit.")
     Path out;
 
+    @CommandLine.Mixin
+    ScanDumpOptions scanDump = new ScanDumpOptions();
+
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "The plugins directory (default: the distribution's).")
     Path pluginsDir;
 
@@ -80,10 +83,11 @@ final class ServeCommand implements Callable<Integer> {
         if (seconds != null && !(seconds > 0 && seconds <= 86400)) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 86400], not " + seconds);
         }
+        Map<String, String> settings = scanDump.settings();
         if (out != null) {
             OutputDirectory.create(out); // now: a directory that cannot be made must not lose a whole session's picture
         }
-        GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
+        GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), settings);
         HostGeometry geometry = config.geometry();
         try (StopSignal stop = StopSignal.install("gvt-serve-stop", 10);
                 SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));

@@ -62,13 +62,14 @@ final class DecodeCommandTest {
 
     @Test
     void jsonOutput() throws IOException {
-        Path file = write(dir, "v.bin", 0x73800000, 0, 0x68000000);
+        Path file = write(dir, "v.bin", 0x73800000, 0, 0x68000000, 0x70000003);
         CliRun run = CliRun.of("decode", "--engine", "vcs", "--json", file.toString());
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.out().strip()).isEqualTo("{\"engine\":\"vcs\",\"commands\":["
                 + "{\"offset\":0,\"name\":\"HCP_PIPE_MODE_SELECT\",\"length\":2},"
-                + "{\"offset\":8,\"name\":\"MFX_WAIT\",\"length\":2}],\"status\":\"truncated\","
-                + "\"error\":\"the command at byte 0x8 runs past the end of the file (12 bytes)\"}");
+                + "{\"offset\":8,\"name\":\"MFX_WAIT\",\"length\":1},"
+                + "{\"offset\":12,\"name\":\"MFX_PIPE_MODE_SELECT\",\"length\":5}],\"status\":\"truncated\","
+                + "\"error\":\"the command at byte 0xc runs past the end of the file (16 bytes)\"}");
         Path ok = write(dir, "ok.bin", 0x74000000, 0);
         CliRun vecs = CliRun.of("decode", "--engine", "vecs", "--json", ok.toString());
         assertThat(vecs.exitCode()).isZero();

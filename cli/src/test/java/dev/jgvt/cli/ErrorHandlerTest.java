@@ -45,6 +45,27 @@ final class ErrorHandlerTest {
     }
 
     @Test
+    void aScanDumpPathThatCannotBeCreatedIsOneLine(@TempDir Path dir) throws IOException {
+        Path existing = Files.writeString(dir.resolve("scan.dump"), "x");
+        CliRun serve = CliRun.of("serve", "--socket", dir.resolve("s.sock").toString(), "--scan-dump", existing.toString());
+        assertThat(serve.exitCode()).isEqualTo(2);
+        assertThat(serve.err()).isEqualTo("gvt serve: INVALID_ARGUMENT: scan dump " + existing
+                + " exists (remove it, or choose another file)" + System.lineSeparator());
+
+        Path missingDir = dir.resolve("no/scan.dump");
+        CliRun qemu = CliRun.of("qemu", "--scan-dump", missingDir.toString());
+        assertThat(qemu.exitCode()).isEqualTo(2);
+        assertThat(qemu.err()).isEqualTo("gvt qemu: INVALID_ARGUMENT: scan dump " + missingDir + ": directory "
+                + missingDir.getParent() + " does not exist" + System.lineSeparator());
+
+        CliRun limit = CliRun.of("serve", "--socket", dir.resolve("t.sock").toString(), "--scan-dump",
+                dir.resolve("new.dump").toString(), "--scan-dump-max-mib", "0");
+        assertThat(limit.exitCode()).isEqualTo(2);
+        assertThat(limit.err()).contains("--scan-dump-max-mib must be 1..65536, not 0");
+        assertThat(dir.resolve("new.dump")).doesNotExist();
+    }
+
+    @Test
     void aFileSystemErrorWithoutAReasonSaysWhatHappened() {
         java.io.StringWriter err = new java.io.StringWriter();
         picocli.CommandLine commandLine = Main.commandLine();

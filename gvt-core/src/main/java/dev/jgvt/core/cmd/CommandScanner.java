@@ -119,7 +119,7 @@ public final class CommandScanner implements AutoCloseable {
         limit = bytes;
         regionPpgtt = false;
         regionMemory = context.ggtt();
-        run();
+        runMarkingPartial();
     }
 
     /**
@@ -138,7 +138,7 @@ public final class CommandScanner implements AutoCloseable {
         regionStart = 0;
         limit = 0;
         enterBatch(gma, false, BufferKind.BATCH, ShadowBatches.RING, -1, "MI_BATCH_BUFFER_START", 0);
-        run();
+        runMarkingPartial();
     }
 
     private void begin(WorkloadContext context) {
@@ -147,6 +147,7 @@ public final class CommandScanner implements AutoCloseable {
         this.lookup = table.lookupArray(engine);
         batches.clear();
         batchesStarted = 0;
+        ringShadowBytes = 0;
         workloadBytes = 0;
         unmappedAt = -1;
         auditor.begin(context);
@@ -261,6 +262,26 @@ public final class CommandScanner implements AutoCloseable {
                 lim = limit;
             }
             pos = next;
+        }
+    }
+
+    /** {@link #run}, and on a rejection the batch being scanned keeps the bytes copied so far as its size. */
+    private void runMarkingPartial() throws ScanRejectedException {
+        try {
+            run();
+        } catch (ScanRejectedException e) {
+            markPartial();
+            throw e;
+        }
+    }
+
+    /**
+     * A rejected batch that did not end keeps what was copied of it (up to and past the rejected command) as its
+     * size, so an observer of the rejected scan ({@link ScanObserver}) sees the bytes the scanner saw.
+     */
+    private void markPartial() {
+        if (kind != BufferKind.RING && batches.count() > record && batches.size(record) == 0) {
+            batches.setSize(record, limit - regionStart);
         }
     }
 
@@ -387,7 +408,18 @@ public final class CommandScanner implements AutoCloseable {
         BatchFrame caller = new BatchFrame(buf, bufId, kind, regionStart, limit, regionGma, gmaLimit, unmappedAt, chunk,
                 regionPpgtt, regionMemory, record);
         enterBatch(gma, ppgtt, level, caller.bufId(), cmdPos, "MI_BATCH_BUFFER_START", cmdPos);
-        run();
+        try {
+            run();
+        } catch (ScanRejectedException e) {
+            markPartial();
+            restore(caller);
+            markPartial();
+            throw e;
+        }
+        restore(caller);
+    }
+
+    private void restore(BatchFrame caller) {
         buf = caller.buf();
         bufId = caller.bufId();
         kind = caller.kind();

@@ -9,6 +9,7 @@ import com.google.inject.Stage;
 import com.google.inject.spi.Message;
 import dev.jgvt.core.plugin.PluginRegistry;
 import dev.jgvt.core.plugin.PluginStatus;
+import dev.jgvt.core.cmd.ScanDump;
 import dev.jgvt.core.exec.ExecStats;
 import dev.jgvt.core.exec.Execlists;
 import dev.jgvt.core.exec.GpuScheduler;
@@ -50,6 +51,8 @@ public final class Gvt implements AutoCloseable {
     private final Optional<HostGpu> hostGpu;
     private final PpgttConfig ppgttConfig;
     private final HostGeometry geometry;
+    /** The scan dump ({@link GvtConfig#SCAN_DUMP}), or null. */
+    private final ScanDump scanDump;
     /** Created with the first attach: the engines' scheduler and the host graphics memory for shadow buffers. */
     private GpuScheduler scheduler;
     private HostGmSpace hostGm;
@@ -65,6 +68,7 @@ public final class Gvt implements AutoCloseable {
         this.hostGpu = requireNonNull(hostGpu, "hostGpu is null");
         this.ppgttConfig = config.ppgtt();
         this.geometry = config.geometry();
+        this.scanDump = config.scanDump().orElse(null);
     }
 
     /**
@@ -213,6 +217,9 @@ public final class Gvt implements AutoCloseable {
         try {
             Execlists execlists = new Execlists(vgpu, binding.memory(), memory.ggtt(), memory.pins(), memory.ppgtt(),
                     hostGm, scheduler);
+            if (scanDump != null) {
+                execlists.observeScans(scanDump);
+            }
             return new VgpuWiring(binding, memory, execlists);
         } catch (RuntimeException e) {
             memory.close();
@@ -338,7 +345,13 @@ public final class Gvt implements AutoCloseable {
                 scheduler.close();
             }
         } finally {
-            plugins.close();
+            try {
+                if (scanDump != null) {
+                    scanDump.close();
+                }
+            } finally {
+                plugins.close();
+            }
         }
     }
 }

@@ -9,6 +9,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
+import dev.jgvt.core.cmd.ScanDump;
 import java.util.TreeMap;
 
 /**
@@ -80,6 +82,37 @@ public record GvtConfig(Path pluginsDirectory, Map<String, String> settings) {
             default -> throw new GvtException(ErrorCode.INVALID_ARGUMENT,
                     "setting " + PPGTT_MODE + " must be strict or relaxed, not '" + mode + "'");
         };
+    }
+
+    /** Setting key: a file to dump every scanned ring slice and batch buffer into ({@link ScanDump}); none by default. */
+    public static final String SCAN_DUMP = "scan.dump";
+    /** Setting key: the most bytes the scan dump writes (default 64 MiB). */
+    public static final String SCAN_DUMP_MAX_BYTES = "scan.dump-max-bytes";
+    /** Setting key: the most workloads the scan dump writes (default 100000). */
+    public static final String SCAN_DUMP_MAX_WORKLOADS = "scan.dump-max-workloads";
+
+    /**
+     * The scan dump of {@link #SCAN_DUMP}, created now (the file must not exist), or empty when not set.
+     *
+     * @throws GvtException {@link ErrorCode#INVALID_ARGUMENT} naming the setting or the path that is wrong
+     */
+    public Optional<ScanDump> scanDump() {
+        String file = settings.get(SCAN_DUMP);
+        if (file == null) {
+            return Optional.empty();
+        }
+        long maxBytes = number(SCAN_DUMP_MAX_BYTES, 64L << 20);
+        long maxWorkloads = number(SCAN_DUMP_MAX_WORKLOADS, 100_000);
+        if (maxWorkloads > Integer.MAX_VALUE) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "setting " + SCAN_DUMP_MAX_WORKLOADS + " is too large: "
+                    + maxWorkloads);
+        }
+        try {
+            return Optional.of(ScanDump.create(Path.of(file), maxBytes, (int) maxWorkloads));
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "setting " + SCAN_DUMP + ": '" + file
+                    + "' is not a path: " + e.getMessage(), e);
+        }
     }
 
     /** The settings of one plugin: {@code plugin.<id>.*} with that prefix removed. */

@@ -128,6 +128,11 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         return vgpu.type().weight();
     }
 
+    /** Sets what sees every scan of this vGPU's workloads (the scan dump); nothing by default. */
+    public void observeScans(dev.jgvt.core.cmd.ScanObserver scans) {
+        preparer.observeScans(scans);
+    }
+
     /** What happened so far. */
     public ExecStats stats() {
         ExecStats[] result = new ExecStats[1];

@@ -6,6 +6,7 @@ import dev.jgvt.core.cmd.CommandScanner;
 import dev.jgvt.core.cmd.CommandTable;
 import dev.jgvt.core.cmd.Gen9RegisterPolicy;
 import dev.jgvt.core.cmd.RecordedEvents;
+import dev.jgvt.core.cmd.ScanObserver;
 import dev.jgvt.core.cmd.ScanOptions;
 import dev.jgvt.core.cmd.ScanRejectedException;
 import dev.jgvt.core.cmd.ShadowBatches;
@@ -49,6 +50,7 @@ final class WorkloadPreparer implements AutoCloseable {
     private final RecordedEvents events = new RecordedEvents();
     private final EngineHost[] hosts = new EngineHost[Engine.values().length];
     private Workload scanning;
+    private volatile ScanObserver observer = ScanObserver.NONE;
 
     WorkloadPreparer(Execlists owner, int vgpuId, VgpuPartition partition, MmioSpace mmio, PpgttShadower ppgtt,
             HostGmSpace hostGm, GgttMemory ggttMemory, ExecStats.Counters stats) {
@@ -83,10 +85,12 @@ final class WorkloadPreparer implements AutoCloseable {
         scanning = w;
         long started = System.nanoTime();
         long commandsBefore = scanner.commandsScanned();
+        WorkloadContext context = new WorkloadContext(w.engine, partition, ggttMemory, null, host.hwsp.gma(), events);
         try {
-            scanner.scanRing(new WorkloadContext(w.engine, partition, ggttMemory, null, host.hwsp.gma(), events),
-                    w.context.ringStart(), w.context.ringSize(), w.head, w.tail);
+            scanner.scanRing(context, w.context.ringStart(), w.context.ringSize(), w.head, w.tail);
+            observe(context, w, null);
         } catch (ScanRejectedException e) {
+            observe(context, w, e);
             stats.rejected++;
             owner.fail(w, "workload rejected: " + e.getMessage(), true);
             return null;
@@ -107,6 +111,19 @@ final class WorkloadPreparer implements AutoCloseable {
         }
         stats.bytesScanned += w.scannedBytes;
         return w.submission;
+    }
+
+    /** Sets what sees every scan (the scan dump); {@link ScanObserver#NONE} by default. */
+    void observeScans(ScanObserver scans) {
+        observer = requireNonNull(scans, "scans is null");
+    }
+
+    private void observe(WorkloadContext context, Workload w, ScanRejectedException rejection) {
+        ScanObserver o = observer;
+        if (o != ScanObserver.NONE) {
+            o.scanned(vgpuId, context, new ScanObserver.RingSlice(w.context.ringStart(), w.context.ringSize(), w.head,
+                    w.tail), scanner, rejection);
+        }
     }
 
     /** Copies the scanned ring slice and batches into host memory and points the batch starts at the copies. */

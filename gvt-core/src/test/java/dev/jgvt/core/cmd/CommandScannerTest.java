@@ -495,4 +495,13 @@ final class CommandScannerTest {
         assertThat(scanner.shadowRing().byteSize()).isEqualTo(4L * ring.length);
         assertThat(scanner.shadowRing().get(DW, 4L * (ring.length - 1))).isEqualTo(mi(0x05, 1));
     }
+
+    /** MFX_WAIT is one dword (i915, the media driver); read as GVT-g's 2, it would hide the next command's header. */
+    @Test
+    void mfxWaitIsOneDwordSoTheNextHeaderIsScanned() {
+        ScanRejectedException e = rejectRing(Engine.VCS, 0x6800_0100, mi(0x21, 3), 0x40, 0);
+        assertThat(e.rule()).isEqualTo(Rule.FORBIDDEN_COMMAND);
+        assertThat(e.command()).isEqualTo("MI_STORE_DATA_INDEX");
+        assertThat(e.offset()).isEqualTo(4);
+    }
 }

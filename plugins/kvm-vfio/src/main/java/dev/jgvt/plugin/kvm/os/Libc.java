@@ -72,6 +72,14 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle SENDMSG = bind("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RECVMSG = bind("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    /**
+     * sendmsg as a critical call (no Java-to-native thread-state transition), only ever with MSG_DONTWAIT so that
+     * it cannot block: the trap path's reply of a few dozen bytes to a client that reads its replies.
+     */
+    private static final MethodHandle SENDMSG_CRITICAL = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("sendmsg").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.captureCallState("errno"),
+            Linker.Option.critical(false));
     private static final MethodHandle SHUTDOWN = bind("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle UNLINK = bind("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle OPEN = bindVariadic("open",
@@ -205,6 +213,51 @@ public final class Libc {
                     return r;
                 }
                 int e = errno(c);
+                if (e != Errno.EINTR) {
+                    return -e;
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A segment for the errno of the raw calls that take one (one per thread that uses it). */
+    public static MemorySegment captureSegment(Arena arena) {
+        return arena.allocate(CAPTURE_LAYOUT);
+    }
+
+    /**
+     * {@code sendmsg(fd, msghdr, flags | MSG_DONTWAIT)} without the native-call transition, errno in
+     * {@code capture}; returns the byte count or -errno ({@code -EAGAIN} when the socket buffer is full: the
+     * caller then sends with {@link #rawSendmsg}, which may block). Never blocks.
+     */
+    public static long rawSendmsgNow(int fd, MemorySegment msghdr, int flags, MemorySegment capture) {
+        try {
+            while (true) {
+                long r = (long) SENDMSG_CRITICAL.invokeExact(capture, fd, msghdr, flags | MSG_DONTWAIT);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(capture);
+                if (e != Errno.EINTR) {
+                    return -e;
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@link #rawRecvmsg(int, MemorySegment, int)} with the errno in {@code capture} (no thread-local lookup). */
+    public static long rawRecvmsg(int fd, MemorySegment msghdr, int flags, MemorySegment capture) {
+        try {
+            while (true) {
+                long r = (long) RECVMSG.invokeExact(capture, fd, msghdr, flags);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(capture);
                 if (e != Errno.EINTR) {
                     return -e;
                 }

@@ -29,6 +29,9 @@ public final class MessageIo implements AutoCloseable {
     private final MemorySegment sendIov;
     private final int[] fds;
     private int fdCount;
+    /** errno of the receive half and of the send half (each used by one thread at a time). */
+    private final MemorySegment recvErrno;
+    private final MemorySegment sendErrno;
 
     /** @param maxFds fds accepted per {@link #receive}; more (or {@code MSG_CTRUNC}) is a PROTOCOL_ERROR */
     public MessageIo(UnixSocket socket, int maxFds) {
@@ -43,6 +46,8 @@ public final class MessageIo implements AutoCloseable {
         this.sendMsg = arena.allocate(UnixSocket.MSGHDR);
         this.sendIov = arena.allocate(UnixSocket.IOVEC);
         this.fds = new int[maxFds + 1];
+        this.recvErrno = Libc.captureSegment(arena);
+        this.sendErrno = Libc.captureSegment(arena);
         UnixSocket.MSG_IOV.set(recvMsg, 0L, recvIov);
         UnixSocket.MSG_IOVLEN.set(recvMsg, 0L, 1L);
         if (maxFds > 0) {
@@ -64,7 +69,7 @@ public final class MessageIo implements AutoCloseable {
         recvIov.set(JAVA_LONG, 8, length);
         recvMsg.set(JAVA_LONG, CONTROLLEN_OFFSET, maxFds > 0 ? control.byteSize() : 0L);
         recvMsg.set(JAVA_INT, FLAGS_OFFSET, 0);
-        long r = Libc.check("recvmsg", Libc.rawRecvmsg(socket.fd(), recvMsg, Libc.MSG_CMSG_CLOEXEC));
+        long r = Libc.check("recvmsg", Libc.rawRecvmsg(socket.fd(), recvMsg, Libc.MSG_CMSG_CLOEXEC, recvErrno));
         long controlLen = (long) UnixSocket.MSG_CONTROLLEN.get(recvMsg, 0L);
         if (maxFds > 0 && controlLen > 0) {
             collect(Math.min(controlLen, control.byteSize()));
@@ -128,7 +133,13 @@ public final class MessageIo implements AutoCloseable {
         while (sent < length) {
             sendIov.set(JAVA_LONG, 0, buf.address() + offset + sent);
             sendIov.set(JAVA_LONG, 8, length - sent);
-            sent += Libc.check("sendmsg", Libc.rawSendmsg(socket.fd(), sendMsg, Libc.MSG_NOSIGNAL));
+            // first without blocking and without the native-call transition (a reply fits the socket buffer of
+            // a client that reads its replies); a full buffer falls back to the blocking call
+            long n = Libc.rawSendmsgNow(socket.fd(), sendMsg, Libc.MSG_NOSIGNAL, sendErrno);
+            if (n == -Errno.EAGAIN) {
+                n = Libc.rawSendmsg(socket.fd(), sendMsg, Libc.MSG_NOSIGNAL);
+            }
+            sent += Libc.check("sendmsg", n);
         }
     }
 

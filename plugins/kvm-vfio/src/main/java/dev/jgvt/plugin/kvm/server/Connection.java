@@ -137,7 +137,11 @@ final class Connection implements SoftIommu.RemoteDma {
                 }
                 int size;
                 int[] fds;
-                readLock.lock();
+                // tryLock barges past the fair queue when the lock is free (no queue inspection); a waiter that
+                // holds it makes the serving thread queue like everyone else
+                if (!readLock.tryLock()) {
+                    readLock.lock();
+                }
                 try {
                     if (!backlog.isEmpty() || endOfStream || !nextCommand()) {
                         continue;

@@ -148,7 +148,12 @@ final class Decoders {
             caps.add(switch (id) {
                 case SparseMmap.ID -> {
                     long nr = u(w.u32("sparse_mmap.nr_areas"));
-                    w.u32("sparse_mmap.reserved");
+                    int reserved = w.u32("sparse_mmap.reserved");
+                    if (reserved != 0) {
+                        // vfio.h's struct: reserved for alignment; a non-zero value means something this decoder
+                        // does not understand, and re-encoding it as 0 would not be the message received
+                        throw w.error("sparse_mmap.reserved is 0x" + Integer.toHexString(reserved) + ", must be 0");
+                    }
                     if (nr > (end - w.position()) / 16) {
                         throw w.error("sparse_mmap.nr_areas " + nr + " does not fit the " + (end - w.position())
                                 + " bytes of the capability");

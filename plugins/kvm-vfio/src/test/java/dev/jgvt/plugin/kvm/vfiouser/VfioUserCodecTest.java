@@ -133,6 +133,9 @@ final class VfioUserCodecTest {
         assertThat(b.getInt(16 + 52)).as("second cap next").isZero();
         assertThat(bytes).hasSize(16 + 32 + 16 + 32);
         assertThat(((RegionInfo) CODEC.decode(bytes).payload()).caps()).isEqualTo(info.caps());
+        // the sparse-mmap capability's reserved dword (after nr_areas) must be 0: rejected, never re-encoded as 0
+        b.putInt(16 + 48 + 12, 0x100);
+        assertProtocolError(() -> CODEC.decode(bytes), "sparse_mmap.reserved is 0x100, must be 0");
     }
 
     @Test
