@@ -91,6 +91,7 @@ final class QemuRun {
     private volatile long captureNanos;
     private VgpuStats finalStats;
     private AccessCounts finalCounts;
+    private java.util.Map<Long, Long> finalUnhandled = java.util.Map.of();
 
     QemuRun(List<String> command, Host host, Path consoleFile, PrintWriter stdout, PrintWriter stderr) {
         this.command = List.copyOf(command);
@@ -235,6 +236,7 @@ final class QemuRun {
         pollDisplay(true); // the picture as it is at exit
         finalStats = host.gvt().stats(host.vgpu().id()).orElse(null);
         finalCounts = host.vgpu().accessCounts();
+        finalUnhandled = host.vgpu().unhandledByOffset();
         host.gvt().detach(host.vgpu().id());
     }
 
@@ -260,6 +262,11 @@ final class QemuRun {
     /** The vGPU's statistics after QEMU ended (null without a host). */
     VgpuStats finalStats() {
         return finalStats;
+    }
+
+    /** The run's accesses to BAR0 offsets the register table does not know, per offset (empty without a host). */
+    java.util.Map<Long, Long> finalUnhandled() {
+        return finalUnhandled;
     }
 
     /** All accesses of the run (null without a host). */

@@ -20,6 +20,9 @@ import javax.imageio.ImageIO;
 
 /** Writes what a {@code gvt qemu} run saw: {@code summary.json}, {@code console.log} and {@code vgpu-<id>.png}. */
 final class QemuSummary {
+    /** How many unhandled offsets summary.json lists (the most frequent). */
+    static final int UNHANDLED_LISTED = 200;
+
     private QemuSummary() {}
 
     static void write(Path dir, GuestQemu vm, GuestQemu.Machine machine, QemuRun run, QemuRun.Outcome outcome) throws IOException {
@@ -82,6 +85,7 @@ final class QemuSummary {
         if (run.finalCounts() != null) {
             h.put("accesses", accesses(run.finalCounts()));
         }
+        h.put("unhandledByOffset", unhandled(run.finalUnhandled()));
         run.probe().ifPresent(p -> {
             Map<String, Object> probe = new LinkedHashMap<>();
             AccessCounts during = p.atEnd().minus(p.atBegin());
@@ -152,6 +156,15 @@ final class QemuSummary {
     private static double round(double value, int digits) {
         double scale = Math.pow(10, digits);
         return Math.round(value * scale) / scale;
+    }
+
+    /** The most frequent unhandled BAR0 offsets, most accesses first: {@code "0x70000": 12345}. */
+    static Map<String, Long> unhandled(Map<Long, Long> perOffset) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        perOffset.entrySet().stream().sorted(Map.Entry.<Long, Long>comparingByValue().reversed()
+                .thenComparing(Map.Entry.comparingByKey())).limit(UNHANDLED_LISTED)
+                .forEach(e -> m.put("0x" + Long.toHexString(e.getKey()), e.getValue()));
+        return m;
     }
 
     private static Map<String, Object> accesses(AccessCounts c) {

@@ -321,6 +321,30 @@ final class SubmissionIT {
     }
 
     @Test
+    void guestRamUnmappedUnderTwoSlicedWorkloadsOfOneAddressSpaceFailsBothAndNeitherFaults() throws InterruptedException {
+        // Two contexts sharing one PPGTT (one shadow) loop on RCS and BCS, each between slices most of the time.
+        // The unmap reaches both: the first of them to be resumed or completed must not use up the news for the
+        // other, which would then resume on shadow entries that no longer map its batch and fault on the GPU.
+        try (Gvt gvt = engine()) {
+            Vgpu vgpu = gvt.vgpus().create("GVTg_V5_4");
+            MiniGuest g = attachGuest(gvt, vgpu, "g", 0);
+            long batch = mapLoopingBatch(g);
+            Context rcs = g.context(RCS);
+            Context bcs = g.context(BCS);
+            rcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
+            bcs.submit(BB_START_PPGTT, (int) LOOP, 0, 0);
+            awaitStats(gvt, vgpu, st -> st.commandsExecuted() > 10_000);
+            vgpu.dmaUnmapped(batch, 4096);
+            ExecStats stats = awaitStats(gvt, vgpu, st -> st.failed() + st.hung() >= 2);
+            assertThat(stats.hung()).as("a workload ran on after the unmap and faulted: %s", stats).isZero();
+            assertThat(stats.failed()).as("%s", stats).isEqualTo(2);
+            assertThat(stats.completed()).isZero();
+            assertThat(rcs.csb()).as("never reported complete").hasSize(1);
+            assertThat(bcs.csb()).as("never reported complete").hasSize(1);
+        }
+    }
+
+    @Test
     void detachWithWorkInFlightWaitsForItAndLeavesNoPinsHostMemoryOrSubmissions() throws InterruptedException {
         long hostBytes = gpu.hostBytesInUse();
         try (Gvt gvt = engine()) {

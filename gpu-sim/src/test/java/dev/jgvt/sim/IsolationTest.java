@@ -92,7 +92,6 @@ final class IsolationTest {
             } else if (kind < 90) {
                 ShadowPpgtt mm = mms.get(r.nextInt(mms.size()));
                 if (rig.ppgtt.pin(mm)) {
-                    mm.takeFailure();
                     rig.ppgtt.unpin(mm);
                 }
             } else if (kind < 95) {

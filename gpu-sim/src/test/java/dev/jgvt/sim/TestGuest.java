@@ -1,9 +1,11 @@
 package dev.jgvt.sim;
 
 import dev.jgvt.spi.ErrorCode;
+import dev.jgvt.spi.GuestBinding;
 import dev.jgvt.spi.GuestMemory;
 import dev.jgvt.spi.GuestPages;
 import dev.jgvt.spi.GvtException;
+import dev.jgvt.spi.InterruptSink;
 import dev.jgvt.spi.PageTracker;
 import dev.jgvt.spi.PinnedPages;
 import java.lang.foreign.Arena;
@@ -266,6 +268,35 @@ public final class TestGuest implements GuestMemory, GuestPages, PageTracker, Au
             n += r > 0 ? 1 : 0;
         }
         return n;
+    }
+
+    /** A binding of this guest's memory, pages and tracking, whose interrupts go nowhere (closing it leaves the guest). */
+    public GuestBinding binding() {
+        TestGuest guest = this;
+        return new GuestBinding() {
+            @Override
+            public GuestMemory memory() {
+                return guest;
+            }
+
+            @Override
+            public GuestPages pages() {
+                return guest;
+            }
+
+            @Override
+            public Optional<PageTracker> tracker() {
+                return Optional.of(guest);
+            }
+
+            @Override
+            public InterruptSink interrupts() {
+                return () -> {};
+            }
+
+            @Override
+            public void close() {}
+        };
     }
 
     @Override

@@ -12,13 +12,8 @@ import dev.jgvt.spi.AttachRequest;
 import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.DeviceModel;
 import dev.jgvt.spi.GuestBinding;
-import dev.jgvt.spi.GuestMemory;
-import dev.jgvt.spi.GuestPages;
 import dev.jgvt.spi.Hypervisor;
-import dev.jgvt.spi.InterruptSink;
-import dev.jgvt.spi.PageTracker;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -53,7 +48,7 @@ final class AttachPublishesAWholeVgpuTest {
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
-                    return binding(guest);
+                    return guest.binding();
                 }
 
                 @Override
@@ -72,30 +67,4 @@ final class AttachPublishesAWholeVgpuTest {
         }
     }
 
-    private static GuestBinding binding(TestGuest guest) {
-        return new GuestBinding() {
-            @Override
-            public GuestMemory memory() {
-                return guest;
-            }
-
-            @Override
-            public GuestPages pages() {
-                return guest;
-            }
-
-            @Override
-            public Optional<PageTracker> tracker() {
-                return Optional.of(guest);
-            }
-
-            @Override
-            public InterruptSink interrupts() {
-                return () -> {};
-            }
-
-            @Override
-            public void close() {}
-        };
-    }
 }

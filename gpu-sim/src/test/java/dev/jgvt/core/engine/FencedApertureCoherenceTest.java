@@ -19,15 +19,10 @@ import dev.jgvt.spi.AttachRequest;
 import dev.jgvt.spi.DeviceLayout;
 import dev.jgvt.spi.DeviceModel;
 import dev.jgvt.spi.GuestBinding;
-import dev.jgvt.spi.GuestMemory;
-import dev.jgvt.spi.GuestPages;
 import dev.jgvt.spi.Hypervisor;
-import dev.jgvt.spi.InterruptSink;
-import dev.jgvt.spi.PageTracker;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,7 +58,7 @@ final class FencedApertureCoherenceTest {
             gvt.attach(vgpu.id(), "test", new Hypervisor() {
                 @Override
                 public GuestBinding attach(AttachRequest request, DeviceModel device) {
-                    return binding(guest);
+                    return guest.binding();
                 }
 
                 @Override
@@ -125,30 +120,4 @@ final class FencedApertureCoherenceTest {
         vgpu.write(DeviceLayout.BAR0, MmioSpace.GGTT_WINDOW_OFFSET + (gm >>> 12) * 8, 8, gpa | GttEntry.PRESENT);
     }
 
-    private static GuestBinding binding(TestGuest guest) {
-        return new GuestBinding() {
-            @Override
-            public GuestMemory memory() {
-                return guest;
-            }
-
-            @Override
-            public GuestPages pages() {
-                return guest;
-            }
-
-            @Override
-            public Optional<PageTracker> tracker() {
-                return Optional.of(guest);
-            }
-
-            @Override
-            public InterruptSink interrupts() {
-                return () -> {};
-            }
-
-            @Override
-            public void close() {}
-        };
-    }
 }

@@ -14,6 +14,11 @@ public interface VblankClock {
     /** Runs {@code tick} every {@code periodNanos} until the returned handle is cancelled. */
     Ticking start(Runnable tick, long periodNanos);
 
+    /** The clock's time in nanoseconds (the scan-line position is measured from the last tick with it). */
+    default long nanoTime() {
+        return System.nanoTime();
+    }
+
     /** A running periodic tick. */
     @FunctionalInterface
     interface Ticking {

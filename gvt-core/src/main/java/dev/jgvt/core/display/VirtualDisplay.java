@@ -21,7 +21,10 @@ import dev.jgvt.core.irq.VirtualInterrupts;
 import dev.jgvt.core.mmio.MmioSpace;
 import dev.jgvt.core.mmio.RegisterHandler;
 import dev.jgvt.spi.PlaneInfo;
+import java.util.Objects;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The virtual display's three pipes (A, B, C), each with its transcoder, primary plane (plane 1) and cursor:
@@ -32,8 +35,13 @@ import java.util.Optional;
  * watermarks, DDB) is a plain virtual register: stored and read back. State lives in the register file; callers
  * hold the vGPU's lock (the vblank ticks take it through the {@code locked} runner given at construction).
  *
- * <p>The vblank period is a fixed 60 Hz, GVT-g's choice too: every mode the virtual monitor's EDID offers is a
- * 60 Hz mode (800x600 at 60.3 Hz and 640x480 at 59.94 Hz are within a frame per minute of it).
+ * <p>The vblank period follows the mode: when a pipe is enabled its timing is read from the registers
+ * ({@link PipeTiming}: htotal x vtotal at the DP link's pixel clock), with 60 Hz as the fallback (logged). PIPEDSL,
+ * the scan-line counter, moves with the clock between vblanks: i915 derives vblank timestamps from it and, when it
+ * reads 0, polls it 100 times per query, which made every vblank event cost hundreds of trapped reads. The
+ * frame counter and the position follow the clock (frame n starts at enable time + n frames), not the timer
+ * thread: a late tick delays the vblank interrupt, as a busy CPU delays an interrupt handler on hardware, but
+ * the count and the timestamps i915 derives from the position stay those of a steady clock.
  */
 public final class VirtualDisplay {
     public static final int PIPECONF_ENABLE = 1 << 31;
@@ -63,8 +71,10 @@ public final class VirtualDisplay {
     /** Pipes A, B, C; each pipe's registers are {@link #PIPE_STRIDE} bytes after the previous pipe's. */
     public static final int PIPES = 3;
     public static final int PIPE_STRIDE = 0x1000;
-    /** 60 Hz. */
-    public static final long VBLANK_PERIOD_NANOS = 1_000_000_000L / 60;
+    /** The fallback vblank period: 60 Hz. */
+    public static final long VBLANK_PERIOD_NANOS = PipeTiming.FALLBACK_FRAME_NANOS;
+    public static final int PIPEDSL_A = 0x70000;
+    private static final Logger log = LoggerFactory.getLogger(VirtualDisplay.class);
 
     private static final IrqEvent[] VBLANK = {IrqEvent.PIPE_A_VBLANK, IrqEvent.PIPE_B_VBLANK, IrqEvent.PIPE_C_VBLANK};
     private static final IrqEvent[] FLIP_DONE = {IrqEvent.PIPE_A_PRIMARY_FLIP_DONE, IrqEvent.PIPE_B_PRIMARY_FLIP_DONE,
@@ -83,6 +93,15 @@ public final class VirtualDisplay {
     private final VblankClock.Ticking[] ticking = new VblankClock.Ticking[PIPES];
     private final boolean[] primaryFlipPending = new boolean[PIPES];
     private final long[] vblanks = new long[PIPES];
+    private final PipeTiming[] timing = new PipeTiming[PIPES];
+    /**
+     * When each pipe was enabled, its frame counter then, and the ticks delivered since: frame n starts at
+     * {@code enabledNanos + n * frameNanos}.
+     */
+    private final long[] enabledNanos = new long[PIPES];
+    private final int[] counterAtEnable = new int[PIPES];
+    private final long[] ticksSinceEnable = new long[PIPES];
+    private final String[] lastLogged = new String[PIPES];
 
     /**
      * @param locked runs a task under the vGPU's lock (the vblank ticks come from the clock's thread)
@@ -128,6 +147,56 @@ public final class VirtualDisplay {
         };
     }
 
+    /** The handler for PIPEDSL of every pipe: the scan line of an enabled pipe moves with time; writes are ignored. */
+    public RegisterHandler scanlineHandler() {
+        return new RegisterHandler() {
+            @Override
+            public int read(int offset) {
+                int pipe = pipeOf(offset, PIPEDSL_A);
+                if (pipe < 0 || pipe >= PIPES || offset != reg(PIPEDSL_A, pipe) || timing[pipe] == null) {
+                    return mmio.get(offset);
+                }
+                long now = clock.nanoTime();
+                long lastVblank = enabledNanos[pipe] + frames(pipe, now) * timing[pipe].frameNanos();
+                return timing[pipe].scanline(now - lastVblank);
+            }
+
+            @Override
+            public void write(int offset, int value) {
+                // read-only: the position is the pipe's
+            }
+        };
+    }
+
+    /**
+     * The handler for PIPE_FRMCOUNT of every pipe: an enabled pipe counts the frames that began since it was
+     * enabled, by the clock, even while the tick that delivers a frame's interrupt is late (as hardware counts
+     * while an interrupt waits); never fewer than the ticks delivered. Writes are ignored.
+     */
+    public RegisterHandler frameCounterHandler() {
+        return new RegisterHandler() {
+            @Override
+            public int read(int offset) {
+                int pipe = pipeOf(offset, PIPE_FRMCOUNT_A);
+                if (pipe < 0 || pipe >= PIPES || offset != reg(PIPE_FRMCOUNT_A, pipe) || timing[pipe] == null) {
+                    return mmio.get(offset);
+                }
+                return counterAtEnable[pipe] + (int) frames(pipe, clock.nanoTime());
+            }
+
+            @Override
+            public void write(int offset, int value) {
+                // read-only: the count is the pipe's
+            }
+        };
+    }
+
+    /** Frames of an enabled {@code pipe} since it was enabled: by the clock, at least the ticks delivered. */
+    private long frames(int pipe, long now) {
+        long elapsed = now - enabledNanos[pipe];
+        return Math.max(ticksSinceEnable[pipe], elapsed <= 0 ? 0 : elapsed / timing[pipe].frameNanos());
+    }
+
     /** The handler for PLANE_SURF and CUR_BASE of every pipe: a flip. */
     public RegisterHandler surfaceHandler() {
         return new RegisterHandler() {
@@ -159,11 +228,45 @@ public final class VirtualDisplay {
     private void updateTimer(int pipe) {
         boolean enabled = (mmio.get(reg(PIPEACONF, pipe)) & PIPECONF_ENABLE) != 0;
         if (enabled && ticking[pipe] == null) {
-            ticking[pipe] = clock.start(lockedTicks[pipe], VBLANK_PERIOD_NANOS);
+            PipeTiming t = PipeTiming.read(mmio, pipe);
+            timing[pipe] = t;
+            enabledNanos[pipe] = clock.nanoTime();
+            counterAtEnable[pipe] = mmio.get(reg(PIPE_FRMCOUNT_A, pipe));
+            ticksSinceEnable[pipe] = 0;
+            ticking[pipe] = clock.start(lockedTicks[pipe], t.frameNanos());
+            logTiming(pipe, t);
         } else if (!enabled && ticking[pipe] != null) {
             ticking[pipe].cancel();
             ticking[pipe] = null;
+            stopCounting(pipe);
         }
+    }
+
+    /** The rate a pipe runs at (the fallback as a warning), logged when it differs from the pipe's last one. */
+    private void logTiming(int pipe, PipeTiming t) {
+        if (Objects.equals(lastLogged[pipe], t.source())) {
+            return;
+        }
+        lastLogged[pipe] = t.source();
+        char name = (char) ('A' + pipe);
+        if (t.derived()) {
+            log.info("{}: pipe {} runs at {} Hz: {}", mmio.owner(), name, String.format("%.3f", t.refreshHz()), t.source());
+        } else {
+            log.warn("{}: pipe {}: the refresh rate does not follow from the registers: {}", mmio.owner(), name, t.source());
+        }
+    }
+
+    /** Keeps the frame count a pipe reached in its register and stops counting (the pipe is off). */
+    private void stopCounting(int pipe) {
+        if (timing[pipe] != null) {
+            mmio.set(reg(PIPE_FRMCOUNT_A, pipe), counterAtEnable[pipe] + (int) frames(pipe, clock.nanoTime()));
+            timing[pipe] = null;
+        }
+    }
+
+    /** The timing {@code pipe} runs with, empty while it is off. */
+    public Optional<PipeTiming> timing(int pipe) {
+        return Optional.ofNullable(timing[pipe]);
     }
 
     /** One vblank of pipe A. Caller holds the lock. */
@@ -177,12 +280,13 @@ public final class VirtualDisplay {
             return;
         }
         vblanks[pipe]++;
+        ticksSinceEnable[pipe]++;
         if (primaryFlipPending[pipe]) {
             primaryFlipPending[pipe] = false;
             irq.raise(FLIP_DONE[pipe]);
         }
-        int frames = reg(PIPE_FRMCOUNT_A, pipe);
-        mmio.set(frames, mmio.get(frames) + 1);
+        int counter = reg(PIPE_FRMCOUNT_A, pipe);
+        mmio.set(counter, timing[pipe] != null ? counterAtEnable[pipe] + (int) frames(pipe, clock.nanoTime()) : mmio.get(counter) + 1);
         irq.raise(VBLANK[pipe]);
     }
 
@@ -218,6 +322,7 @@ public final class VirtualDisplay {
                 ticking[p].cancel();
                 ticking[p] = null;
             }
+            stopCounting(p);
             primaryFlipPending[p] = false;
         }
     }

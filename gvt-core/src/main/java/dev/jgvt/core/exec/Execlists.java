@@ -46,8 +46,12 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      * buffer start) before it counts as hung: a runaway the engine can never slice.
      */
     static final int MAX_COMMANDS = 1 << 20;
-    /** The host engine's slice: after this long it stops the workload at its next arbitration point. */
-    static final long SLICE_NANOS = 1_000_000;
+    /**
+     * The host engine's slice: after this long it stops the workload at its next arbitration point. 1 ms; the
+     * system property {@code jgvt.sliceNanos} (positive) overrides it, to force many slices when reproducing a
+     * problem that only shows between slices.
+     */
+    static final long SLICE_NANOS = Math.max(1, Long.getLong("jgvt.sliceNanos", 1_000_000L));
     /**
      * Wall-clock time from a workload's first slice after which it counts as hung even though it keeps reaching
      * arbitration points. Generous: i915's heartbeat resets an engine whose request does not complete within a
@@ -270,7 +274,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             stats.failed++;
             return null;
         }
-        if (w.mm.takeFailure() || completer.loadedPdpsFailed(w)) {
+        if (w.ramUnmapped()) {
             w.failure = "guest RAM the workload used was unmapped while it ran";
             stats.failed++;
             log.warn("vGPU {}: {} failed: {}", vgpu.id(), w, w.failure);

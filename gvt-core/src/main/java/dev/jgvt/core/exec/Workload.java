@@ -33,8 +33,12 @@ final class Workload {
     final long epoch;
     /** Set while prepared. */
     ShadowPpgtt mm;
+    /** {@code mm}'s {@link ShadowPpgtt#failures()} when this workload pinned it. */
+    long mmFailures;
     /** Address spaces an MI_LOAD_REGISTER_IMM of PDPs pointed at, pinned for this workload. */
     final List<ShadowPpgtt> loadedPdps = new ArrayList<>(0);
+    /** {@link ShadowPpgtt#failures()} of each of {@link #loadedPdps} when this workload pinned it. */
+    private long[] loadedPdpFailures = new long[0];
     HostSubmission submission;
     /** Where the host engine stopped this unfinished workload (between slices), or null. */
     EngineState state;
@@ -62,6 +66,41 @@ final class Workload {
         this.tail = tail;
         this.root = requireNonNull(root, "root is null");
         this.epoch = epoch;
+    }
+
+    /** {@code mm} is pinned for this workload: notes its failure count. */
+    void pinned(ShadowPpgtt space) {
+        mm = space;
+        mmFailures = space.failures();
+    }
+
+    /** An address space a PDP load pointed at is pinned for this workload: notes its failure count. */
+    void pinnedLoaded(ShadowPpgtt space) {
+        loadedPdps.add(space);
+        loadedPdpFailures = java.util.Arrays.copyOf(loadedPdpFailures, loadedPdps.size());
+        loadedPdpFailures[loadedPdps.size() - 1] = space.failures();
+    }
+
+    /** The address spaces were released: forgets the loaded ones. */
+    void releasedLoaded() {
+        loadedPdps.clear();
+        loadedPdpFailures = new long[0];
+    }
+
+    /**
+     * Whether guest RAM an address space of this workload used was unmapped since the workload pinned it. Reading
+     * changes nothing, so every workload sharing an address space sees it.
+     */
+    boolean ramUnmapped() {
+        if (mm != null && mm.failures() != mmFailures) {
+            return true;
+        }
+        for (int i = 0; i < loadedPdps.size(); i++) {
+            if (loadedPdps.get(i).failures() != loadedPdpFailures[i]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -77,7 +77,7 @@ final class WorkloadCompleter {
                 }
                 return;
             }
-            if (w.mm.takeFailure() || loadedPdpsFailed(w)) {
+            if (w.ramUnmapped()) {
                 stats.failed++;
                 w.failure = "guest RAM the workload used was unmapped while it ran";
                 log.warn("vGPU {}: {} failed: {}", vgpuId, w, w.failure);
@@ -106,14 +106,6 @@ final class WorkloadCompleter {
         }
     }
 
-    boolean loadedPdpsFailed(Workload w) {
-        boolean failed = false;
-        for (ShadowPpgtt mm : w.loadedPdps) {
-            failed |= mm.takeFailure();
-        }
-        return failed;
-    }
-
     private void releaseShadows(Workload w) {
         if (w.mm != null) {
             ppgtt.unpin(w.mm);
@@ -124,7 +116,7 @@ final class WorkloadCompleter {
             ppgtt.unpin(mm);
             ppgtt.release(mm);
         }
-        w.loadedPdps.clear();
+        w.releasedLoaded();
     }
 
     private void writeBackHead(Workload w) {

@@ -78,8 +78,7 @@ final class WorkloadPreparer implements AutoCloseable {
             owner.fail(w, "cannot shadow the PPGTT " + w.root + ": " + why, true);
             return null;
         }
-        mm.takeFailure();
-        w.mm = mm;
+        w.pinned(mm);
         EngineHost host = host(w.engine);
         events.clear();
         scanning = w;
@@ -220,8 +219,7 @@ final class WorkloadPreparer implements AutoCloseable {
             ppgtt.release(mm);
             return false;
         }
-        mm.takeFailure();
-        w.loadedPdps.add(mm);
+        w.pinnedLoaded(mm);
         Arrays.fill(shadowRoots, 0);
         long[] shadow = mm.shadowRoots();
         for (int i = 0; i < shadow.length; i++) {

@@ -18,7 +18,7 @@ public final class ShadowPpgtt {
     final Object[] rootSpts;
     /** Device addresses of the shadow roots, valid while shadowed. */
     final long[] shadowRoots;
-    private volatile boolean failed;
+    private volatile long failures;
     private String error;
 
     ShadowPpgtt(PpgttRoot root) {
@@ -69,17 +69,17 @@ public final class ShadowPpgtt {
     }
 
     /**
-     * Whether guest RAM this address space used while pinned was unmapped since the last call; in-flight work
-     * on it must be failed. Reading clears the flag.
+     * How many times guest RAM this address space used while pinned was unmapped. A workload notes the count when
+     * it pins the address space and fails when the count moved by the time it resumes or completes: every
+     * workload on the address space sees the unmap, not only the first to ask (several workloads on different
+     * engines may share one address space, each of them between slices when the unmap comes).
      */
-    public boolean takeFailure() {
-        boolean f = failed;
-        failed = false;
-        return f;
+    public long failures() {
+        return failures;
     }
 
     void fail() {
-        failed = true;
+        failures++;
     }
 
     @Override

@@ -31,6 +31,10 @@ public enum Behavior {
     POWER_WELL,
     /** Pipe configuration: state follows enable; drives the vblank timer. */
     PIPECONF,
+    /** PIPE_FRMCOUNT: the frames an enabled pipe began, by the vblank clock (read-only). */
+    FRAME_COUNTER,
+    /** PIPEDSL: the scan line of an enabled pipe, moving with the vblank clock (read-only). */
+    SCANLINE,
     /** Plane / cursor surface address: a write is a flip. */
     PLANE_SURFACE,
     /** TLB invalidation request; completes at once (reads 0). */

@@ -33,12 +33,19 @@ public final class MmioSpace {
     private final int[] vreg = new int[DWORDS];
     private final RegisterHandler[] handlers = new RegisterHandler[DWORDS];
     private final AccessLog accessLog;
+    private final String owner;
 
     public MmioSpace(RegisterRegistry registry, GgttWindow ggtt, String owner) {
         this.registry = requireNonNull(registry, "registry is null");
         this.ggtt = requireNonNull(ggtt, "ggtt is null");
-        this.accessLog = new AccessLog(requireNonNull(owner, "owner is null"));
+        this.owner = requireNonNull(owner, "owner is null");
+        this.accessLog = new AccessLog(owner);
         resetRange(0, REGISTER_FILE_SIZE);
+    }
+
+    /** Whose register file this is, for log lines ("vGPU 1"). */
+    public String owner() {
+        return owner;
     }
 
     public RegisterRegistry registry() {
@@ -103,6 +110,11 @@ public final class MmioSpace {
      */
     public long unhandledAccesses() {
         return accessLog.count();
+    }
+
+    /** {@link #unhandledAccesses()} per BAR0 offset (dword aligned; the first 4096 distinct offsets), in offset order. */
+    public java.util.Map<Long, Long> unhandledByOffset() {
+        return accessLog.perOffset();
     }
 
     /** Logs (once per offset, rate limited) that a guest access at {@code offset} was not served as asked. */

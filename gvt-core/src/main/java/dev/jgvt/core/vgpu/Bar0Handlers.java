@@ -69,5 +69,7 @@ final class Bar0Handlers {
         });
         mmio.bind(Behavior.PIPECONF, display.pipeconfHandler());
         mmio.bind(Behavior.PLANE_SURFACE, display.surfaceHandler());
+        mmio.bind(Behavior.SCANLINE, display.scanlineHandler());
+        mmio.bind(Behavior.FRAME_COUNTER, display.frameCounterHandler());
     }
 }

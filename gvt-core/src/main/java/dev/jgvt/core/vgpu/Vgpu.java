@@ -305,6 +305,16 @@ public final class Vgpu implements DeviceModel {
         return mmio.unhandledAccesses();
     }
 
+    /** {@link #unhandledAccesses()} per BAR0 offset, in offset order (a snapshot taken under the lock). */
+    public java.util.Map<Long, Long> unhandledByOffset() {
+        lock.lock();
+        try {
+            return mmio.unhandledByOffset();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether the guest has read PVINFO since power-on. */
     public boolean pvNotified() {
         return pvInfo.notified();

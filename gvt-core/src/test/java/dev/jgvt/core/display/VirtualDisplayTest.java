@@ -37,9 +37,20 @@ final class VirtualDisplayTest {
     private static final long GM_BASE = 256L << 20;
     private static final long GM_SIZE = 128L << 20;
     private final List<Runnable> ticks = new ArrayList<>();
-    private final VblankClock clock = (tick, period) -> {
-        ticks.add(tick);
-        return () -> ticks.remove(tick);
+    private final List<Long> periods = new ArrayList<>();
+    private long now = 1_000_000_000L;
+    private final VblankClock clock = new VblankClock() {
+        @Override
+        public Ticking start(Runnable tick, long periodNanos) {
+            ticks.add(tick);
+            periods.add(periodNanos);
+            return () -> ticks.remove(tick);
+        }
+
+        @Override
+        public long nanoTime() {
+            return now;
+        }
     };
     private MmioSpace mmio;
     private VirtualInterrupts irq;
@@ -52,6 +63,8 @@ final class VirtualDisplayTest {
         display = new VirtualDisplay(mmio, irq, clock, Runnable::run);
         mmio.bind(Behavior.PIPECONF, display.pipeconfHandler());
         mmio.bind(Behavior.PLANE_SURFACE, display.surfaceHandler());
+        mmio.bind(Behavior.SCANLINE, display.scanlineHandler());
+        mmio.bind(Behavior.FRAME_COUNTER, display.frameCounterHandler());
         mmio.bind(Behavior.INTERRUPT, new RegisterHandler() {
             @Override
             public int read(int offset) {
@@ -99,6 +112,110 @@ final class VirtualDisplayTest {
         // the guest cannot write the state bit
         w(PIPEACONF, 1L << 30);
         assertThat(mmio.read(PIPEACONF, 4)).isZero();
+    }
+
+    /** What i915 programs for 1920x1200 CVT-RB (154.13 MHz) over DP on DDI D, HBR2 from DPLL1, on {@code pipe}. */
+    private void programDpMode(int pipe, int ddiMode) {
+        int t = pipe * 0x1000;
+        w(0x60000 + t, (2080 - 1) << 16 | (1920 - 1));   // TRANS_HTOTAL
+        w(0x6000c + t, (1235 - 1) << 16 | (1200 - 1));   // TRANS_VTOTAL
+        w(0x60010 + t, (1235 - 1) << 16 | (1200 - 1));   // TRANS_VBLANK: start 1200, end 1235
+        w(0x60040 + t, 149_645);                          // LINK_M1: 154130 / 540000 * 2^19
+        w(0x60044 + t, 0x80000);                          // LINK_N1
+        w(0x60400 + t, 1 << 31 | 3 << 28 | ddiMode << 24); // TRANS_DDI_FUNC_CTL: DDI D
+        w(0x6c058, (1 << 0 | 0 << 1) << 6);               // DPLL_CTRL1: DPLL1 override, link rate 2700 (HBR2)
+        w(0x6c05c, (1 << 9 | 1 << 10));                   // DPLL_CTRL2: DDI D override, clock from DPLL1
+    }
+
+    @Test
+    void theVblankPeriodFollowsTheProgrammedModeAndTheScanLineMovesWithIt() {
+        programDpMode(0, PipeTiming.DDI_MODE_DP_SST);
+        w(PIPEACONF, 1L << 31);
+        PipeTiming t = display.timing(0).orElseThrow();
+        assertThat(t.derived()).as(t.source()).isTrue();
+        assertThat(t.pixelClockKhz()).isEqualTo(154_130);
+        // 2080 x 1235 at 154.13 MHz: 16.6665 ms, 60.0008 Hz
+        assertThat(periods).containsExactly(16_666_450L);
+        assertThat(t.refreshHz()).isCloseTo(60.0008, org.assertj.core.data.Offset.offset(0.0001));
+
+        // PIPEDSL reads one line behind (DP): vblank starts at line 1200, so 1199 right after the vblank
+        int dsl = VirtualDisplay.PIPEDSL_A;
+        long start = now;
+        assertThat(mmio.read(dsl, 4)).isEqualTo(1199);
+        long line = t.frameNanos() / 1235;
+        now += 10 * line;
+        assertThat(mmio.read(dsl, 4)).isEqualTo(1209);
+        now += 30 * line; // past vtotal: wraps to the first active line
+        assertThat(mmio.read(dsl, 4)).isEqualTo(4);
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isZero();
+        now += t.frameNanos(); // the tick of the next vblank is late: the frame has begun all the same
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isEqualTo(1);
+        assertThat(mmio.read(dsl, 4)).as("40 lines after the vblank's time").isEqualTo(1239 - 1235);
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A) & 1).as("no interrupt before the tick").isZero();
+        tick(); // the late tick delivers the interrupt; count and position stay the clock's
+        assertThat(irq.iir(IrqGroup.DE_PIPE_A) & 1).isEqualTo(1);
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isEqualTo(1);
+        assertThat(mmio.read(dsl, 4)).isEqualTo(1239 - 1235);
+        now = start + 2 * t.frameNanos() - 2 * line;
+        tick(); // an early tick (not from the real clock): a frame at least per tick, at the start of vblank
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isEqualTo(2);
+        assertThat(mmio.read(dsl, 4)).isEqualTo(1199);
+        w(dsl, 77); // read-only
+        assertThat(mmio.read(dsl, 4)).isEqualTo(1199);
+        now += 3 * t.frameNanos();
+        w(PIPE_FRMCOUNT_A, 0); // read-only
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).isEqualTo(4);
+        w(PIPEACONF, 0);
+        assertThat(display.timing(0)).isEmpty();
+        assertThat(mmio.read(dsl, 4)).as("a pipe that is off does not scan").isZero();
+        now += 10 * t.frameNanos();
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).as("nor count").isEqualTo(4);
+        w(PIPEACONF, 1L << 31);
+        now += t.frameNanos();
+        assertThat(mmio.read(PIPE_FRMCOUNT_A, 4)).as("counting on from there").isEqualTo(5);
+    }
+
+    @Test
+    void aTimingTheRegistersDoNotGiveFallsBackToSixtyHertz() {
+        w(PIPEACONF, 1L << 31); // nothing programmed
+        assertThat(periods).containsExactly(VirtualDisplay.VBLANK_PERIOD_NANOS);
+        assertThat(display.timing(0).orElseThrow().source()).contains("no transcoder timing").endsWith("60 Hz");
+        w(PIPEACONF, 0);
+
+        programDpMode(0, PipeTiming.DDI_MODE_HDMI);
+        w(PIPEACONF, 1L << 31);
+        PipeTiming hdmi = display.timing(0).orElseThrow();
+        assertThat(hdmi.derived()).isFalse();
+        assertThat(hdmi.source()).contains("not DisplayPort");
+        assertThat(hdmi.frameNanos()).isEqualTo(VirtualDisplay.VBLANK_PERIOD_NANOS);
+        assertThat(mmio.read(VirtualDisplay.PIPEDSL_A, 4)).as("HDMI reads two lines behind").isEqualTo(1198);
+        w(PIPEACONF, 0);
+
+        programDpMode(0, PipeTiming.DDI_MODE_DP_SST);
+        w(0x60044, 0); // LINK_N1
+        w(PIPEACONF, 1L << 31);
+        assertThat(display.timing(0).orElseThrow().source()).contains("LINK_M/N");
+        w(PIPEACONF, 0);
+
+        programDpMode(0, PipeTiming.DDI_MODE_DP_SST);
+        w(0x6c058, 1 << 6 | 1 << 11); // DPLL1 in HDMI mode: no DP link rate
+        w(PIPEACONF, 1L << 31);
+        assertThat(display.timing(0).orElseThrow().source()).contains("no DP clock");
+        w(PIPEACONF, 0);
+
+        programDpMode(0, PipeTiming.DDI_MODE_DP_SST);
+        w(0x60040, 1); // a clock of 2 kHz: far below 1 Hz
+        w(PIPEACONF, 1L << 31);
+        assertThat(display.timing(0).orElseThrow().derived()).isFalse();
+    }
+
+    @Test
+    void pipeBTakesItsOwnTranscodersTiming() {
+        programDpMode(1, PipeTiming.DDI_MODE_DP_SST);
+        w(0x71008, 1L << 31);
+        assertThat(display.timing(1).orElseThrow().pixelClockKhz()).isEqualTo(154_130);
+        assertThat(display.timing(0)).isEmpty();
+        assertThat(mmio.read(0x71000, 4)).isEqualTo(1199);
     }
 
     @Test

@@ -52,9 +52,32 @@ final class AccessLogTest {
     }
 
     @Test
+    void everyAccessIsCountedPerDwordOffset() {
+        for (int i = 0; i < 300; i++) {
+            log.record(0x70000, "read of an unhandled register");
+        }
+        log.record(0x68980, "write to an unhandled register");
+        log.record(0x68982, "unaligned write");
+        log.clear(); // a reset logs offsets again but keeps counting
+        log.record(0x70000, "read of an unhandled register");
+        assertThat(log.perOffset()).containsExactly(java.util.Map.entry(0x68980L, 2L), java.util.Map.entry(0x70000L, 301L));
+    }
+
+    @Test
+    void offsetsBeyondTheTablesCapacityStillCountInTheTotal() {
+        for (int i = 0; i < AccessLog.COUNTED_OFFSETS + 10; i++) {
+            log.record(4L * i, "read of an unhandled register");
+        }
+        log.record(0, "read of an unhandled register");
+        assertThat(log.perOffset()).hasSize(AccessLog.COUNTED_OFFSETS).containsEntry(0L, 2L);
+        assertThat(log.count()).isEqualTo(AccessLog.COUNTED_OFFSETS + 11);
+    }
+
+    @Test
     void negativeOffsetsAreCountedButNotLogged() {
         log.record(-4, "read outside the register file");
         assertThat(log.count()).isEqualTo(1);
         assertThat(log.lines()).isZero();
+        assertThat(log.perOffset()).isEmpty();
     }
 }

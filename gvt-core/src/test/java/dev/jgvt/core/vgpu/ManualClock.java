@@ -16,6 +16,12 @@ final class ManualClock implements VblankClock {
         return () -> running.remove(tick);
     }
 
+    /** The clock does not move by itself: frames begin only with {@link #tick()}. */
+    @Override
+    public long nanoTime() {
+        return 0;
+    }
+
     void tick() {
         for (Runnable r : List.copyOf(running)) {
             r.run();

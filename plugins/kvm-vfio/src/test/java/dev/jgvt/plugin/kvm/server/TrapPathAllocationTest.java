@@ -72,11 +72,17 @@ final class TrapPathAllocationTest {
             Thread serving = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("vfio-user alloc"))
                     .findFirst().orElseThrow();
             com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long before = mx.getThreadAllocatedBytes(serving.threadId());
+            // The least of a few rounds: on a loaded machine the JIT may still be compiling (or deoptimising)
+            // the serving loop during one round; an allocation per message shows in every round.
             int n = 20_000;
-            roundTrips(c, n);
-            long perMessage = (mx.getThreadAllocatedBytes(serving.threadId()) - before) / (2L * n);
-            assertThat(perMessage).as("bytes allocated per message by the serving thread").isLessThan(8);
+            long perMessage = Long.MAX_VALUE;
+            for (int round = 0; round < 5 && perMessage >= 8; round++) {
+                long before = mx.getThreadAllocatedBytes(serving.threadId());
+                roundTrips(c, n);
+                perMessage = Math.min(perMessage, (mx.getThreadAllocatedBytes(serving.threadId()) - before) / (2L * n));
+            }
+            assertThat(perMessage).as("bytes allocated per message by the serving thread, least of up to 5 rounds")
+                    .isLessThan(8);
         } finally {
             server.close();
         }
