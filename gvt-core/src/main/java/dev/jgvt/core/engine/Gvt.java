@@ -285,6 +285,11 @@ public final class Gvt implements AutoCloseable {
         return scheduler == null ? new GpuScheduler.Starts(0, 0, 0) : scheduler.starts();
     }
 
+    /** Times an engine's dispatcher thread woke up and found nothing to take (see {@link GpuScheduler#idleWakeups}). */
+    public synchronized long dispatcherIdleWakeups() {
+        return scheduler == null ? 0 : scheduler.idleWakeups();
+    }
+
     /**
      * Captures what vGPU {@code vgpuId}'s primary plane shows, read through the host GGTT the vGPU's guest
      * programmed (see {@link PlaneCapture}). Empty when the vGPU is not attached, the plane is off or

@@ -77,6 +77,8 @@ public final class GpuScheduler implements AutoCloseable {
     private long inlineStarts;
     private long dispatchedStarts;
     private long handoffs;
+    /** Times a dispatcher woke up and found nothing it could take. */
+    private long idleWakeups;
     /** Runs a slice of a workload on the host engine (inline or dispatched), with no lock held. */
     private final HostSliceRunner runner;
     /** The inline path's per-thread claims. */
@@ -167,7 +169,7 @@ public final class GpuScheduler implements AutoCloseable {
                 q.add(c);
             }
             if (current == null || (current != vgpu && !hasWork(current))) {
-                reschedule();
+                reschedule(vgpu, e); // if vgpu gets the GPU, engine e is claimed or handed off just below
             }
             w = claimOrHandOff(vgpu, e, deadline, false);
         } finally {
@@ -292,6 +294,19 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /**
+     * Times a dispatcher thread was woken and found no work it could take: wasted wake-ups, which the inline path of
+     * an idle owner must not cause.
+     */
+    public long idleWakeups() {
+        lock.lock();
+        try {
+            return idleWakeups;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Counts of where workloads started.
      *
      * @param inline workloads prepared, executed and completed on the thread that took their ELSP write
@@ -305,6 +320,7 @@ public final class GpuScheduler implements AutoCloseable {
 
     private void dispatch(Engine engine) {
         int e = engine.ordinal();
+        boolean woke = false;
         lock.lock();
         try {
             while (!closed) {
@@ -317,9 +333,14 @@ public final class GpuScheduler implements AutoCloseable {
                     }
                 }
                 if (w == null) {
+                    if (woke) {
+                        idleWakeups++;
+                    }
                     work[e].awaitUninterruptibly();
+                    woke = true;
                     continue;
                 }
+                woke = false;
                 busy[e] = owner;
                 dispatchedStarts++;
                 lock.unlock();
@@ -369,6 +390,15 @@ public final class GpuScheduler implements AutoCloseable {
 
     /** Asks the policy who should own the GPU; switches when the current owner has nothing in flight. */
     private void reschedule() {
+        reschedule(null, -1);
+    }
+
+    /**
+     * As {@link #reschedule()}; a switch wakes the dispatchers of the engines on which the new owner has work, except
+     * engine {@code claiming} when the new owner is {@code claimer}: the caller claims that engine for the inline path
+     * or hands it off itself ({@link #claimOrHandOff}).
+     */
+    private void reschedule(ScheduledVgpu claimer, int claiming) {
         long now = clock.getAsLong();
         ScheduledVgpu next = policy.pick(now, this::hasWork);
         if (next == current) {
@@ -383,9 +413,27 @@ public final class GpuScheduler implements AutoCloseable {
         policy.switchedTo(next, now);
         current = next;
         switches++;
-        wakeDispatchers();
+        wakeDispatchers(next, next == claimer ? claiming : -1);
     }
 
+    /**
+     * Wakes the dispatchers of the engines on which {@code owner} has queued or suspended work, but not that of engine
+     * {@code except}: a dispatcher woken with nothing to take would only cost the waking thread a futex call and the
+     * host a context switch (an owner changes at every submission of an idle GPU, going to null and back).
+     */
+    private void wakeDispatchers(ScheduledVgpu owner, int except) {
+        if (owner == null) {
+            return;
+        }
+        RunQueues q = queues.get(owner);
+        for (int e = 0; e < ENGINES; e++) {
+            if (e != except && ((q != null && !q.isEmpty(e)) || owner.hasSuspended(e))) {
+                work[e].signal();
+            }
+        }
+    }
+
+    /** Wakes every dispatcher (closing, a vGPU leaving). */
     private void wakeDispatchers() {
         for (Condition c : work) {
             c.signal();

@@ -58,6 +58,25 @@ final class GpuSchedulerTest {
         assertThat(scheduler.starts()).isEqualTo(new GpuScheduler.Starts(1, 0, 0));
     }
 
+    /**
+     * Two vGPUs taking turns on an idle GPU, as the submit bench does: the GPU goes to nobody after each workload and
+     * back to the next submitter, and none of those switches may wake a dispatcher that has nothing to take.
+     */
+    @Test
+    void ownershipSwitchesOfAnIdleGpuWakeNoDispatcher() throws InterruptedException {
+        scheduler = new GpuScheduler(gpu, now::get, true);
+        FakeVgpu a = new FakeVgpu(1, 4);
+        FakeVgpu b = new FakeVgpu(2, 4);
+        for (int i = 0; i < 50; i++) {
+            a.submit(Engine.BCS);
+            b.submit(i % 2 == 0 ? Engine.RCS : Engine.BCS);
+        }
+        Thread.sleep(200); // a dispatcher woken by mistake counts its idle wake-up as soon as it runs
+        assertThat(scheduler.starts()).isEqualTo(new GpuScheduler.Starts(100, 0, 0));
+        assertThat(scheduler.switches()).as("the GPU changed hands at every submission").isGreaterThanOrEqualTo(100);
+        assertThat(scheduler.idleWakeups()).isZero();
+    }
+
     @Test
     void withoutInlineRunsTheDispatcherTakesEveryWorkload() throws InterruptedException {
         scheduler = new GpuScheduler(gpu, now::get, false);
