@@ -186,7 +186,11 @@ public final class FakeGuest implements GuestBinding {
     /** A device reset requested by the VMM (VFIO_DEVICE_RESET), forwarded on the calling thread. */
     public void resetDevice() {
         checkOpen();
-        device.reset();
+        try {
+            device.reset();
+        } finally {
+            guestSide.deviceReset();
+        }
     }
 
     /** The display plane of that type, as a VMM's display asks for it (VFIO_DEVICE_QUERY_GFX_PLANE). */

@@ -8,20 +8,35 @@ import dev.jgvt.spi.InProcessGuest;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The guest side of a fake guest: what its CPU does. Config and BAR accesses are trapped and forwarded to
  * the {@link DeviceModel} on the calling thread; RAM writes go through page tracking (each frame's bytes
  * are committed, then reported if the frame is tracked).
+ *
+ * <p>Like a VMM, which routes BAR accesses to the device only while the guest has memory decoding enabled, this
+ * keeps a copy of the PCI command register instead of asking the device for it at every BAR access: the copy is
+ * read from the device on first use and again after every config write of the guest and every device reset (the
+ * only ways the register changes), so a BAR access costs one trap, not two.
  */
 final class FakeInProcessGuest implements InProcessGuest {
     /** Offset of the PCI command register in config space. */
     static final int PCI_COMMAND = 4;
     /** The command register's memory-space enable bit. */
     static final int PCI_COMMAND_MEMORY = 1 << 1;
+    private static final long VALID = 1L << 16;
 
     private final FakeGuest guest;
     private final DeviceModel device;
+    /** Bumped after every config write and device reset: a copy of the command register read before is stale. */
+    private final AtomicLong configWrites = new AtomicLong();
+    /**
+     * The command register's copy: the {@link #configWrites} count it was read at (bits 63:17), a valid bit (16) and
+     * the register (15:0). A copy whose count is not the current one is read again, so a config write racing with
+     * the read that made the copy never leaves a stale copy behind.
+     */
+    private volatile long command;
 
     FakeInProcessGuest(FakeGuest guest, DeviceModel device) {
         this.guest = guest;
@@ -39,7 +54,16 @@ final class FakeInProcessGuest implements InProcessGuest {
     public void configWrite(int offset, int size, long value) {
         guest.checkOpen();
         checkConfigSize(size);
-        device.write(DeviceLayout.CONFIG, offset, size, value);
+        try {
+            device.write(DeviceLayout.CONFIG, offset, size, value);
+        } finally {
+            configWrites.incrementAndGet(); // any config write may change it (the register itself, a power-state reset)
+        }
+    }
+
+    /** The device was reset (by the VMM): its command register is back to its reset value. */
+    void deviceReset() {
+        configWrites.incrementAndGet();
     }
 
     @Override
@@ -118,7 +142,13 @@ final class FakeInProcessGuest implements InProcessGuest {
     }
 
     private boolean memoryEnabled() {
-        return (device.read(DeviceLayout.CONFIG, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY) != 0;
+        long writes = configWrites.get();
+        long c = command;
+        if ((c & VALID) == 0 || c >>> 17 != writes) {
+            c = writes << 17 | VALID | (device.read(DeviceLayout.CONFIG, PCI_COMMAND, 2) & 0xFFFF);
+            command = c;
+        }
+        return (c & PCI_COMMAND_MEMORY) != 0;
     }
 
     private static void checkConfigSize(int size) {

@@ -159,6 +159,9 @@ final class FakeInterrupts implements InterruptSink {
     }
 
     private void wakeWaiters() {
+        if (waiters.isEmpty()) {
+            return; // the usual case of an MSI signalled during the guest's own trap: nobody waits, nothing to walk
+        }
         for (Thread waiter : waiters) {
             LockSupport.unpark(waiter);
         }

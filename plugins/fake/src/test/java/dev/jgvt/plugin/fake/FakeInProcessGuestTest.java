@@ -68,6 +68,30 @@ final class FakeInProcessGuestTest {
     }
 
     @Test
+    void barAccessesDoNotReadConfigSpaceEachTimeButSeeEveryCommandChange() {
+        side.configWrite(RecordingDeviceModel.PCI_COMMAND, 2, RecordingDeviceModel.PCI_COMMAND_MEMORY);
+        int configReads = configReads();
+        for (int i = 0; i < 100; i++) {
+            side.mmioWrite(DeviceLayout.BAR0, 0x100, 4, i);
+            side.mmioRead(DeviceLayout.BAR0, 0x100, 4);
+        }
+        assertThat(configReads() - configReads).as("one read of the command register for 200 BAR accesses").isEqualTo(1);
+        assertThat(device.accesses(DeviceLayout.BAR0)).hasSize(200);
+
+        side.configWrite(RecordingDeviceModel.PCI_COMMAND, 2, 0);
+        assertThat(side.mmioRead(DeviceLayout.BAR0, 0x100, 4)).as("disabled by a config write").isEqualTo(0xFFFF_FFFFL);
+        side.configWrite(RecordingDeviceModel.PCI_COMMAND, 2, RecordingDeviceModel.PCI_COMMAND_MEMORY);
+        assertThat(side.mmioRead(DeviceLayout.BAR0, 0x100, 4)).as("enabled again").isEqualTo(99);
+        guest.resetDevice();
+        assertThat(side.mmioRead(DeviceLayout.BAR0, 0x100, 4)).as("a device reset disables decoding").isEqualTo(0xFFFF_FFFFL);
+    }
+
+    private int configReads() {
+        return (int) device.accesses(DeviceLayout.CONFIG).stream()
+                .filter(a -> a.kind() == RecordingDeviceModel.Access.Kind.READ).count();
+    }
+
+    @Test
     void deviceErrorsOfBadAccessesReachTheGuestTyped() {
         side.configWrite(RecordingDeviceModel.PCI_COMMAND, 2, RecordingDeviceModel.PCI_COMMAND_MEMORY);
         assertThat(((GvtException) catchThrowable(() -> side.mmioRead(DeviceLayout.BAR0, RecordingDeviceModel.BAR0_SIZE, 4))).code())
