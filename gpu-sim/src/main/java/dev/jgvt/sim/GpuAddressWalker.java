@@ -28,13 +28,82 @@ public final class GpuAddressWalker {
     private static final long ADDR_2M = ((1L << 46) - 1) & ~0x1FFFFFL;
 
     private final SimGpu gpu;
+    /** This walker's TLB, or null: the GPU's shared walker walks every time. */
+    private final TranslationCache cache;
 
     GpuAddressWalker(SimGpu gpu) {
+        this(gpu, null);
+    }
+
+    private GpuAddressWalker(SimGpu gpu, TranslationCache cache) {
         this.gpu = requireNonNull(gpu, "gpu is null");
+        this.cache = cache;
+    }
+
+    /**
+     * A walker of the same GPU with a translation cache of its own ({@link TranslationCache}), for one command
+     * streamer: one thread at a time, {@link #invalidate()} when a slice starts and at every flush.
+     */
+    public GpuAddressWalker withTranslationCache() {
+        return new GpuAddressWalker(gpu, new TranslationCache(gpu));
+    }
+
+    /** Forgets every cached translation (nothing for a walker without a cache). */
+    public void invalidate() {
+        if (cache != null) {
+            cache.clear();
+        }
+    }
+
+    /** Translations answered from this walker's cache so far (0 without one). */
+    public long cacheHits() {
+        return cache == null ? 0 : cache.hits();
+    }
+
+    /** Translations that walked the tables although this walker has a cache (0 without one). */
+    public long cacheMisses() {
+        return cache == null ? 0 : cache.misses();
     }
 
     /** Translates graphics address {@code va} in {@code space} to a device address; faults as described. */
     public long translate(GpuAddressSpace space, long va) {
+        if (cache == null) {
+            return walk(space, va);
+        }
+        long page = va >>> 12;
+        int i = cache.find(space, page);
+        if (i >= 0) {
+            return cache.frame(i) | (va & 0xFFF);
+        }
+        long device = walk(space, va);
+        MemorySegment segment = gpu.page(device);
+        if (segment != null) {
+            cache.put(space, page, device & ~0xFFFL, segment);
+        }
+        return device;
+    }
+
+    /**
+     * The 4 KiB device page behind {@code va} (the byte at {@code va} is at offset {@code va & 0xFFF} of it: pages
+     * of every size are 4 KiB aligned); faults as {@link #translate} does.
+     */
+    private MemorySegment frameOf(GpuAddressSpace space, long va) {
+        if (cache == null) {
+            return page(walk(space, va), va);
+        }
+        long page = va >>> 12;
+        int i = cache.find(space, page);
+        if (i >= 0) {
+            return cache.segment(i);
+        }
+        long device = walk(space, va);
+        MemorySegment segment = page(device, va);
+        cache.put(space, page, device & ~0xFFFL, segment);
+        return segment;
+    }
+
+    /** The page-table walk itself. */
+    private long walk(GpuAddressSpace space, long va) {
         return switch (space) {
             case GpuAddressSpace.Ggtt g -> translateGgtt(va);
             case GpuAddressSpace.Ppgtt4 p -> {
@@ -62,9 +131,9 @@ public final class GpuAddressWalker {
         long done = 0;
         long length = dst.byteSize();
         while (done < length) {
-            long device = translate(space, va + done);
-            int chunk = (int) Math.min(length - done, HugeConst.PAGE - (device & 0xFFF));
-            MemorySegment.copy(page(device, va + done), device & 0xFFF, dst, done, chunk);
+            long at = va + done;
+            int chunk = (int) Math.min(length - done, HugeConst.PAGE - (at & 0xFFF));
+            MemorySegment.copy(frameOf(space, at), at & 0xFFF, dst, done, chunk);
             done += chunk;
         }
     }
@@ -74,9 +143,9 @@ public final class GpuAddressWalker {
         long done = 0;
         long length = src.byteSize();
         while (done < length) {
-            long device = translate(space, va + done);
-            int chunk = (int) Math.min(length - done, HugeConst.PAGE - (device & 0xFFF));
-            MemorySegment.copy(src, done, page(device, va + done), device & 0xFFF, chunk);
+            long at = va + done;
+            int chunk = (int) Math.min(length - done, HugeConst.PAGE - (at & 0xFFF));
+            MemorySegment.copy(src, done, frameOf(space, at), at & 0xFFF, chunk);
             done += chunk;
         }
     }
@@ -87,13 +156,12 @@ public final class GpuAddressWalker {
      * as {@link #translate} does.
      */
     public MemorySegment pageAt(GpuAddressSpace space, long va) {
-        return page(translate(space, va), va);
+        return frameOf(space, va);
     }
 
     /** Reads a little-endian 32-bit value at {@code va} (4-byte aligned). */
     public int readInt(GpuAddressSpace space, long va) {
-        long device = translate(space, va);
-        return page(device, va).get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), device & 0xFFC);
+        return frameOf(space, va).get(DWORD, va & 0xFFC);
     }
 
     /**
@@ -107,17 +175,15 @@ public final class GpuAddressWalker {
         int done = 0;
         while (done < count) {
             long at = va + 4L * done;
-            long device = translate(space, at);
-            int chunk = (int) Math.min(count - done, (HugeConst.PAGE - (device & 0xFFF)) / 4);
-            MemorySegment.copy(page(device, at), DWORD, device & 0xFFF, dst, offset + done, chunk);
+            int chunk = (int) Math.min(count - done, (HugeConst.PAGE - (at & 0xFFF)) / 4);
+            MemorySegment.copy(frameOf(space, at), DWORD, at & 0xFFF, dst, offset + done, chunk);
             done += chunk;
         }
     }
 
     /** Writes a little-endian 32-bit value at {@code va} (4-byte aligned). */
     public void writeInt(GpuAddressSpace space, long va, int value) {
-        long device = translate(space, va);
-        page(device, va).set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), device & 0xFFC, value);
+        frameOf(space, va).set(DWORD, va & 0xFFC, value);
     }
 
     /** Reads the 64-bit value at device address {@code deviceAddress} (8-byte aligned); faults if unmapped. */

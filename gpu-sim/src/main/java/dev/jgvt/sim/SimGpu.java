@@ -15,6 +15,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A software GPU's memory side: a host GGTT of the configured size, a device address space (the DMA map
@@ -35,6 +36,8 @@ public final class SimGpu implements HostGpu, AutoCloseable {
     private long hostBytesInUse;
     private boolean closed;
     private volatile SimEngines engines;
+    /** Changes of what a translation leads to: GGTT writes, DMA unmaps, host memory freed (translation caches). */
+    private final AtomicLong mappingChanges = new AtomicLong();
 
     public SimGpu(SimGpuConfig config) {
         this.config = requireNonNull(config, "config is null");
@@ -80,6 +83,7 @@ public final class SimGpu implements HostGpu, AutoCloseable {
     public void ggttWrite(int index, long entry) {
         checkIndex(index);
         ggtt.setAtIndex(ENTRY, index, entry);
+        mappingChanges.incrementAndGet();
     }
 
     @Override
@@ -102,6 +106,15 @@ public final class SimGpu implements HostGpu, AutoCloseable {
     @Override
     public synchronized void dmaUnmap(long deviceAddress) {
         devices.unmap(deviceAddress, DeviceAddressSpace.Owner.DMA);
+        mappingChanges.incrementAndGet();
+    }
+
+    /**
+     * How many times a translation may have changed its result other than through page-table memory: GGTT writes,
+     * DMA unmaps and frees of host memory. A {@link TranslationCache} that sees the count move forgets everything.
+     */
+    long mappingChanges() {
+        return mappingChanges.get();
     }
 
     @Override
@@ -181,6 +194,7 @@ public final class SimGpu implements HostGpu, AutoCloseable {
 
     private synchronized void free(SimBuffer buffer) {
         devices.unmap(buffer.deviceAddress, DeviceAddressSpace.Owner.HOST);
+        mappingChanges.incrementAndGet();
         hostBytesInUse -= buffer.segment.byteSize();
         if (buffer.segment.byteSize() == PAGE_SIZE) {
             freePages.add(buffer.segment);

@@ -57,6 +57,7 @@ final class CommandStreamer {
     private int commandRingOffset;
     private String commandName;
 
+    /** @param walker the streamer's own walker, usually with a translation cache (invalidated per slice and flush) */
     CommandStreamer(Engine engine, GpuAddressWalker walker, EngineCommands commands) {
         this.engine = requireNonNull(engine, "engine is null");
         this.engineClass = switch (engine) {
@@ -82,6 +83,11 @@ final class CommandStreamer {
         }
     }
 
+    /** The streamer's walker (its translation cache's counters, for tests). */
+    GpuAddressWalker walker() {
+        return walker;
+    }
+
     synchronized int readRegister(int offset) {
         return registers.read(offset & 0x7FFFFC);
     }
@@ -93,6 +99,7 @@ final class CommandStreamer {
     synchronized Completion execute(Submission s) {
         submission = s;
         events = new ArrayList<>();
+        walker.invalidate(); // a slice starts with an empty TLB: tables written since the last one are walked again
         EngineState from = s.resumeAt();
         if (from == null) {
             level = 0;
@@ -340,6 +347,7 @@ final class CommandStreamer {
     }
 
     void flushDw(int length) {
+        walker.invalidate(); // a flush is where a driver invalidates the TLBs; the software GPU always does
         int op = (dw[0] >>> 14) & 3;
         if (op != 0) {
             requireLength(length, 4);
@@ -355,6 +363,7 @@ final class CommandStreamer {
 
     void pipeControl(int length) {
         requireLength(length, 2);
+        walker.invalidate(); // as MI_FLUSH_DW
         int op = (dw[1] >>> 14) & 3;
         if ((dw[1] & PC_MMIO_WRITE) != 0) {
             throw illegal("the MMIO write post-sync operation is not supported");

@@ -47,7 +47,13 @@ public record Completion(Submission submission, int head, int commands, List<Eng
 
     /** The number of MI_USER_INTERRUPT commands executed. */
     public long userInterrupts() {
-        return events.stream().filter(e -> e.kind() == EngineEvent.Kind.USER_INTERRUPT).count();
+        long n = 0;
+        for (int i = 0; i < events.size(); i++) {
+            if (events.get(i).kind() == EngineEvent.Kind.USER_INTERRUPT) {
+                n++;
+            }
+        }
+        return n;
     }
 
     @Override

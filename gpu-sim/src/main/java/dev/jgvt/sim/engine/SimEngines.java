@@ -27,7 +27,7 @@ public final class SimEngines {
         requireNonNull(gpu, "gpu is null");
         EngineCommands commands = EngineCommands.gen9();
         for (Engine engine : Engine.values()) {
-            streamers.put(engine, new CommandStreamer(engine, gpu.walker(), commands));
+            streamers.put(engine, new CommandStreamer(engine, gpu.walker().withTranslationCache(), commands));
         }
     }
 
@@ -53,6 +53,11 @@ public final class SimEngines {
                 submission.resumeAt()));
         return new HostCompletion(done.head(), done.commands(), (int) done.userInterrupts(),
                 done.error().map(EngineError::describe), done.state());
+    }
+
+    /** The command streamer of {@code engine} (tests look at its walker's cache). */
+    CommandStreamer streamer(Engine engine) {
+        return streamers.get(engine);
     }
 
     /** The value of register {@code offset} (MMIO offset) in {@code engine}'s register file; 0 until written. */

@@ -90,6 +90,18 @@ final class GpuMemory implements AutoCloseable {
         return new Surface(va, segments);
     }
 
+    /** Rewrites the PPGTT entry of the 4 KiB page at {@code va} (its tables exist), as a driver rebinding it. */
+    void setPte(long va, long entry) {
+        MemorySegment pt = table(table(table(pml4.segment(), va >>> 39), va >>> 30), va >>> 21);
+        pt.set(LONG, ((va >>> 12) & 0x1FF) * 8, entry);
+    }
+
+    /** Device address of the page table that holds the entry of {@code va} (its tables exist). */
+    long pageTableOf(long va) {
+        MemorySegment pd = table(table(pml4.segment(), va >>> 39), va >>> 30);
+        return pd.get(LONG, ((va >>> 21) & 0x1FF) * 8) & 0x3FFF_FFFF_F000L;
+    }
+
     private MemorySegment table(MemorySegment parent, long index) {
         long slot = (index & 0x1FF) * 8;
         long entry = parent.get(LONG, slot);
