@@ -52,9 +52,7 @@ final class HostSliceRunner {
             HostSubmission submission = w.state == null ? owner.prepare(w) : owner.resume(w);
             if (submission != null) {
                 if (sliceNanos > 0 && (submission.sliceNanos() == 0 || submission.sliceNanos() > sliceNanos)) {
-                    submission = new HostSubmission(submission.engine(), submission.ringAddress(), submission.ringSize(),
-                            submission.head(), submission.tail(), submission.levels(), submission.roots(),
-                            submission.maxCommands(), sliceNanos, submission.resumeAt());
+                    submission = submission.withSlice(sliceNanos);
                 }
                 long started = clock.getAsLong();
                 try {

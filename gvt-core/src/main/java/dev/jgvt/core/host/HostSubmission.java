@@ -64,6 +64,11 @@ public record HostSubmission(Engine engine, long ringAddress, int ringSize, int 
                 requireNonNull(state, "state is null"));
     }
 
+    /** The same workload with a host slice of {@code nanos}. */
+    public HostSubmission withSlice(long nanos) {
+        return new HostSubmission(engine, ringAddress, ringSize, head, tail, levels, roots, maxCommands, nanos, resumeAt);
+    }
+
     @Override
     public long[] roots() {
         return roots.clone();

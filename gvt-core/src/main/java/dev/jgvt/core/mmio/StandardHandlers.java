@@ -14,6 +14,7 @@ import java.util.function.IntConsumer;
  * the display's fake hardware ({@link DisplayHandlers}).
  */
 public final class StandardHandlers {
+    private static final Engine[] ENGINES = Engine.values();
     /** PCODE mailbox: bit 31 is "busy/ready" (set by the driver to start, cleared when done). */
     public static final int PCODE_READY = 1 << 31;
     /** On completion the low byte is the error code (0: success). */
@@ -230,7 +231,7 @@ public final class StandardHandlers {
     }
 
     static Engine engineOf(int base) {
-        for (Engine engine : Engine.values()) {
+        for (Engine engine : ENGINES) {
             if (engine.mmioBase() == base) {
                 return engine;
             }
