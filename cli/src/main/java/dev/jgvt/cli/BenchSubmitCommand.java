@@ -50,6 +50,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
     private static final long RAM = 64L << 20;
     private static final int TINY = SubmitLoop.FILL;
     private static final int MAX_SIDE = 1024;
+    private static final double MAX_WARMUP_SECONDS = 60;
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
     @CommandLine.Spec
@@ -87,16 +88,28 @@ final class BenchSubmitCommand implements Callable<Integer> {
         try (SimGpu gpu = new SimGpu(SimGpuConfig.GEN9); Gvt gvt = Gvt.start(config, gpu);
                 SimGpu directGpu = new SimGpu(SimGpuConfig.GEN9)) {
             DirectSubmissions direct = new DirectSubmissions(directGpu, MAX_SIDE);
-            int busySide = calibrate(direct);
+            long started = System.nanoTime();
+            // the blitter compiled before calibrating, else the busy size is chosen by half-compiled code
+            warmUp(warmup / 2, () -> {
+                direct.run(50, TINY);
+                direct.run(5, 8 * TINY);
+            });
+            int busySide = calibrate(direct, TINY + 16);
             out.printf("load_before=%s cpus=%d%n", loadAverage(), Runtime.getRuntime().availableProcessors());
             Size tiny = new Size("tiny", TINY, gvt, direct);
             Size busy = new Size("busy", busySide, gvt, direct);
-            long warmupEnd = System.nanoTime() + (long) (warmup * 1e9);
-            while (System.nanoTime() < warmupEnd) {
+            tiny.platform.recording = true; // the measured rounds' code paths, also while warming up
+            busy.platform.recording = true;
+            boolean quiet = warmUp(warmup, () -> {
                 tiny.round(perRound / 4 + 1, false);
                 busy.round(perRound / 20 + 1, false);
-            }
+            });
+            // the size again with the code as the measured rounds will run it (it may have become faster meanwhile)
+            busy.side(calibrate(direct, busy.side));
+            long warmupNanos = System.nanoTime() - started;
+            long jitBefore = jitMillis();
             GpuScheduler.Starts startsBefore = gvt.workloadStarts();
+            long idleWakeupsBefore = gvt.dispatcherIdleWakeups();
             tiny.begin();
             busy.begin();
             List<long[]> eventfd = new ArrayList<>();
@@ -107,6 +120,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
                 eventfd.add(EventFdRoundTrip.measure(cpu, Math.max(100, perRound)));
             }
             GpuScheduler.Starts startsAfter = gvt.workloadStarts();
+            long jitDuring = jitMillis() - jitBefore;
             if (!tiny.check(spec.commandLine().getErr()) || !busy.check(spec.commandLine().getErr())) {
                 return 1;
             }
@@ -130,6 +144,11 @@ final class BenchSubmitCommand implements Callable<Integer> {
                     (double) pct(latency, 50) / pct(roundTrips, 50));
             out.printf("starts inline=%d dispatched=%d handoffs=%d%n", startsAfter.inline() - startsBefore.inline(),
                     startsAfter.dispatched() - startsBefore.dispatched(), startsAfter.handoffs() - startsBefore.handoffs());
+            out.printf("dispatcher_idle_wakeups=%d (dispatcher threads woken with nothing to take)%n",
+                    gvt.dispatcherIdleWakeups() - idleWakeupsBefore);
+            out.printf("warmup_s=%.1f jit_settled=%s jit_ms_during_rounds=%d busy_target_met=%s (direct busy workload %.1f µs"
+                    + " >= --busy-us %d)%n", warmupNanos / 1e9, quiet ? "yes" : "no", jitDuring,
+                    busy.directMicros() >= busyMicros ? "yes" : "no", busy.directMicros(), busyMicros);
             out.printf("load_after=%s rounds=%d per_round=%d busy_per_round=%d clock=wall%n", loadAverage(), rounds,
                     perRound, busyPerRound);
             out.flush();
@@ -137,35 +156,81 @@ final class BenchSubmitCommand implements Callable<Integer> {
         }
     }
 
+    /** Work to repeat while warming up. */
+    @FunctionalInterface
+    private interface Round {
+        void run() throws InterruptedException;
+    }
+
+    /**
+     * Repeats {@code round} for at least {@code seconds}, then on until the JIT has compiled nothing for a second
+     * (at most {@value #MAX_WARMUP_SECONDS} s in all), so that the measured rounds run steady-state code, as a VMM
+     * that has been up a while does: on a loaded 2-core host C2 takes seconds for the trap path's large methods.
+     * Nothing with {@code seconds == 0}. Returns whether the JIT settled.
+     */
+    private static boolean warmUp(double seconds, Round round) throws InterruptedException {
+        if (seconds <= 0) {
+            return false;
+        }
+        long now = System.nanoTime();
+        long minimum = now + (long) (seconds * 1e9);
+        long maximum = now + (long) (Math.max(seconds, MAX_WARMUP_SECONDS) * 1e9);
+        long jit = jitMillis();
+        long jitChanged = now;
+        while (true) {
+            round.run();
+            now = System.nanoTime();
+            long j = jitMillis();
+            if (j != jit) {
+                jit = j;
+                jitChanged = now;
+            }
+            if (now - minimum >= 0 && now - jitChanged >= 1_000_000_000L) {
+                return true;
+            }
+            if (now - maximum >= 0) {
+                return false;
+            }
+        }
+    }
+
+    /** Milliseconds the JIT compilers spent so far (0 when the VM does not say). */
+    private static long jitMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+    }
+
     /**
      * The smallest fill side (a multiple of 16) whose direct execution takes at least {@code busyMicros}, judged by
-     * the fastest of several runs (the one least disturbed by other load on the machine).
+     * the fastest of several runs (the one least disturbed by other load on the machine), searched from {@code from}
+     * up or down.
      */
-    private int calibrate(DirectSubmissions direct) {
+    private int calibrate(DirectSubmissions direct, int from) {
         direct.run(3, MAX_SIDE); // touch the whole surface once
-        long jitEnd = System.nanoTime() + 1_000_000_000L; // and let the JIT compile the blitter for wide rows
-        while (System.nanoTime() < jitEnd) {
-            direct.run(200, TINY);
-            direct.run(20, 4 * TINY);
+        int side = Math.max(TINY + 16, Math.min(MAX_SIDE, from));
+        while (side < MAX_SIDE && fastestMicros(direct, side) < busyMicros) {
+            side += 16;
         }
-        for (int side = TINY + 16; side < MAX_SIDE; side += 16) {
-            long fastest = Long.MAX_VALUE;
-            for (int i = 0; i < 21; i++) {
-                long t0 = System.nanoTime();
-                direct.run(1, side);
-                fastest = Math.min(fastest, System.nanoTime() - t0);
-            }
-            if (fastest >= busyMicros * 1000L) {
-                return side;
-            }
+        while (side > TINY + 16 && fastestMicros(direct, side - 16) >= busyMicros) {
+            side -= 16;
         }
-        return MAX_SIDE;
+        return side;
+    }
+
+    private static double fastestMicros(DirectSubmissions direct, int side) {
+        long fastest = Long.MAX_VALUE;
+        for (int i = 0; i < 21; i++) {
+            long t0 = System.nanoTime();
+            direct.run(1, side);
+            fastest = Math.min(fastest, System.nanoTime() - t0);
+        }
+        return fastest / 1e3;
     }
 
     /** One workload size: its guest on a vGPU of its own, its rounds, ratios and latencies. */
     private final class Size {
         final String name;
-        final int side;
+        int side;
         final int vgpuId;
         final Gvt gvt;
         final DirectSubmissions direct;
@@ -188,13 +253,24 @@ final class BenchSubmitCommand implements Callable<Integer> {
             this.vgpuId = gvt.vgpus().create("GVTg_V5_4").id();
             AttachedVgpu attached = gvt.attach(vgpuId, "fake", new AttachRequest.InProcess("bench-" + name, RAM));
             this.platform = new TimedPlatform(attached.inProcessGuest().orElseThrow());
-            this.guest = new SubmitLoop(platform, 0, side);
+            this.guest = new SubmitLoop(platform, 0, side, side == TINY ? TINY : MAX_SIDE);
+        }
+
+        /** Fills of {@code newSide} pixels square from now on. */
+        void side(int newSide) {
+            side = newSide;
+            guest.side(newSide);
         }
 
         void begin() {
             before = gvt.stats(vgpuId).orElseThrow().exec();
-            platform.latencies.clear();
+            platform.clear();
             platform.recording = true;
+        }
+
+        /** Microseconds per direct workload in the measured rounds. */
+        double directMicros() {
+            return submissions == 0 ? 0 : directNanos / 1e3 / submissions;
         }
 
         /** Runs {@code n} submissions through each path; a measured round adds to the sums (BCS busy time too). */
@@ -247,7 +323,8 @@ final class BenchSubmitCommand implements Callable<Integer> {
         }
 
         long[] latencies() {
-            long[] l = platform.latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+            long[] l = Arrays.copyOf(platform.latencies, platform.latencyCount);
+            Arrays.sort(l);
             return l.length == 0 ? new long[] {0} : l;
         }
 
@@ -274,7 +351,9 @@ final class BenchSubmitCommand implements Callable<Integer> {
     private static final class TimedPlatform extends InProcessPlatform {
         /** BCS ELSP (the engine's MMIO base + 0x230), where SubmitLoop submits. */
         private static final long ELSP = Engine.BCS.mmioBase() + 0x230;
-        final List<Long> latencies = new ArrayList<>();
+        /** ELSP-to-MSI nanoseconds while recording (a growing array: no boxing on the measured path). */
+        long[] latencies = new long[4096];
+        int latencyCount;
         volatile boolean recording;
         /** Guest accesses while recording: MMIO reads, MMIO writes, RAM reads, RAM writes. */
         final long[] accesses = new long[4];
@@ -284,6 +363,12 @@ final class BenchSubmitCommand implements Callable<Integer> {
 
         TimedPlatform(InProcessGuest guest) {
             super(guest);
+        }
+
+        /** Forgets what warming up recorded. */
+        void clear() {
+            latencyCount = 0;
+            Arrays.fill(accesses, 0);
         }
 
         @Override
@@ -333,7 +418,10 @@ final class BenchSubmitCommand implements Callable<Integer> {
         private long seen(long count) {
             if (elspAt >= 0 && count > msiBefore) {
                 if (recording) {
-                    latencies.add(System.nanoTime() - elspAt);
+                    if (latencyCount == latencies.length) {
+                        latencies = Arrays.copyOf(latencies, 2 * latencyCount);
+                    }
+                    latencies[latencyCount++] = System.nanoTime() - elspAt;
                 }
                 elspAt = -1;
             }

@@ -26,8 +26,10 @@ public interface GuestPlatform {
 
     long ramSize();
 
+    /** Copies guest RAM at {@code gpa} into {@code dst}, which the caller may reuse once this returns. */
     void ramRead(long gpa, MemorySegment dst);
 
+    /** Copies {@code src} into guest RAM at {@code gpa}; the caller may reuse {@code src} once this returns. */
     void ramWrite(long gpa, MemorySegment src);
 
     long msiCount();

@@ -5,43 +5,69 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-/** Dword-granular access to guest RAM through the platform (little-endian, like the GPU's view of memory). */
+/**
+ * Dword-granular access to guest RAM through the platform (little-endian, like the GPU's view of memory). The
+ * values of an access pass through a per-thread scratch buffer (grown on demand, never freed), as a guest CPU's
+ * stores pass through its registers: an access allocates no native memory.
+ */
 final class Ram {
     static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private Ram() {}
 
-    static void writeInts(GuestPlatform platform, long gpa, int[] values) {
-        if (values.length == 0) {
-            return;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(4L * values.length);
-            for (int i = 0; i < values.length; i++) {
-                buf.set(LE_INT, 4L * i, values[i]);
+    /** One thread's scratch buffer. */
+    private static final class Scratch {
+        MemorySegment segment = Arena.ofAuto().allocate(4096, 8);
+
+        MemorySegment take(long bytes) {
+            if (segment.byteSize() < bytes) {
+                segment = Arena.ofAuto().allocate(Math.max(bytes, 2 * segment.byteSize()), 8);
             }
-            platform.ramWrite(gpa, buf);
+            return segment.asSlice(0, bytes);
         }
     }
 
+    static void writeInts(GuestPlatform platform, long gpa, int[] values) {
+        writeInts(platform, gpa, values, values.length);
+    }
+
+    /** Writes the first {@code count} of {@code values}. */
+    static void writeInts(GuestPlatform platform, long gpa, int[] values, int count) {
+        if (count == 0) {
+            return;
+        }
+        MemorySegment buf = SCRATCH.get().take(4L * count);
+        MemorySegment.copy(values, 0, buf, LE_INT, 0, count);
+        platform.ramWrite(gpa, buf);
+    }
+
     static void writeInt(GuestPlatform platform, long gpa, int value) {
-        writeInts(platform, gpa, new int[] {value});
+        MemorySegment buf = SCRATCH.get().take(4);
+        buf.set(LE_INT, 0, value);
+        platform.ramWrite(gpa, buf);
     }
 
     static int[] readInts(GuestPlatform platform, long gpa, int count) {
         int[] values = new int[count];
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(4L * count);
-            platform.ramRead(gpa, buf);
-            for (int i = 0; i < count; i++) {
-                values[i] = buf.get(LE_INT, 4L * i);
-            }
-        }
+        readInts(platform, gpa, values);
         return values;
     }
 
+    /** Reads {@code values.length} dwords into {@code values}. */
+    static void readInts(GuestPlatform platform, long gpa, int[] values) {
+        if (values.length == 0) {
+            return;
+        }
+        MemorySegment buf = SCRATCH.get().take(4L * values.length);
+        platform.ramRead(gpa, buf);
+        MemorySegment.copy(buf, LE_INT, 0, values, 0, values.length);
+    }
+
     static int readInt(GuestPlatform platform, long gpa) {
-        return readInts(platform, gpa, 1)[0];
+        MemorySegment buf = SCRATCH.get().take(4);
+        platform.ramRead(gpa, buf);
+        return buf.get(LE_INT, 0);
     }
 
     /** Zeroes {@code bytes} of RAM at {@code gpa}. */

@@ -26,7 +26,8 @@ public final class SubmitLoop {
     private final LogicalContext context;
     private final GgttMapper.Mapping results;
     private final long surfaceVa;
-    private final int side;
+    private final int maxSide;
+    private int side;
     private final List<String> errors = new ArrayList<>();
     private int sequence;
 
@@ -37,18 +38,27 @@ public final class SubmitLoop {
 
     /** As {@link #SubmitLoop(GuestPlatform, int)}, with workloads that fill a square of {@code side} pixels. */
     public SubmitLoop(GuestPlatform platform, int slot, int side) {
+        this(platform, slot, side, side);
+    }
+
+    /**
+     * As {@link #SubmitLoop(GuestPlatform, int, int)}, with a surface large enough for fills of up to {@code maxSide}
+     * pixels square, so that {@link #side(int)} may change the fill later.
+     */
+    public SubmitLoop(GuestPlatform platform, int slot, int side, int maxSide) {
         this.platform = requireNonNull(platform, "platform is null");
-        if (side < 1 || side > 4096) {
-            throw new IllegalArgumentException("fill side must be in [1, 4096]: " + side);
+        if (maxSide < 1 || maxSide > 4096) {
+            throw new IllegalArgumentException("fill side must be in [1, 4096]: " + maxSide);
         }
-        this.side = side;
+        this.maxSide = maxSide;
+        side(side);
         PciDevice.enumerate(platform, GuestDriver.MMIO_BASE, GuestDriver.MSI_ADDRESS, 0x30 + slot);
         PvInfo info = PvInfo.read(platform);
         FrameAllocator frames = new FrameAllocator(GuestDriver.RESERVED_RAM, platform.ramSize());
         GgttMapper ggtt = new GgttMapper(platform, new GmAllocator(info.hiddenBase(), info.hiddenSize()), frames);
         this.interrupts = new GuestInterrupts(platform);
         AddressSpace space = new AddressSpace(platform, new Ppgtt(platform, frames), SURFACE_VA);
-        long surfaceBytes = surfaceBytes(side);
+        long surfaceBytes = surfaceBytes(maxSide);
         long surfaceGpa = frames.run(surfaceBytes, PAGE);
         Ram.clear(platform, surfaceGpa, surfaceBytes);
         this.surfaceVa = space.map(surfaceGpa, surfaceBytes);
@@ -57,6 +67,14 @@ public final class SubmitLoop {
         this.context = new LogicalContext(platform, ggtt, GuestEngine.BCS, 0x5B01, 4, 0, space.tables());
         this.port = new Execlist(platform, interrupts, ggtt, GuestEngine.BCS);
         port.enable();
+    }
+
+    /** Makes later workloads fill a square of {@code side} pixels (at most the surface's side). */
+    public void side(int side) {
+        if (side < 1 || side > maxSide) {
+            throw new IllegalArgumentException("fill side must be in [1, " + maxSide + "]: " + side);
+        }
+        this.side = side;
     }
 
     /**
