@@ -75,7 +75,7 @@ public final class GpuAddressWalker {
         if (i >= 0) {
             return cache.frame(i) | (va & 0xFFF);
         }
-        long device = walk(space, va);
+        long device = walkCached(space, va);
         MemorySegment segment = gpu.page(device);
         if (segment != null) {
             cache.put(space, page, device & ~0xFFFL, segment);
@@ -96,10 +96,58 @@ public final class GpuAddressWalker {
         if (i >= 0) {
             return cache.segment(i);
         }
-        long device = walk(space, va);
+        long device = walkCached(space, va);
         MemorySegment segment = page(device, va);
         cache.put(space, page, device & ~0xFFFL, segment);
         return segment;
+    }
+
+    /**
+     * A walk for a TLB miss: a PPGTT's page-directory entry for the 2 MiB region of {@code va} comes from the cache's
+     * paging-structure part when it has it (so a miss reads one PTE, not four levels), else from the tables.
+     */
+    private long walkCached(GpuAddressSpace space, long va) {
+        if (space instanceof GpuAddressSpace.Ggtt) {
+            return translateGgtt(va);
+        }
+        long region = va >>> 21;
+        int i = cache.findDirectory(space, region);
+        long pde;
+        if (i >= 0) {
+            pde = cache.directory(i);
+        } else {
+            pde = pde(space, va);
+            cache.putDirectory(space, region, pde);
+        }
+        return fromPde(pde, va);
+    }
+
+    /** The present page-directory entry of {@code va} in a PPGTT; faults on the levels above and on the PDE itself. */
+    private long pde(GpuAddressSpace space, long va) {
+        return switch (space) {
+            case GpuAddressSpace.Ggtt g -> throw new IllegalArgumentException("the GGTT has no page directories");
+            case GpuAddressSpace.Ppgtt4 p -> {
+                if ((va >>> 48) != 0) {
+                    throw new GpuFault(GpuFault.Kind.OUT_OF_RANGE, va, 4);
+                }
+                long e4 = entry(p.pml4(), (int) (va >>> 39) & 0x1FF, 4, va);
+                long e3 = entry(e4 & ADDR_4K, (int) (va >>> 30) & 0x1FF, 3, va);
+                if ((e3 & PS) != 0) {
+                    throw new GpuFault(GpuFault.Kind.UNSUPPORTED_PAGE_SIZE, va, 3);
+                }
+                yield entry(e3 & ADDR_4K, (int) (va >>> 21) & 0x1FF, 2, va);
+            }
+            case GpuAddressSpace.Ppgtt3 p -> {
+                if ((va >>> 32) != 0) {
+                    throw new GpuFault(GpuFault.Kind.OUT_OF_RANGE, va, 3);
+                }
+                long pd = p.pdp((int) (va >>> 30) & 3);
+                if (pd == 0) {
+                    throw new GpuFault(GpuFault.Kind.NOT_PRESENT, va, 3);
+                }
+                yield entry(pd & ADDR_4K, (int) (va >>> 21) & 0x1FF, 2, va);
+            }
+        };
     }
 
     /** The page-table walk itself. */
@@ -287,7 +335,11 @@ public final class GpuAddressWalker {
     }
 
     private long fromPd(long pdTable, long va) {
-        long e = entry(pdTable, (int) (va >>> 21) & 0x1FF, 2, va);
+        return fromPde(entry(pdTable, (int) (va >>> 21) & 0x1FF, 2, va), va);
+    }
+
+    /** The device address of {@code va} below its present page-directory entry {@code e}. */
+    private long fromPde(long e, long va) {
         if ((e & PS) != 0) {
             return (e & ADDR_2M) | (va & 0x1FFFFF);
         }

@@ -6,7 +6,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A software TLB for one command streamer: 4 KiB translations (graphics page of an address space → device frame
- * and the segment behind it), direct-mapped, {@value #SIZE} entries. It lives for one slice of a workload:
+ * and the segment behind it), direct-mapped, {@value #SIZE} entries, and beside them a paging-structure cache of
+ * {@value #DIRECTORIES} PPGTT page-directory entries (one per 2 MiB region), so that a TLB miss reads one PTE
+ * instead of walking four levels. Both live for one slice of a workload:
  * the streamer {@linkplain #clear clears} it when a slice starts and at every flush command (MI_FLUSH_DW,
  * PIPE_CONTROL), where a driver invalidates the hardware's TLBs, so page-table memory written between workloads
  * (a guest's PTE update shadowed by the core, a PPGTT the direct path rebuilt) is walked again. What changes the
@@ -19,6 +21,7 @@ import java.lang.foreign.MemorySegment;
  */
 final class TranslationCache {
     static final int SIZE = 512;
+    static final int DIRECTORIES = 32;
 
     private final SimGpu gpu;
     private final GpuAddressSpace[] spaces = new GpuAddressSpace[SIZE];
@@ -26,6 +29,11 @@ final class TranslationCache {
     private final long[] frames = new long[SIZE];
     private final MemorySegment[] segments = new MemorySegment[SIZE];
     private final long[] epochs = new long[SIZE];
+    /** The paging-structure part: PPGTT page-directory entries per 2 MiB region, direct-mapped. */
+    private final GpuAddressSpace[] directorySpaces = new GpuAddressSpace[DIRECTORIES];
+    private final long[] regions = new long[DIRECTORIES];
+    private final long[] directories = new long[DIRECTORIES];
+    private final long[] directoryEpochs = new long[DIRECTORIES];
     /** Entries of another epoch are empty. */
     private long epoch = 1;
     /** {@link SimGpu#mappingChanges()} when this epoch began. */
@@ -60,6 +68,32 @@ final class TranslationCache {
         }
         misses++;
         return -1;
+    }
+
+    /** The entry holding the page-directory entry of 2 MiB region {@code region} ({@code va >>> 21}) of {@code space}, or -1. */
+    int findDirectory(GpuAddressSpace space, long region) {
+        long now = gpu.mappingChanges();
+        if (now != changes) {
+            epoch++;
+            changes = now;
+            return -1;
+        }
+        int i = (int) region & (DIRECTORIES - 1);
+        return directoryEpochs[i] == epoch && regions[i] == region && directorySpaces[i] == space ? i : -1;
+    }
+
+    /** The page-directory entry of directory entry {@code i}. */
+    long directory(int i) {
+        return directories[i];
+    }
+
+    /** Remembers the (present) page-directory entry {@code pde} of 2 MiB region {@code region} of {@code space}. */
+    void putDirectory(GpuAddressSpace space, long region, long pde) {
+        int i = (int) region & (DIRECTORIES - 1);
+        directorySpaces[i] = space;
+        regions[i] = region;
+        directories[i] = pde;
+        directoryEpochs[i] = epoch;
     }
 
     /** Device address of the 4 KiB frame of entry {@code i}. */

@@ -96,6 +96,12 @@ final class GpuMemory implements AutoCloseable {
         pt.set(LONG, ((va >>> 12) & 0x1FF) * 8, entry);
     }
 
+    /** Rewrites the page-directory entry of the 2 MiB region of {@code va} (its tables exist). */
+    void setPde(long va, long entry) {
+        MemorySegment pd = table(table(pml4.segment(), va >>> 39), va >>> 30);
+        pd.set(LONG, ((va >>> 21) & 0x1FF) * 8, entry);
+    }
+
     /** Device address of the page table that holds the entry of {@code va} (its tables exist). */
     long pageTableOf(long va) {
         MemorySegment pd = table(table(pml4.segment(), va >>> 39), va >>> 30);

@@ -61,6 +61,21 @@ final class TranslationCacheTest {
     }
 
     @Test
+    void aPageDirectoryEntryRewrittenBetweenWorkloadsIsWalkedAgain() {
+        HostBuffer other = mem.gpu.allocate(4096, "rebound page");
+        HostBuffer table = mem.gpu.allocate(4096, "new page table");
+        table.segment().set(GpuMemory.LONG, ((X >>> 12) & 0x1FF) * 8, other.deviceAddress() | 3);
+        ring.emit(Cmd.sdi(false, X + 0x20, 1));
+        assertThat(ring.run(Engine.BCS, 0).completed()).isTrue();
+        mem.setPde(X, table.deviceAddress() | 3); // the whole 2 MiB region moves to another page table
+        int head = ring.tail;
+        ring.emit(Cmd.sdi(false, X + 0x20, 2));
+        assertThat(ring.run(Engine.BCS, head).completed()).isTrue();
+        assertThat(x.getInt(0x20)).isEqualTo(1);
+        assertThat(other.segment().get(GpuMemory.INT, 0x20)).isEqualTo(2);
+    }
+
+    @Test
     void aPteTheWorkloadRewritesItselfIsSeenAfterItsFlush() {
         HostBuffer other = mem.gpu.allocate(4096, "rebound page");
         long entry = other.deviceAddress() | 3;

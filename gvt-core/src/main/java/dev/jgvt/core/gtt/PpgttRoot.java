@@ -46,6 +46,23 @@ public record PpgttRoot(Mode mode, long pdp0, long pdp1, long pdp2, long pdp3) {
         return mode == Mode.L4 ? 1 : 4;
     }
 
+    // equals and hashCode written out: a shadow PPGTT is looked up by its root at every workload, and the record's
+    // generated ones go through method handles
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PpgttRoot r && mode == r.mode && pdp0 == r.pdp0 && pdp1 == r.pdp1 && pdp2 == r.pdp2
+                && pdp3 == r.pdp3;
+    }
+
+    @Override
+    public int hashCode() {
+        long h = pdp0 * 31 + pdp1;
+        h = h * 31 + pdp2;
+        h = h * 31 + pdp3;
+        return Long.hashCode(h) * 31 + mode.ordinal();
+    }
+
     @Override
     public String toString() {
         return mode == Mode.L4 ? String.format("L4[0x%x]", pdp0)
