@@ -44,8 +44,9 @@ final class CsbTracker {
     private int read = ENTRIES - 1;
     private State state = State.IDLE;
     private int completions;
-    /** Indices of the entries consumed for the current submission, in order. */
-    private final List<Integer> consumed = new ArrayList<>();
+    /** Indices of the entries consumed for the current submission, in order (the last six when more). */
+    private final int[] consumed = new int[ENTRIES];
+    private int consumedCount;
 
     CsbTracker(String engine) {
         this.engine = requireNonNull(engine, "engine is null");
@@ -60,7 +61,7 @@ final class CsbTracker {
             throw new IllegalStateException(engine + ": a submission is still pending");
         }
         expected.clear();
-        consumed.clear();
+        consumedCount = 0;
         expected.add(new Entry(IDLE_TO_ACTIVE, -1));
         for (int i = 0; i < contextIds.length; i++) {
             boolean last = i == contextIds.length - 1;
@@ -74,6 +75,16 @@ final class CsbTracker {
      * written (7 = none yet), {@code entries} the six entries. Returns the new state.
      */
     State consume(int writePointer, Entry[] entries) {
+        int[] raw = new int[2 * ENTRIES];
+        for (int i = 0; i < ENTRIES; i++) {
+            raw[2 * i] = entries[i].status();
+            raw[2 * i + 1] = entries[i].contextId();
+        }
+        return consume(writePointer, raw);
+    }
+
+    /** As {@link #consume(int, Entry[])}, the entries as read: status and context id of entry i at 2i and 2i + 1. */
+    State consume(int writePointer, int[] raw) {
         if (writePointer == NOTHING_WRITTEN) {
             return state;
         }
@@ -83,14 +94,15 @@ final class CsbTracker {
         }
         while (read != writePointer) {
             read = (read + 1) % ENTRIES;
-            consumed.add(read);
-            accept(entries[read]);
+            consumed[consumedCount++ % ENTRIES] = read;
+            accept(raw[2 * read], raw[2 * read + 1]);
         }
         return state;
     }
 
-    private void accept(Entry entry) {
+    private void accept(int status, int contextId) {
         Entry want = expected.poll();
+        Entry entry = new Entry(status, contextId);
         if (want == null || state != State.PENDING) {
             if (state != State.FAILED) {
                 fail(String.format("%s: unexpected CSB entry %s at index %d (nothing was pending)", engine, entry, read));
@@ -148,7 +160,21 @@ final class CsbTracker {
 
     /** The indices of the entries consumed for the current (or last) submission. */
     List<Integer> consumedIndices() {
-        return List.copyOf(consumed);
+        List<Integer> indices = new ArrayList<>();
+        for (int k = 0; k < consumedCount(); k++) {
+            indices.add(consumedIndex(k));
+        }
+        return indices;
+    }
+
+    /** How many entries the current (or last) submission consumed (at most six are remembered). */
+    int consumedCount() {
+        return Math.min(consumedCount, ENTRIES);
+    }
+
+    /** The index of the {@code k}-th remembered entry consumed. */
+    int consumedIndex(int k) {
+        return consumed[consumedCount <= ENTRIES ? k : (consumedCount + k) % ENTRIES];
     }
 
     int completions() {
@@ -157,6 +183,9 @@ final class CsbTracker {
 
     /** Errors found since the last call. */
     List<String> takeErrors() {
+        if (errors.isEmpty()) {
+            return List.of();
+        }
         List<String> taken = List.copyOf(errors);
         errors.clear();
         return taken;

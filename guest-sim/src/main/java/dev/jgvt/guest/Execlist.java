@@ -3,7 +3,6 @@ package dev.jgvt.guest;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,7 +28,10 @@ final class Execlist {
     private final GgttMapper.Mapping hwsp;
     private final CsbTracker csb;
     private final List<String> errors = new ArrayList<>();
-    private List<LogicalContext> running = List.of();
+    private LogicalContext[] running = NONE;
+    private static final LogicalContext[] NONE = {};
+    /** The CSB mirror's entries as last read: status and context id of entry i at 2i and 2i + 1. */
+    private final int[] mirror = new int[2 * CsbTracker.ENTRIES];
     private boolean switchInterrupt;
     private int eventsSeen;
     private int eventsExpected;
@@ -95,8 +97,12 @@ final class Execlist {
             c.publishTail();
         }
         csb.reset();
-        csb.submitted(Arrays.stream(contexts).mapToInt(LogicalContext::id).toArray());
-        running = List.of(contexts);
+        if (contexts.length == 1) {
+            csb.submitted(contexts[0].id());
+        } else {
+            csb.submitted(contexts[0].id(), contexts[1].id());
+        }
+        running = contexts;
         active = true;
         succeeded = false;
         switchInterrupt = false;
@@ -126,7 +132,7 @@ final class Execlist {
         }
         eventsSeen |= interrupts.take(engine.interruptGroup(), events());
         int readBefore = csb.readPointer();
-        CsbTracker.State state = csb.consume(mirrorWritePointer(), mirrorEntries());
+        CsbTracker.State state = csb.consume(mirrorWritePointer(), readMirror());
         if (csb.readPointer() != readBefore) {
             platform.mmioWrite(GuestPlatform.BAR0, engine.register(GuestEngine.CSB_POINTER), 4,
                     ((long) csb.readPointer() << 8) | (0x7L << 24));
@@ -192,7 +198,7 @@ final class Execlist {
         for (LogicalContext c : running) {
             c.skipToTail();
         }
-        running = List.of();
+        running = NONE;
         enable();
     }
 
@@ -212,7 +218,7 @@ final class Execlist {
             c.ring().consumed(c.ring().tail());
         }
         checkMmioCsb();
-        running = List.of();
+        running = NONE;
         active = false;
         succeeded = errors.size() == before;
     }
@@ -226,13 +232,14 @@ final class Execlist {
                     engine, pointer & 7, mirror));
             return;
         }
-        CsbTracker.Entry[] entries = mirrorEntries();
-        for (int i : csb.consumedIndices()) {
+        int[] entries = readMirror();
+        for (int k = 0; k < csb.consumedCount(); k++) {
+            int i = csb.consumedIndex(k);
             int status = (int) platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB + 8 * i), 4);
             int id = (int) platform.mmioRead(GuestPlatform.BAR0, engine.register(GuestEngine.CSB + 8 * i + 4), 4);
-            if (status != entries[i].status() || id != entries[i].contextId()) {
+            if (status != entries[2 * i] || id != entries[2 * i + 1]) {
                 errors.add(String.format("%s: CSB register entry %d is {0x%x, 0x%x}, the status page has %s",
-                        engine, i, status, id, entries[i]));
+                        engine, i, status, id, new CsbTracker.Entry(entries[2 * i], entries[2 * i + 1])));
                 return;
             }
         }
@@ -242,13 +249,10 @@ final class Execlist {
         return Ram.readInt(platform, hwsp.gpa() + 4L * CSB_MIRROR_WRITE_POINTER);
     }
 
-    private CsbTracker.Entry[] mirrorEntries() {
-        int[] raw = Ram.readInts(platform, hwsp.gpa() + 4L * CSB_MIRROR, 2 * CsbTracker.ENTRIES);
-        CsbTracker.Entry[] entries = new CsbTracker.Entry[CsbTracker.ENTRIES];
-        for (int i = 0; i < entries.length; i++) {
-            entries[i] = new CsbTracker.Entry(raw[2 * i], raw[2 * i + 1]);
-        }
-        return entries;
+    /** Reads the six CSB entries of the status page's mirror into {@link #mirror}. */
+    private int[] readMirror() {
+        Ram.readInts(platform, hwsp.gpa() + 4L * CSB_MIRROR, mirror);
+        return mirror;
     }
 
     long submissions() {
@@ -261,6 +265,9 @@ final class Execlist {
 
     /** Errors found since the last call. */
     List<String> takeErrors() {
+        if (errors.isEmpty()) {
+            return List.of();
+        }
         List<String> taken = List.copyOf(errors);
         errors.clear();
         return taken;

@@ -67,7 +67,10 @@ public final class GuestInterrupts {
     }
 
     private final GuestPlatform platform;
-    private final int[] kept = new int[Group.values().length];
+    private static final Group[] GROUPS = Group.values();
+    private final int[] kept = new int[GROUPS.length];
+    /** What the last handler run found, per group. */
+    private final int[] found = new int[GROUPS.length];
     private long handled;
 
     public GuestInterrupts(GuestPlatform platform) {
@@ -98,18 +101,24 @@ public final class GuestInterrupts {
      * Returns what was pending (nothing for a spurious interrupt) and keeps it for {@link #consume}.
      */
     public Pending handle() {
+        run();
+        return new Pending(found[Group.GT0.ordinal()], found[Group.GT1.ordinal()], found[Group.GT3.ordinal()],
+                found[Group.PIPE_A.ordinal()]);
+    }
+
+    /** The handler's accesses; what it found is left in {@link #found}. */
+    private void run() {
         platform.mmioWrite(GuestPlatform.BAR0, MASTER, 4, 0);
         long master = platform.mmioRead(GuestPlatform.BAR0, MASTER, 4);
-        int[] found = new int[kept.length];
-        for (Group group : Group.values()) {
+        for (Group group : GROUPS) {
+            int i = group.ordinal();
+            found[i] = 0;
             if ((master & group.summary) != 0) {
-                found[group.ordinal()] = take(group.block);
-                kept[group.ordinal()] |= found[group.ordinal()];
+                found[i] = take(group.block);
+                kept[i] |= found[i];
             }
         }
         platform.mmioWrite(GuestPlatform.BAR0, MASTER, 4, MASTER_ENABLE & 0xFFFF_FFFFL);
-        return new Pending(found[Group.GT0.ordinal()], found[Group.GT1.ordinal()], found[Group.GT3.ordinal()],
-                found[Group.PIPE_A.ordinal()]);
     }
 
     /** Whether any of {@code bits} of {@code group} was handled since it was last consumed; clears them. */
@@ -135,7 +144,7 @@ public final class GuestInterrupts {
             long count = platform.msiCount();
             if (count != handled) {
                 handled = count;
-                handle();
+                run();
             }
             if (done.getAsBoolean()) {
                 return true;
