@@ -51,6 +51,9 @@ final class BenchSubmitCommand implements Callable<Integer> {
     private static final int TINY = SubmitLoop.FILL;
     private static final int MAX_SIDE = 1024;
     private static final double MAX_WARMUP_SECONDS = 60;
+    /** How long the JIT must have finished no compilation before the warm-up ends (a C2 compile of the trap path's
+     *  large methods takes seconds on a loaded 2-core host, and only finished ones are counted). */
+    private static final long JIT_QUIET_NANOS = 2_000_000_000L;
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
     @CommandLine.Spec
@@ -163,7 +166,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
     }
 
     /**
-     * Repeats {@code round} for at least {@code seconds}, then on until the JIT has compiled nothing for a second
+     * Repeats {@code round} for at least {@code seconds}, then on until the JIT has finished no compilation for 2 s
      * (at most {@value #MAX_WARMUP_SECONDS} s in all), so that the measured rounds run steady-state code, as a VMM
      * that has been up a while does: on a loaded 2-core host C2 takes seconds for the trap path's large methods.
      * Nothing with {@code seconds == 0}. Returns whether the JIT settled.
@@ -185,7 +188,7 @@ final class BenchSubmitCommand implements Callable<Integer> {
                 jit = j;
                 jitChanged = now;
             }
-            if (now - minimum >= 0 && now - jitChanged >= 1_000_000_000L) {
+            if (now - minimum >= 0 && now - jitChanged >= JIT_QUIET_NANOS) {
                 return true;
             }
             if (now - maximum >= 0) {
