@@ -21,11 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Every command of the scanner's Gen9 table, one at a time, through intel-gpu-tools' {@code intel_dump_decode}
  * ({@code -d 0x1912}, Skylake GT2) and through {@code gvt decode}: wherever IGT knows the command (names it), both
- * must end it at the same dword, at the row's nominal length and with the top bit of its length field set. Each command is followed by a sentinel (MI_ARB_CHECK) so IGT's boundary is the
- * offset of the next command it prints; zero payload dwords that IGT does not count show up as MI_NOOPs before the
- * sentinel. IGT's decoder predates Gen8 for much of the 3D set; where it is wrong for Gen9 the command is listed in
- * {@code igt-decode-exceptions.tsv} (testing module, shared with {@code CorpusIgtDifferentialTest}) with the source
- * that says so, and a listed command IGT now agrees on fails the test (the list cannot go stale). Skipped with a reason when the tool is absent ({@code .ci/run} installs it).
+ * must end it at the same dword, at the row's nominal length and with the top bit of its length field set. Each
+ * command is followed by a sentinel (MI_ARB_CHECK) so IGT's boundary is the offset of the next command it prints;
+ * zero payload dwords that IGT does not count show up as MI_NOOPs before the sentinel. IGT's decoder predates Gen8
+ * for much of the 3D set; where it is wrong for Gen9 the command is listed in {@code igt-decode-exceptions.tsv}
+ * (testing module, shared with {@code CorpusIgtDifferentialTest}) with the source that says so, and a listed
+ * command IGT now agrees on fails the test (the list cannot go stale). Skipped with a reason when the tool is
+ * absent ({@code .ci/run} installs it).
  */
 final class IgtDecodeDifferentialTest {
     private static final int SENTINEL = 0x05 << 23; // MI_ARB_CHECK

@@ -83,7 +83,8 @@ final class CorpusIgtDifferentialTest {
             System.out.println("CorpusIgtDifferentialTest skipped: " + IntelDumpDecode.TOOL
                     + " is not installed (Debian: intel-gpu-tools)");
         }
-        assumeTrue(IntelDumpDecode.available(), IntelDumpDecode.TOOL + " is not installed (Debian package intel-gpu-tools)");
+        assumeTrue(IntelDumpDecode.available(),
+                IntelDumpDecode.TOOL + " is not installed (Debian package intel-gpu-tools)");
         List<Cmd> commands = new ArrayList<>();
         int records = 0;
         for (String dump : dumps()) {
@@ -108,7 +109,8 @@ final class CorpusIgtDifferentialTest {
         int compared = agreed + documentedCount + disagreeCount;
         System.out.printf(Locale.ROOT, "corpus IGT differential: %d dumps, %d records, %d commands: %d compared with "
                 + "IGT, %d agreed, %d documented IGT errors %s, %d unknown to IGT %s, %d disagreements %s; %d IGT runs "
-                + "in %.2f s%n", dumps().size(), records, commands.size(), compared, agreed, documentedCount, documented,
+                + "in %.2f s%n", dumps().size(), records, commands.size(), compared, agreed, documentedCount,
+                documented,
                 unknown, unknownToIgt, disagreeCount, disagreeing,
                 runs, seconds);
         assertThat(failures).as("corpus commands whose length IGT disagrees with (or that the scanner cannot decode)")
