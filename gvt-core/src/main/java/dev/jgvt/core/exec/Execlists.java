@@ -106,11 +106,16 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
                 requireNonNull(hostGm, "hostGm is null"), new GgttMemory(ggtt, requireNonNull(pins, "pins is null"), memory),
                 stats);
         this.completer = new WorkloadCompleter(this, vgpu, memory, ggtt, ppgtt, decoder, execlists, stats,
-                arena.allocate(4, 4));
+                arena.allocate(8, 8));
         VirtualExeclist.Sink sink = new VirtualExeclist.Sink() {
             @Override
             public void hwspWrite(Engine engine, int index, int value) {
                 completer.writeHwsp(engine, index, value);
+            }
+
+            @Override
+            public void csbWritten(Engine engine, int entry, int status, int contextId) {
+                completer.writeCsb(engine, entry, status, contextId);
             }
 
             @Override
@@ -199,7 +204,11 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         vgpu.runLocked(() -> {
             long started = System.nanoTime();
             result[0] = prepareLocked(w);
-            stats.mediationNanos += System.nanoTime() - started;
+            long ended = System.nanoTime();
+            stats.mediationNanos += ended - started;
+            if (result[0] != null) {
+                w.started = ended; // when its first slice starts on the host, give or take the lock's release
+            }
         });
         if (result[0] == null && w.failure == null) {
             w.failure = "the vGPU was destroyed";
@@ -223,7 +232,6 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         }
         HostSubmission submission = preparer.prepare(w);
         if (submission != null) {
-            w.started = System.nanoTime();
             w.slices = 1;
             executing.started(); // before the lock is released, so a reset or unmap from now on waits for the engine
         }

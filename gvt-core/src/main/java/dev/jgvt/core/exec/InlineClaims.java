@@ -77,7 +77,9 @@ final class InlineClaims {
         while (w != null) {
             runner.run(e, vgpu, w, slice);
             w = next.next(vgpu, e, deadline);
-            slice = Math.max(1, deadline - clock.getAsLong());
+            if (w != null) {
+                slice = Math.max(1, deadline - clock.getAsLong());
+            }
         }
     }
 

@@ -34,6 +34,16 @@ final class VirtualExeclist {
         /** Writes {@code value} at dword {@code index} of the engine's hardware status page (if one is set). */
         void hwspWrite(Engine engine, int index, int value);
 
+        /**
+         * Mirrors CSB entry {@code entry} ({@code status}, {@code contextId}) and then the write pointer, now
+         * {@code entry}, into the hardware status page; by default three {@link #hwspWrite}s in that order.
+         */
+        default void csbWritten(Engine engine, int entry, int status, int contextId) {
+            hwspWrite(engine, HWSP_CSB + 2 * entry, status);
+            hwspWrite(engine, HWSP_CSB + 2 * entry + 1, contextId);
+            hwspWrite(engine, HWSP_CSB_WRITE_POINTER, entry);
+        }
+
         /** Raises the engine's context-switch interrupt. */
         void contextSwitch(Engine engine);
     }
@@ -149,9 +159,7 @@ final class VirtualExeclist {
         mmio.set(base + Gen9Registers.RING_CSB + 8 * next, status);
         mmio.set(base + Gen9Registers.RING_CSB + 8 * next + 4, contextId);
         mmio.set(base + Gen9Registers.RING_CSB_PTR, (ptr & ~7) | next);
-        sink.hwspWrite(engine, HWSP_CSB + 2 * next, status);
-        sink.hwspWrite(engine, HWSP_CSB + 2 * next + 1, contextId);
-        sink.hwspWrite(engine, HWSP_CSB_WRITE_POINTER, next);
+        sink.csbWritten(engine, next, status, contextId);
         events++;
         sink.contextSwitch(engine);
     }

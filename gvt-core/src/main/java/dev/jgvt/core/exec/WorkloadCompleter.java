@@ -40,10 +40,12 @@ final class WorkloadCompleter {
     private final ElspDecoder decoder;
     private final VirtualExeclist[] execlists;
     private final ExecStats.Counters stats;
+    /** Eight bytes of scratch for guest memory writes, and its first four. */
+    private final MemorySegment qword;
     private final MemorySegment dword;
 
     WorkloadCompleter(Execlists owner, Vgpu vgpu, GuestMemory memory, GgttShadow ggtt, PpgttShadower ppgtt,
-            ElspDecoder decoder, VirtualExeclist[] execlists, ExecStats.Counters stats, MemorySegment dword) {
+            ElspDecoder decoder, VirtualExeclist[] execlists, ExecStats.Counters stats, MemorySegment scratch) {
         this.owner = requireNonNull(owner, "owner is null");
         this.vgpu = requireNonNull(vgpu, "vgpu is null");
         this.vgpuId = vgpu.id();
@@ -54,7 +56,11 @@ final class WorkloadCompleter {
         this.decoder = requireNonNull(decoder, "decoder is null");
         this.execlists = requireNonNull(execlists, "execlists is null");
         this.stats = requireNonNull(stats, "stats is null");
-        this.dword = requireNonNull(dword, "dword is null");
+        this.qword = requireNonNull(scratch, "scratch is null");
+        if (scratch.byteSize() != 8) {
+            throw new IllegalArgumentException("scratch must be 8 bytes, not " + scratch.byteSize());
+        }
+        this.dword = scratch.asSlice(0, 4);
     }
 
     /**
@@ -146,10 +152,41 @@ final class WorkloadCompleter {
         }
     }
 
+    /**
+     * Mirrors CSB entry {@code entry} into the hardware status page the guest programmed for {@code engine}: its two
+     * dwords in one guest-memory write, then the write pointer (the order the hardware writes them), the page
+     * translated once. Each dword that could not be written counts as a miss, as with {@link #writeHwsp}.
+     */
+    void writeCsb(Engine engine, int entry, int status, int contextId) {
+        long gpa = hwspGpa(engine);
+        if (gpa < 0) {
+            stats.hwspMisses += 3;
+            return;
+        }
+        qword.set(DW, 0, status);
+        qword.set(DW, 4, contextId);
+        try {
+            memory.write(gpa + (VirtualExeclist.HWSP_CSB + 2L * entry) * 4, qword);
+        } catch (GvtException e) {
+            stats.hwspMisses += 2;
+        }
+        dword.set(DW, 0, entry);
+        try {
+            memory.write(gpa + VirtualExeclist.HWSP_CSB_WRITE_POINTER * 4L, dword);
+        } catch (GvtException e) {
+            stats.hwspMisses++;
+        }
+    }
+
+    /** The guest physical address of {@code engine}'s hardware status page, or -1 when its GGTT entry maps none. */
+    private long hwspGpa(Engine engine) {
+        long hwsp = mmio.get(engine.mmioBase() + Gen9Registers.RING_HWS_PGA) & 0xFFFF_F000L;
+        return ggtt.gmaToGpa(hwsp);
+    }
+
     /** Mirrors a CSB write into the hardware status page the guest programmed for {@code engine}. */
     void writeHwsp(Engine engine, int index, int value) {
-        long hwsp = mmio.get(engine.mmioBase() + Gen9Registers.RING_HWS_PGA) & 0xFFFF_F000L;
-        long gpa = ggtt.gmaToGpa(hwsp);
+        long gpa = hwspGpa(engine);
         if (gpa < 0) {
             stats.hwspMisses++;
             return;
