@@ -68,6 +68,9 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--seconds", paramLabel = "S", description = "Stop after S seconds (default: run until stopped).")
     Double seconds;
 
+    @CommandLine.Mixin
+    ScanPpgttOption scanPpgtt = new ScanPpgttOption();
+
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "The plugins directory (default: the distribution's).")
     Path pluginsDir;
 
@@ -93,7 +96,7 @@ final class DaemonCommand implements Callable<Integer> {
         }
         VgpuService.Settings settings = new VgpuService.Settings(RuntimePaths.runtimeDir(runtimeDir), RuntimePaths.configDir(configDir),
                 hypervisor, Optional.ofNullable(vncBasePort), password);
-        GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
+        GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), scanPpgtt.settings());
         try (StopSignal stop = StopSignal.install("gvt-daemon-stop", 15);
                 Daemon daemon = Daemon.start(config, settings, Optional.ofNullable(group), Optional.ofNullable(metricsPort))) {
             stdout.println("gvt daemon: the software Gen9 GPU; vGPUs served by plugin '" + hypervisor + "' in " + settings.runtimeDir()

@@ -37,6 +37,7 @@ final class CommandStreamer {
     private final EngineCommands commands;
     private final EngineRegisters registers;
     private final BlitCommands blits;
+    private final UserMode userMode;
     private final int[] dw = new int[MAX_DWORDS];
     /** Set by an arbitration point (MI_ARB_CHECK, a batch buffer start) the current command reached. */
     private boolean arbitration;
@@ -46,8 +47,11 @@ final class CommandStreamer {
     private List<EngineEvent> events;
     private int level;
     private GpuAddressSpace batchSpace;
+    /** The current batch is in the PPGTT: non-privileged (the {@link UserMode} rules apply to its commands). */
+    private boolean batchPpgtt;
     private long batchAddress;
     private GpuAddressSpace returnSpace;
+    private boolean returnPpgtt;
     private long returnAddress;
     private int ringPos;
     // The command being executed.
@@ -69,6 +73,7 @@ final class CommandStreamer {
         this.commands = requireNonNull(commands, "commands is null");
         this.blits = new BlitCommands(walker);
         this.registers = new EngineRegisters(engine.mmioBase());
+        this.userMode = new UserMode(engine);
     }
 
     /** Stops the engine with an error; thrown by operations, caught by the fetch loop. */
@@ -153,9 +158,11 @@ final class CommandStreamer {
         level = from.level();
         ringPos = from.ringOffset();
         commandRingOffset = from.ringCommand();
-        batchSpace = from.batchPpgtt() ? submission.ppgtt() : GpuAddressSpace.GGTT;
+        batchPpgtt = from.batchPpgtt();
+        batchSpace = batchPpgtt ? submission.ppgtt() : GpuAddressSpace.GGTT;
         batchAddress = from.batchAddress();
-        returnSpace = from.returnPpgtt() ? submission.ppgtt() : GpuAddressSpace.GGTT;
+        returnPpgtt = from.returnPpgtt();
+        returnSpace = returnPpgtt ? submission.ppgtt() : GpuAddressSpace.GGTT;
         returnAddress = from.returnAddress();
         registers.restoreGprs(from.gprs());
     }
@@ -164,8 +171,8 @@ final class CommandStreamer {
     private Completion suspend(int count) {
         int ringCommand = level == 0 ? ringPos : commandRingOffset;
         EngineState state = new EngineState(ringPos, ringCommand, level, level == 0 ? 0 : batchAddress,
-                level != 0 && batchSpace != GpuAddressSpace.GGTT, level == 2 ? returnAddress : 0,
-                level == 2 && returnSpace != GpuAddressSpace.GGTT, registers.saveGprs());
+                level != 0 && batchPpgtt, level == 2 ? returnAddress : 0, level == 2 && returnPpgtt,
+                registers.saveGprs());
         Completion c = new Completion(submission, ringCommand, count, events, Optional.empty(), state);
         submission = null;
         events = null;
@@ -260,11 +267,34 @@ final class CommandStreamer {
         events.add(new EngineEvent(kind, location()));
     }
 
+    /** The command being executed comes from a non-privileged (PPGTT) batch buffer. */
+    private boolean nonPrivileged() {
+        return level != 0 && batchPpgtt;
+    }
+
+    /**
+     * In a non-privileged batch, a command that would use a privilege it does not have is dropped as the hardware
+     * drops it (converted to MI_NOOP) and reported as a {@link EngineEvent.Kind#PRIVILEGE_VIOLATION}; returns
+     * whether the command must be dropped.
+     */
+    private boolean violates(boolean privilegedUse) {
+        if (privilegedUse && nonPrivileged()) {
+            event(EngineEvent.Kind.PRIVILEGE_VIOLATION);
+            return true;
+        }
+        return false;
+    }
+
+    private boolean userRegister(int offset) {
+        return userMode.allowed(offset & 0x7FFFFC);
+    }
+
     // ---- MI commands -------------------------------------------------------------------------------------
 
     void batchBufferStart(int length) {
         long target = address(dw[1], length >= 3 ? dw[2] : 0);
-        GpuAddressSpace space = (dw[0] & PPGTT_BATCH) != 0 ? submission.ppgtt() : GpuAddressSpace.GGTT;
+        // a batch started from a PPGTT batch is in the PPGTT whatever its address space indicator says
+        boolean ppgtt = (dw[0] & PPGTT_BATCH) != 0 || nonPrivileged();
         boolean second = (dw[0] & SECOND_LEVEL) != 0;
         switch (level) {
             case 0 -> {
@@ -276,6 +306,7 @@ final class CommandStreamer {
             case 1 -> {
                 if (second) {
                     returnSpace = batchSpace;
+                    returnPpgtt = batchPpgtt;
                     returnAddress = batchAddress;
                     level = 2;
                 }
@@ -283,7 +314,8 @@ final class CommandStreamer {
             }
             default -> throw illegal("no batch buffer start inside a second-level batch");
         }
-        batchSpace = space;
+        batchPpgtt = ppgtt;
+        batchSpace = ppgtt ? submission.ppgtt() : GpuAddressSpace.GGTT;
         batchAddress = target;
         arbitration = true;
     }
@@ -297,6 +329,7 @@ final class CommandStreamer {
             case 2 -> {
                 level = 1;
                 batchSpace = returnSpace;
+                batchPpgtt = returnPpgtt;
                 batchAddress = returnAddress;
             }
             case 1 -> level = 0;
@@ -308,6 +341,9 @@ final class CommandStreamer {
 
     void storeDataImm(int length) {
         requireLength(length, 4);
+        if (violates((dw[0] & GGTT_BIT) != 0)) {
+            return;
+        }
         GpuAddressSpace space = space((dw[0] & GGTT_BIT) != 0);
         long address = address(dw[1], dw[2]);
         for (int i = 3; i < length; i++) {
@@ -319,6 +355,9 @@ final class CommandStreamer {
         if ((length - 1) % 2 != 0) {
             throw illegal("register/value pairs expected, " + (length - 1) + " dwords follow the header");
         }
+        if (violates(!userMode.allowedPairs(dw, length))) {
+            return; // one register outside the user-mode list drops the whole command
+        }
         for (int i = 1; i < length; i += 2) {
             registers.write(dw[i] & 0x7FFFFC, dw[i + 1]);
         }
@@ -326,16 +365,25 @@ final class CommandStreamer {
 
     void storeRegisterMem(int length) {
         requireLength(length, 4);
+        if (violates((dw[0] & GGTT_BIT) != 0 || !userRegister(dw[1]))) {
+            return;
+        }
         walker.writeInt(space((dw[0] & GGTT_BIT) != 0), address(dw[2], dw[3]), registers.read(dw[1] & 0x7FFFFC));
     }
 
     void loadRegisterMem(int length) {
         requireLength(length, 4);
+        if (violates((dw[0] & GGTT_BIT) != 0 || !userRegister(dw[1]))) {
+            return;
+        }
         registers.write(dw[1] & 0x7FFFFC, walker.readInt(space((dw[0] & GGTT_BIT) != 0), address(dw[2], dw[3])));
     }
 
     void loadRegisterReg(int length) {
         requireLength(length, 3);
+        if (violates(!userRegister(dw[1]) || !userRegister(dw[2]))) {
+            return;
+        }
         registers.write(dw[2] & 0x7FFFFC, registers.read(dw[1] & 0x7FFFFC));
     }
 
@@ -343,6 +391,9 @@ final class CommandStreamer {
         int op = (dw[0] >>> 14) & 3;
         if (op != 0) {
             requireLength(length, 4);
+            if (violates((dw[1] & 4) != 0 || (dw[0] & STORE_INDEX) != 0)) {
+                return; // a post-sync write to the GGTT or the status page
+            }
             if ((dw[0] & STORE_INDEX) != 0) {
                 throw illegal("store data index (HWSP-relative address) is not supported");
             }
@@ -356,6 +407,10 @@ final class CommandStreamer {
     void pipeControl(int length) {
         requireLength(length, 2);
         int op = (dw[1] >>> 14) & 3;
+        if (violates((dw[1] & PC_MMIO_WRITE) != 0
+                || (op != 0 && (dw[1] & ((1 << 24) | STORE_INDEX)) != 0))) {
+            return; // an MMIO write, or a post-sync write to the GGTT or the status page
+        }
         if ((dw[1] & PC_MMIO_WRITE) != 0) {
             throw illegal("the MMIO write post-sync operation is not supported");
         }
@@ -400,6 +455,9 @@ final class CommandStreamer {
      */
     void conditionalBatchBufferEnd(int length) {
         requireLength(length, 3);
+        if (violates((dw[0] & GGTT_BIT) != 0)) {
+            return; // a GGTT read: the batch goes on
+        }
         int data = (dw[0] & COMPARE_SEMAPHORE) != 0 ? dw[1] : 0;
         int memory = walker.readInt(space((dw[0] & GGTT_BIT) != 0), address(dw[2] & ~7, length > 3 ? dw[3] : 0));
         if (Integer.compareUnsigned(memory, data) <= 0) {
