@@ -77,6 +77,7 @@ final class DaemonCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
+        Map<String, String> engineSettings = scanPpgtt.settings();
         if (seconds != null && !(seconds > 0 && seconds <= 86400 * 365)) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 31536000], not " + seconds);
         }
@@ -96,7 +97,7 @@ final class DaemonCommand implements Callable<Integer> {
         }
         VgpuService.Settings settings = new VgpuService.Settings(RuntimePaths.runtimeDir(runtimeDir), RuntimePaths.configDir(configDir),
                 hypervisor, Optional.ofNullable(vncBasePort), password);
-        GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), scanPpgtt.settings());
+        GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), engineSettings);
         try (StopSignal stop = StopSignal.install("gvt-daemon-stop", 15);
                 Daemon daemon = Daemon.start(config, settings, Optional.ofNullable(group), Optional.ofNullable(metricsPort))) {
             stdout.println("gvt daemon: the software Gen9 GPU; vGPUs served by plugin '" + hypervisor + "' in " + settings.runtimeDir()
