@@ -2,7 +2,9 @@
 """Keeps the workloads of a scan dump (docs/command-scanner.md, "Scan dump") that bring something new, and writes
 them unchanged (same format, same records, same bytes) to another dump.
 
-A workload is kept when its engine and verdict are new, or when one of its records has a shape not seen before:
+Rejected workloads are left out: the record of a batch a rejection stopped in holds what the scanner had copied of
+it, which runs past the rejected command into bytes that are not commands, and CorpusIgtDifferentialTest decodes
+every record to its end. Of the others, a workload is kept when its engine is new, or when one of its records has a shape not seen before:
 (engine, level, address space, the sequence of command opcodes, a run of MI_NOOPs as one). The opcodes are read
 with the generic length rules (MI 0x00-0x0f one dword, everything else the 8-bit length field plus 2), which is
 only a selection heuristic: GuestStreamCorpusTest decodes every kept byte with the real tables.
@@ -67,6 +69,8 @@ def main(src, dst):
         out.write(magic)
         for w in order:
             recs_w = workloads[w]
+            if recs_w[0][0]["verdict"] != "accepted":
+                continue
             keys = {("verdict", recs_w[0][0]["engine"], recs_w[0][0]["verdict"])}
             keys |= {shape(f, p) for f, _, p in recs_w}
             if keys - seen:
@@ -74,7 +78,7 @@ def main(src, dst):
                 kept += 1
                 for _, raw, _ in recs_w:
                     out.write(raw)
-    print(f"{kept} of {len(order)} workloads kept", file=sys.stderr)
+    print(f"{kept} of {len(order)} workloads kept (rejected ones left out)", file=sys.stderr)
 
 
 if __name__ == "__main__":
