@@ -39,7 +39,7 @@ final class TranslationCacheTest {
         for (int i = 0; i < 64; i++) {
             ring.emit(Cmd.sdi(false, X + 8L * i, i));
         }
-        GpuAddressWalker walker = mem.engines.streamer(Engine.BCS).walker();
+        GpuAddressWalker walker = mem.engines.streamer(Engine.BCS).walker;
         long misses = walker.cacheMisses();
         assertThat(ring.run(Engine.BCS, 0).completed()).isTrue();
         assertThat(x.getInt(8 * 63)).isEqualTo(63);
