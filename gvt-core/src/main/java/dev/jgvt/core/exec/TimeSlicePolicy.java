@@ -11,17 +11,17 @@ import java.util.function.Predicate;
  * owns the whole GPU at a time. Every {@value #BALANCE_PERIOD_NANOS} ns a stage counter advances modulo
  * {@value #BALANCE_STAGES}: at stage 0 each vGPU's time slice is set to period × weight / Σ weights and its
  * balance reset to it (debt forgiven once per second), at the other stages the slice is added to the balance
- * (so overuse carries over as debt and underuse as credit). A pick walks the vGPUs in least-recently-picked
- * order and skips those without work: a vGPU in its start-up priority window is taken whatever its balance,
- * otherwise the first with a positive balance; the one taken goes to the back of the order. With nobody eligible the
- * GPU idles.
+ * (so overuse carries over as debt and underuse as credit). A pick walks the vGPUs with work in
+ * least-recently-picked order: the first in its start-up priority window is taken whatever its balance, and only
+ * when none is in its window, the first with a positive balance; the one taken goes to the back of the order. With
+ * nobody eligible the GPU idles.
  *
  * <p>The priority window ({@value #PRIORITY_WINDOW_NANOS} ns) starts when the vGPU becomes active —
  * {@link #activate}, at its first submission after it was added or {@link #deactivate}d (a device reset) — as
  * GVT-g starts it when the guest enables execlists, i.e. when its driver probes, not when the vGPU is created. It
  * keeps a probing driver's first requests from waiting for balance stages: i915 gives them 200 ms, and a vGPU whose
- * first workload put it in debt (the host's first execution is slow: class loading, JIT) would otherwise wait for
- * the stages to pay the debt back, even with the GPU idle. Unlike GVT-g, vGPUs in their windows take turns (each
+ * first workload put it in debt (a slow first execution on the host) would otherwise wait for the stages to pay the
+ * debt back, even with the GPU idle. Unlike GVT-g, vGPUs in their windows take turns (each
  * pick moves the one taken to the back) instead of the first in the order keeping the GPU while it has work.
  *
  * @param <K> the vGPU handle
