@@ -54,6 +54,10 @@ public final class Daemon implements AutoCloseable {
         access.applyToDirectory(runtimeDir);
         HostGeometry geometry = config.geometry();
         SimGpu gpu = new SimGpu(new SimGpuConfig((int) (geometry.ggttSize() >>> 12), 1L << 24, 1L << 30, true));
+        // the command streamers now, not at the first workload: building them parses the software GPU's command table
+        // (about 120 ms on a loaded host), which a guest's first workload would otherwise spend holding the GPU while
+        // another guest's probe waits (docs/linux-guest.md, concurrent probes)
+        gpu.engines();
         Gvt gvt = null;
         VgpuService service = null;
         ControlServer control = null;

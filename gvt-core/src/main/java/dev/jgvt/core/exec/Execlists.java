@@ -399,10 +399,14 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         for (Engine e : Engine.GT2) {
             resetEngine(e);
         }
+        scheduler.deviceReset(scheduled);
     }
 
     @Override
     public void engineReset(int domainMask) {
+        if ((domainMask & Gen9Registers.GDRST_FULL) != 0) {
+            scheduler.deviceReset(scheduled);
+        }
         for (Engine e : Engine.GT2) {
             if ((domainMask & Gen9Registers.GDRST_FULL) != 0 || (domainMask & e.resetDomain()) != 0) {
                 resetEngine(e);

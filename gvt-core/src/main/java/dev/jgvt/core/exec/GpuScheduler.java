@@ -160,10 +160,12 @@ public final class GpuScheduler implements AutoCloseable {
      */
     void submitted(ScheduledVgpu vgpu, Engine engine, Workload... created) {
         int e = engine.ordinal();
-        long deadline = clock.getAsLong() + INLINE_BUDGET_NANOS;
+        long now = clock.getAsLong();
+        long deadline = now + INLINE_BUDGET_NANOS;
         Workload w;
         lock.lock();
         try {
+            policy.activate(vgpu, now); // the first submission since register or a device reset starts its priority window
             RunQueues q = queues.get(vgpu);
             for (Workload c : created) {
                 q.add(c);
@@ -231,6 +233,19 @@ public final class GpuScheduler implements AutoCloseable {
             service.signal();
         }
         return null;
+    }
+
+    /**
+     * {@code vgpu}'s whole device was reset (guest reboot, full GPU reset): like a newly added vGPU, its next
+     * submission starts a new priority window ({@link TimeSlicePolicy#activate}), for the driver's probe after it.
+     */
+    void deviceReset(ScheduledVgpu vgpu) {
+        lock.lock();
+        try {
+            policy.deactivate(vgpu);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The next queued workload of {@code vgpu} on {@code engine}, or null. */

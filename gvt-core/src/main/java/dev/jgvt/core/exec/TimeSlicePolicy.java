@@ -11,9 +11,18 @@ import java.util.function.Predicate;
  * owns the whole GPU at a time. Every {@value #BALANCE_PERIOD_NANOS} ns a stage counter advances modulo
  * {@value #BALANCE_STAGES}: at stage 0 each vGPU's time slice is set to period × weight / Σ weights and its
  * balance reset to it (debt forgiven once per second), at the other stages the slice is added to the balance
- * (so overuse carries over as debt and underuse as credit). A pick walks the vGPUs in least-recently-picked
- * order, skips those without work, takes a vGPU still in its start-up priority window at once, otherwise the
- * first with a positive balance, which then goes to the back of the order. With nobody eligible the GPU idles.
+ * (so overuse carries over as debt and underuse as credit). A pick walks the vGPUs with work in
+ * least-recently-picked order: the first in its start-up priority window is taken whatever its balance, and only
+ * when none is in its window, the first with a positive balance; the one taken goes to the back of the order. With
+ * nobody eligible the GPU idles.
+ *
+ * <p>The priority window ({@value #PRIORITY_WINDOW_NANOS} ns) starts when the vGPU becomes active —
+ * {@link #activate}, at its first submission after it was added or {@link #deactivate}d (a device reset) — as
+ * GVT-g starts it when the guest enables execlists, i.e. when its driver probes, not when the vGPU is created. It
+ * keeps a probing driver's first requests from waiting for balance stages: i915 gives them 200 ms, and a vGPU whose
+ * first workload put it in debt (a slow first execution on the host) would otherwise wait for the stages to pay the
+ * debt back, even with the GPU idle. Unlike GVT-g, vGPUs in their windows take turns (each
+ * pick moves the one taken to the back) instead of the first in the order keeping the GPU while it has work.
  *
  * @param <K> the vGPU handle
  */
@@ -22,13 +31,15 @@ final class TimeSlicePolicy<K> {
     static final long TIME_SLICE_NANOS = 1_000_000L;
     static final long BALANCE_PERIOD_NANOS = 100_000_000L;
     static final int BALANCE_STAGES = 10;
-    /** A newly added vGPU is preferred for this long (GVT-g's {@code GVT_SCHED_VGPU_PRI_TIME}). */
+    /** A newly active vGPU is preferred for this long (GVT-g's {@code GVT_SCHED_VGPU_PRI_TIME}). */
     static final long PRIORITY_WINDOW_NANOS = 2_000_000_000L;
 
     private static final class Entry<K> {
         final K key;
         final int weight;
-        final long priorityUntil;
+        long priorityUntil;
+        /** Activated since added or deactivated: its priority window has started. */
+        boolean active;
         long allocated;
         long left;
         long used;
@@ -57,7 +68,10 @@ final class TimeSlicePolicy<K> {
         this.priorityWindow = priorityWindow;
     }
 
-    /** Adds a vGPU at the front of the order, in its priority window, with a fresh time slice. */
+    /**
+     * Adds a vGPU at the front of the order, in a priority window from {@code now}, with a fresh time slice; not yet
+     * active, so its first {@link #activate} starts the window again.
+     */
     void add(K key, int weight, long now) {
         requireNonNull(key, "key is null");
         if (weight < 1) {
@@ -73,6 +87,26 @@ final class TimeSlicePolicy<K> {
             other.left = Math.min(other.left, other.allocated); // a newcomer shrinks everybody's slice
         }
         e.left = e.allocated;
+    }
+
+    /**
+     * {@code key} submits work at {@code now}: unless it is active already, it becomes active and its priority window
+     * starts now (GVT-g's start of scheduling when the guest enables execlists). Does nothing for an unknown key.
+     */
+    void activate(K key, long now) {
+        Entry<K> e = find(key);
+        if (e != null && !e.active) {
+            e.active = true;
+            e.priorityUntil = now + priorityWindow;
+        }
+    }
+
+    /** {@code key}'s device was reset: its next {@link #activate} starts a new priority window (GVT-g stops it). */
+    void deactivate(K key) {
+        Entry<K> e = find(key);
+        if (e != null) {
+            e.active = false;
+        }
     }
 
     void remove(K key) {
@@ -97,21 +131,25 @@ final class TimeSlicePolicy<K> {
             periodStart += BALANCE_PERIOD_NANOS;
             balance();
         }
-        for (int i = 0; i < order.size(); i++) {
+        int taken = -1;
+        for (int i = 0; i < order.size() && taken < 0; i++) {
             Entry<K> e = order.get(i);
-            if (!hasWork.test(e.key)) {
-                continue;
-            }
-            if (now < e.priorityUntil) {
-                return e.key;
-            }
-            if (e.left > 0) {
-                order.remove(i);
-                order.add(e);
-                return e.key;
+            if (now < e.priorityUntil && hasWork.test(e.key)) {
+                taken = i; // in its priority window: whatever its balance
             }
         }
-        return null;
+        for (int i = 0; i < order.size() && taken < 0; i++) {
+            Entry<K> e = order.get(i);
+            if (e.left > 0 && hasWork.test(e.key)) {
+                taken = i;
+            }
+        }
+        if (taken < 0) {
+            return null;
+        }
+        Entry<K> e = order.remove(taken);
+        order.add(e);
+        return e.key;
     }
 
     /** The GPU changed hands at {@code now} (after the previous owner's engines drained). */

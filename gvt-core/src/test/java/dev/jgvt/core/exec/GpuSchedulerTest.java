@@ -208,6 +208,28 @@ final class GpuSchedulerTest {
     }
 
     /**
+     * A vGPU registered long before its guest's driver probes: its first workload runs right after a stage-0 balance
+     * and takes 150 ms on the host (a cold first execution), 100 ms more than its slice. Its next submission, with
+     * the GPU idle, must run at once (inline) rather than wait for balance stages to pay the debt back: the priority
+     * window starts at the first submission, not at registration.
+     */
+    @Test
+    void aVgpusFirstSubmissionsRunAtOnceEvenWhenItsFirstWorkloadPutItInDebt() throws Exception {
+        scheduler = new GpuScheduler(gpu, now::get, true);
+        FakeVgpu a = new FakeVgpu(1, 4);
+        new FakeVgpu(2, 4);
+        // 10.1 s after registration (the scheduler's clock started at 1 s): a stage-0 balance, 50 ms each
+        now.addAndGet(10_100_000_000L);
+        gpu.onExecute = s -> now.addAndGet(150_000_000L);
+        Workload first = a.submit(Engine.RCS);
+        assertThat(a.completedOn).containsKey(first);
+        gpu.onExecute = s -> { };
+        Workload second = a.submit(Engine.RCS);
+        assertThat(a.completedOn).as("ran inline at once, in debt").containsKey(second);
+        assertThat(scheduler.usedNanos(a)).isEqualTo(150_000_000L);
+    }
+
+    /**
      * Several submitting threads per vGPU (vCPUs), two vGPUs, workloads of random length, every inline slice
      * preempted and a real clock, so that inline runs, suspensions and resumptions (inline or on a dispatcher),
      * budget hand-offs, dispatched runs and ownership switches interleave: every workload completes exactly once,

@@ -129,4 +129,76 @@ final class TimeSlicePolicyTest {
         long total = keys.stream().mapToLong(policy::used).sum();
         assertThat(total).isLessThanOrEqualTo(3 * SECOND);
     }
+
+    /**
+     * Two concurrent i915 probes on one daemon (docs/linux-guest.md): vGPU "a", added long before its guest's driver
+     * probes, becomes active right after a stage-0 balance; its first workload holds the GPU for 150 ms (the host's
+     * first execution: class loading, JIT), which leaves it 50 ms in debt, while "b" keeps a backlog. a's next four
+     * requests (1 ms each, 2 ms apart) must not wait for the balance stages to pay that debt back: i915 gives its
+     * first requests 200 ms. Without the priority window from activation each waited until a.left > 0 again.
+     */
+    @Test
+    void aNewlyActiveVgpuInDebtFromItsFirstWorkloadGetsEachRequestWithinATickWhileAnotherHasABacklog() {
+        TimeSlicePolicy<String> policy = new TimeSlicePolicy<>(0);
+        policy.add("a", 4, 0);
+        policy.add("b", 4, 0);
+        long activeAt = 10 * SECOND + TimeSlicePolicy.BALANCE_PERIOD_NANOS; // right after a stage-0 balance
+        simulate(policy, activeAt, 0, (k, t) -> k.equals("b"));
+        policy.activate("a", activeAt);
+        assertThat(policy.pick(activeAt, k -> true)).isEqualTo("a");
+        policy.switchedTo("a", activeAt);
+        long now = activeAt + 150 * MS; // a's first workload ends
+        long submittedAt = now;
+        int requests = 4;
+        List<Long> waits = new java.util.ArrayList<>();
+        long leftAfterFirst = 0;
+        while (requests > 0 && now < activeAt + 2 * SECOND) {
+            boolean aHasWork = now >= submittedAt;
+            String next = policy.pick(now, k -> k.equals("b") || aHasWork);
+            if (now == activeAt + 150 * MS) {
+                leftAfterFirst = policy.left("a"); // charged for the first workload
+            }
+            policy.switchedTo(next, now);
+            now += TimeSlicePolicy.TIME_SLICE_NANOS; // the owner runs for a tick
+            if ("a".equals(next)) {
+                waits.add(now - TimeSlicePolicy.TIME_SLICE_NANOS - submittedAt);
+                requests--;
+                submittedAt = now + 2 * MS; // the guest submits its next request 2 ms after this one completed
+            }
+        }
+        assertThat(waits).hasSize(4).allSatisfy(w -> assertThat(w).isLessThanOrEqualTo(TimeSlicePolicy.TIME_SLICE_NANOS));
+        assertThat(leftAfterFirst).as("a's balance after its first workload").isEqualTo(-50 * MS);
+    }
+
+    @Test
+    void vgpusInTheirPriorityWindowsTakeTurns() {
+        TimeSlicePolicy<String> policy = new TimeSlicePolicy<>(0);
+        policy.add("a", 4, 0);
+        policy.add("b", 4, 0);
+        // both busy and both in their windows for the first second: neither keeps the GPU to itself (in GVT-g the
+        // first in the order would, as long as it has work)
+        Map<String, Long> owned = simulate(policy, SECOND, 0, (k, t) -> true);
+        assertThat(owned.get("a")).isCloseTo(SECOND / 2, within(SECOND / 20));
+        assertThat(owned.get("b")).isCloseTo(SECOND / 2, within(SECOND / 20));
+    }
+
+    @Test
+    void theWindowStartsOncePerActivationAndADeviceResetAllowsANewOne() {
+        TimeSlicePolicy<String> policy = new TimeSlicePolicy<>(0);
+        policy.add("a", 4, 0);
+        policy.add("b", 4, 0);
+        policy.activate("a", 0);
+        long stage0 = 10 * SECOND + TimeSlicePolicy.BALANCE_PERIOD_NANOS;
+        assertThat(policy.pick(stage0, k -> false)).isNull();
+        policy.switchedTo("a", stage0);
+        policy.switchedTo(null, stage0 + 90 * MS); // a held the GPU 90 ms with a 50 ms slice
+        assertThat(policy.left("a")).isEqualTo(-40 * MS);
+        long now = stage0 + 95 * MS;
+        assertThat(policy.pick(now, k -> k.equals("a"))).as("in debt, window over").isNull();
+        policy.activate("a", now);
+        assertThat(policy.pick(now, k -> k.equals("a"))).as("already active: no new window").isNull();
+        policy.deactivate("a");
+        policy.activate("a", now);
+        assertThat(policy.pick(now, k -> k.equals("a"))).as("a new window after a device reset").isEqualTo("a");
+    }
 }
