@@ -47,6 +47,11 @@ import org.slf4j.LoggerFactory;
  */
 final class Connection implements SoftIommu.RemoteDma {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
+    /**
+     * How long the serving thread polls the socket before it blocks for the next message (0: it blocks at once).
+     * Experimental, off by default: see docs/decisions/0017.
+     */
+    static final long POLL_NANOS = 1000L * Long.getLong("jgvt.vfio-user.poll-us", 0L);
 
     private final VfioUserServer server;
     private final UnixSocket socket;
@@ -178,7 +183,7 @@ final class Connection implements SoftIommu.RemoteDma {
      */
     private boolean nextCommand() {
         try {
-            if (!frames.next()) {
+            if (!frames.next(isServingThread() ? POLL_NANOS : 0)) {
                 endStream(new GvtException(ErrorCode.IO_ERROR, server.name() + ": the client disconnected"));
                 return false;
             }
