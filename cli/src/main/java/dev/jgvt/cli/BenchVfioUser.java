@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
 final class BenchVfioUser implements Callable<Integer> {
     /** RCS HWSTAM: a plain stored register, harmless to rewrite. */
     private static final long REGISTER = 0x2098;
-    /** Warm-up batches at least; then more until a batch saw no JIT compilation (the client stops at 60). */
+    /** Warm-up batches at least; then more until a batch saw no JIT compilation (the client stops at 20). */
     private static final int MIN_WARMUP_BATCHES = 3;
     private static final String[] KINDS = {"vfu_write", "raw_36_32", "vfu_read", "raw_32_36"};
 

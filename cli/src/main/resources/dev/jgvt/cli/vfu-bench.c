@@ -156,9 +156,9 @@ static int client(const char *vfu, const char *raw, int cpu, int rounds, int ops
     uint64_t *lat[KINDS]; double *means[KINDS];
     for (int k = 0; k < KINDS; k++) { lat[k] = calloc((size_t) rounds * ops, 8); means[k] = calloc((size_t) rounds, sizeof(double)); }
     unsigned char buf[64];
-    /* warm-up: batches until the bench answers "go" to "warm" (the server's JIT has settled), at most 60 */
+    /* warm-up: batches until the bench answers "go" to "warm" (the server's JIT has settled), at most 20 */
     char answer[16] = "more";
-    for (int w = 0; w < 60 && strncmp(answer, "go", 2) != 0; w++) {
+    for (int w = 0; w < 20 && strncmp(answer, "go", 2) != 0; w++) {
         for (int i = 0; i < 20000; i++) { vfu_call(v, 10, 0, reg, 1, i, reply, 32); vfu_call(v, 9, 0, reg, 0, 0, reply, 36); raw_call(r, 36, 32, buf); }
         printf("warm\n"); fflush(stdout);
         if (!fgets(answer, sizeof answer, stdin)) break;

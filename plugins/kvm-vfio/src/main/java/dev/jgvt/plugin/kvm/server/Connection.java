@@ -47,11 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Connection implements SoftIommu.RemoteDma {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
-    /**
-     * How long the serving thread polls the socket before it blocks for the next message (0: it blocks at once).
-     * Experimental, off by default: see docs/decisions/0017.
-     */
-    static final long POLL_NANOS = 1000L * Long.getLong("jgvt.vfio-user.poll-us", 0L);
 
     private final VfioUserServer server;
     private final UnixSocket socket;
@@ -64,6 +59,11 @@ final class Connection implements SoftIommu.RemoteDma {
     /** Whoever reads the socket holds this: the serving thread, or a thread waiting for its reply. Fair. */
     private final ReentrantLock readLock = new ReentrantLock(true);
     private final ReentrantLock sendLock = new ReentrantLock();
+    /**
+     * How long the serving thread polls the socket before it blocks for the next message (0, the default: it blocks
+     * at once); opt-in, see docs/decisions/0017.
+     */
+    private final long pollNanos;
     /** Client commands read by a waiting thread and not yet served, in socket order. */
     private final ConcurrentLinkedQueue<RawMessage> backlog = new ConcurrentLinkedQueue<>();
     private final Arena arena = Arena.ofShared();
@@ -90,6 +90,7 @@ final class Connection implements SoftIommu.RemoteDma {
         this.regionIo = new RegionIo(device, layout);
         this.handlers = new Handlers(server, this, device, layout, regionIo, dma);
         this.calls = new ClientCalls(this, callTimeout);
+        this.pollNanos = server.pollNanos();
         this.request = arena.allocate(4096, 8);
         this.out = arena.allocate(4096, 8);
         this.sendBuffer = arena.allocate(4096, 8);
@@ -183,7 +184,7 @@ final class Connection implements SoftIommu.RemoteDma {
      */
     private boolean nextCommand() {
         try {
-            if (!frames.next(isServingThread() ? POLL_NANOS : 0)) {
+            if (!frames.next(isServingThread() ? pollNanos : 0)) {
                 endStream(new GvtException(ErrorCode.IO_ERROR, server.name() + ": the client disconnected"));
                 return false;
             }
