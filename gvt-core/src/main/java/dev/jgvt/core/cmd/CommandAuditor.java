@@ -124,6 +124,7 @@ final class CommandAuditor {
             case WAIT_FOR_EVENT -> waitForEvent(header, seg, pos);
             case DISPLAY_FLIP -> displayFlip(entry, header, seg, pos, len);
             case GGTT_ADDRESS -> ggttAddresses(entry, seg, pos, len);
+            case MFX_WAIT -> mfxWait(entry, header, pos);
             default -> throw new IllegalStateException(handler + " is handled by the scanner");
         }
     }
@@ -347,6 +348,19 @@ final class CommandAuditor {
                 }
                 audit(entry, pos, address(seg, pos, i), 4, "memory operand");
             }
+        }
+    }
+
+    /**
+     * MFX_WAIT with a non-zero DWord Length field: genxml ({@code gen75.xml}, bias 1) makes it field + 1 dwords,
+     * i915's parser and the media driver always one. Where the two readings differ the scanner could step over
+     * dwords the engine executes, so only the form both agree on (field 0, one dword) is accepted.
+     */
+    void mfxWait(int entry, int header, long pos) throws ScanRejectedException {
+        if ((header & 0x3F) != 0) {
+            throw reject(Rule.BAD_LENGTH, entry, pos, String.format("MFX_WAIT 0x%08x has DWord Length %d: genxml would "
+                    + "make it %d dwords, i915 one; only 0 (one dword) is accepted", header, header & 0x3F,
+                    (header & 0x3F) + 1));
         }
     }
 

@@ -23,7 +23,9 @@ public enum Handler {
     WAIT_FOR_EVENT,
     DISPLAY_FLIP,
     /** Audit the 64-bit GGTT addresses in the row's address dwords (4 bytes each). */
-    GGTT_ADDRESS;
+    GGTT_ADDRESS,
+    /** MFX_WAIT: one dword, and only with a zero DWord Length field (bits 5:0). */
+    MFX_WAIT;
 
     private static final Handler[] VALUES = values();
 

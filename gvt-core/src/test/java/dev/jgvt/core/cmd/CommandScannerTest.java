@@ -504,4 +504,18 @@ final class CommandScannerTest {
         assertThat(e.command()).isEqualTo("MI_STORE_DATA_INDEX");
         assertThat(e.offset()).isEqualTo(4);
     }
+
+    /**
+     * An MFX_WAIT whose DWord Length field is not 0 is rejected: genxml (field + 1 dwords) and i915 (one dword)
+     * disagree on its length, and reading it either way could let the engine run dwords the scanner stepped over:
+     * here an engine reading two dwords would run the MI_STORE_DATA_INDEX that a one-dword reading hides inside a
+     * 258-dword MFX_PIPE_MODE_SELECT.
+     */
+    @Test
+    void mfxWaitWithALengthFieldIsRejected() {
+        ScanRejectedException e = rejectRing(Engine.VCS, mi(0, 1), 0x6800_0001, 0x7000_0100, mi(0x21, 3), 0x40, 0);
+        assertThat(e.rule()).isEqualTo(Rule.BAD_LENGTH);
+        assertThat(e.command()).isEqualTo("MFX_WAIT");
+        assertThat(e.offset()).isEqualTo(4);
+    }
 }

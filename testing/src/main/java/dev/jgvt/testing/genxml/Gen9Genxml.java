@@ -80,6 +80,23 @@ public final class Gen9Genxml {
             };
         }
 
+        /**
+         * The address dwords as a mask (bit i = dword i), limited to dwords 1-31 like the command tables' column;
+         * dwords past 31 (only in the long video buffer-address commands) are left out.
+         */
+        public int addressDwordMask() {
+            int mask = 0;
+            if (!addressDwords.equals("-")) {
+                for (String dw : addressDwords.split(",")) {
+                    int index = Integer.parseInt(dw);
+                    if (index >= 1 && index <= 31) {
+                        mask |= 1 << index;
+                    }
+                }
+            }
+            return mask;
+        }
+
         /** The genxml length of a command whose length field holds {@code field}. */
         public int length(int field) {
             return lengthBits == 0 ? fixedLength : field + bias;
