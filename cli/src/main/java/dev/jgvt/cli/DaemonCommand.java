@@ -68,12 +68,16 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--seconds", paramLabel = "S", description = "Stop after S seconds (default: run until stopped).")
     Double seconds;
 
+    @CommandLine.Mixin
+    ScanPpgttOption scanPpgtt = new ScanPpgttOption();
+
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "The plugins directory (default: the distribution's).")
     Path pluginsDir;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
+        Map<String, String> engineSettings = scanPpgtt.settings();
         if (seconds != null && !(seconds > 0 && seconds <= 86400 * 365)) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 31536000], not " + seconds);
         }
@@ -93,7 +97,7 @@ final class DaemonCommand implements Callable<Integer> {
         }
         VgpuService.Settings settings = new VgpuService.Settings(RuntimePaths.runtimeDir(runtimeDir), RuntimePaths.configDir(configDir),
                 hypervisor, Optional.ofNullable(vncBasePort), password);
-        GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), Map.of());
+        GvtConfig config = new GvtConfig(PluginsCommand.pluginsDirectory(pluginsDir), engineSettings);
         try (StopSignal stop = StopSignal.install("gvt-daemon-stop", 15);
                 Daemon daemon = Daemon.start(config, settings, Optional.ofNullable(group), Optional.ofNullable(metricsPort))) {
             stdout.println("gvt daemon: the software Gen9 GPU; vGPUs served by plugin '" + hypervisor + "' in " + settings.runtimeDir()

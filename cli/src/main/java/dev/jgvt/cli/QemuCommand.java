@@ -103,6 +103,9 @@ final class QemuCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ScanDumpOptions scanDump = new ScanDumpOptions();
 
+    @CommandLine.Mixin
+    ScanPpgttOption scanPpgtt = new ScanPpgttOption();
+
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "The plugins directory (default: the distribution's).")
     Path pluginsDir;
 
@@ -126,11 +129,12 @@ final class QemuCommand implements Callable<Integer> {
         if (script != null) {
             guestCommands.add(Files.readString(script)); // a missing file is one line and exit 2 (ErrorHandler)
         }
-        Map<String, String> settings = scanDump.settings();
+        Map<String, String> settings = new java.util.HashMap<>(scanDump.settings());
+        settings.putAll(scanPpgtt.settings());
         Path socketToConnect = null;
         if (connect != null && !settings.isEmpty()) {
-            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--scan-dump dumps the in-process server's scans; with --connect, "
-                    + "give it to gvt serve");
+            throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--scan-dump and --scan-ppgtt-batches act on the in-process "
+                    + "server's scans; with --connect, give them to gvt serve");
         }
         if (connect != null) {
             socketToConnect = connect.toAbsolutePath().normalize();

@@ -72,6 +72,9 @@ final class ServeCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ScanDumpOptions scanDump = new ScanDumpOptions();
 
+    @CommandLine.Mixin
+    ScanPpgttOption scanPpgtt = new ScanPpgttOption();
+
     @Option(names = "--plugins-dir", paramLabel = "DIR", description = "The plugins directory (default: the distribution's).")
     Path pluginsDir;
 
@@ -83,7 +86,8 @@ final class ServeCommand implements Callable<Integer> {
         if (seconds != null && !(seconds > 0 && seconds <= 86400)) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "--seconds must be in (0, 86400], not " + seconds);
         }
-        Map<String, String> settings = scanDump.settings();
+        Map<String, String> settings = new java.util.HashMap<>(scanDump.settings());
+        settings.putAll(scanPpgtt.settings());
         if (out != null) {
             OutputDirectory.create(out); // now: a directory that cannot be made must not lose a whole session's picture
         }

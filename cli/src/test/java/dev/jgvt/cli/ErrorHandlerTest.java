@@ -66,6 +66,20 @@ final class ErrorHandlerTest {
     }
 
     @Test
+    void aScanPpgttBatchesWordThatIsNotAnEngineIsOneLine(@TempDir Path dir) {
+        CliRun serve = CliRun.of("serve", "--socket", dir.resolve("s.sock").toString(), "--scan-ppgtt-batches", "rcs,gpu");
+        assertThat(serve.exitCode()).isEqualTo(2);
+        assertThat(serve.err()).isEqualTo("gvt serve: INVALID_ARGUMENT: --scan-ppgtt-batches: 'gpu' is not an engine "
+                + "(all, none, or a list of rcs, bcs, vcs, vcs2, vecs)" + System.lineSeparator());
+        CliRun daemon = CliRun.of("daemon", "--runtime-dir", dir.resolve("run").toString(), "--scan-ppgtt-batches", "");
+        assertThat(daemon.exitCode()).isEqualTo(2);
+        assertThat(daemon.err()).contains("'' is not an engine");
+        CliRun qemu = CliRun.of("qemu", "--connect", dir.resolve("x.sock").toString(), "--scan-ppgtt-batches", "all");
+        assertThat(qemu.exitCode()).isEqualTo(2);
+        assertThat(qemu.err()).contains("with --connect, give them to gvt serve");
+    }
+
+    @Test
     void aFileSystemErrorWithoutAReasonSaysWhatHappened() {
         java.io.StringWriter err = new java.io.StringWriter();
         picocli.CommandLine commandLine = Main.commandLine();

@@ -3,7 +3,6 @@ package dev.jgvt.sim.engine;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.core.host.EngineState;
-import dev.jgvt.core.hw.CsTimestamp;
 import dev.jgvt.core.hw.Engine;
 import dev.jgvt.sim.GpuAddressSpace;
 import dev.jgvt.sim.GpuAddressWalker;
@@ -21,23 +20,21 @@ import java.util.Optional;
  */
 final class CommandStreamer {
     private static final int MAX_DWORDS = (1 << 16) + 1;
-    private static final int GGTT_BIT = 1 << 22;
     private static final int SECOND_LEVEL = 1 << 22;
     private static final int PPGTT_BATCH = 1 << 8;
-    private static final int NOTIFY = 1 << 8;
-    private static final int STORE_INDEX = 1 << 21;
-    private static final int PC_MMIO_WRITE = 1 << 23;
-    private static final int COMPARE_SEMAPHORE = 1 << 21;
     private static final long[] NO_GPRS = {};
 
     private final Engine engine;
     /** The engine's class in the decoder: render 0, blitter 1, video 2, video enhancement 3. */
     private final int engineClass;
-    private final GpuAddressWalker walker;
+    final GpuAddressWalker walker;
     private final EngineCommands commands;
-    private final EngineRegisters registers;
+    final EngineRegisters registers;
     private final BlitCommands blits;
-    private final int[] dw = new int[MAX_DWORDS];
+    final UserMode userMode;
+    /** The memory and register commands (stores, loads, post-syncs, conditional end). */
+    final MemoryCommands memory = new MemoryCommands(this);
+    final int[] dw = new int[MAX_DWORDS];
     /** Set by an arbitration point (MI_ARB_CHECK, a batch buffer start) the current command reached. */
     private boolean arbitration;
 
@@ -46,8 +43,11 @@ final class CommandStreamer {
     private List<EngineEvent> events;
     private int level;
     private GpuAddressSpace batchSpace;
+    /** The current batch is in the PPGTT: non-privileged (the {@link UserMode} rules apply to its commands). */
+    private boolean batchPpgtt;
     private long batchAddress;
     private GpuAddressSpace returnSpace;
+    private boolean returnPpgtt;
     private long returnAddress;
     private int ringPos;
     // The command being executed.
@@ -69,10 +69,11 @@ final class CommandStreamer {
         this.commands = requireNonNull(commands, "commands is null");
         this.blits = new BlitCommands(walker);
         this.registers = new EngineRegisters(engine.mmioBase());
+        this.userMode = new UserMode(engine);
     }
 
     /** Stops the engine with an error; thrown by operations, caught by the fetch loop. */
-    private static final class Stop extends RuntimeException {
+    static final class Stop extends RuntimeException {
         private static final long serialVersionUID = 1L;
         private final transient EngineError error;
 
@@ -153,9 +154,11 @@ final class CommandStreamer {
         level = from.level();
         ringPos = from.ringOffset();
         commandRingOffset = from.ringCommand();
-        batchSpace = from.batchPpgtt() ? submission.ppgtt() : GpuAddressSpace.GGTT;
+        batchPpgtt = from.batchPpgtt();
+        batchSpace = batchPpgtt ? submission.ppgtt() : GpuAddressSpace.GGTT;
         batchAddress = from.batchAddress();
-        returnSpace = from.returnPpgtt() ? submission.ppgtt() : GpuAddressSpace.GGTT;
+        returnPpgtt = from.returnPpgtt();
+        returnSpace = returnPpgtt ? submission.ppgtt() : GpuAddressSpace.GGTT;
         returnAddress = from.returnAddress();
         registers.restoreGprs(from.gprs());
     }
@@ -164,8 +167,8 @@ final class CommandStreamer {
     private Completion suspend(int count) {
         int ringCommand = level == 0 ? ringPos : commandRingOffset;
         EngineState state = new EngineState(ringPos, ringCommand, level, level == 0 ? 0 : batchAddress,
-                level != 0 && batchSpace != GpuAddressSpace.GGTT, level == 2 ? returnAddress : 0,
-                level == 2 && returnSpace != GpuAddressSpace.GGTT, registers.saveGprs());
+                level != 0 && batchPpgtt, level == 2 ? returnAddress : 0, level == 2 && returnPpgtt,
+                registers.saveGprs());
         Completion c = new Completion(submission, ringCommand, count, events, Optional.empty(), state);
         submission = null;
         events = null;
@@ -238,33 +241,56 @@ final class CommandStreamer {
         return to >= from ? to - from : submission.ringSize() - from + to;
     }
 
-    private Stop illegal(String reason) {
+    Stop illegal(String reason) {
         return new Stop(new EngineError.IllegalCommand(location(), commandName, reason));
     }
 
-    private void requireLength(int length, int needed) {
+    void requireLength(int length, int needed) {
         if (length < needed) {
             throw illegal("needs at least " + needed + " dwords, has " + length);
         }
     }
 
-    private static long address(int low, int high) {
+    static long address(int low, int high) {
         return (low & 0xFFFF_FFFCL) | ((long) (high & 0xFFFF) << 32);
     }
 
-    private GpuAddressSpace space(boolean ggtt) {
+    GpuAddressSpace space(boolean ggtt) {
         return ggtt ? GpuAddressSpace.GGTT : submission.ppgtt();
     }
 
-    private void event(EngineEvent.Kind kind) {
+    void event(EngineEvent.Kind kind) {
         events.add(new EngineEvent(kind, location()));
+    }
+
+    /** The command being executed comes from a non-privileged (PPGTT) batch buffer. */
+    private boolean nonPrivileged() {
+        return level != 0 && batchPpgtt;
+    }
+
+    /**
+     * In a non-privileged batch, a command that would use a privilege it does not have is dropped as the hardware
+     * drops it (converted to MI_NOOP) and reported as a {@link EngineEvent.Kind#PRIVILEGE_VIOLATION}; returns
+     * whether the command must be dropped.
+     */
+    boolean violates(boolean privilegedUse) {
+        if (privilegedUse && nonPrivileged()) {
+            event(EngineEvent.Kind.PRIVILEGE_VIOLATION);
+            return true;
+        }
+        return false;
+    }
+
+    boolean userRegister(int offset) {
+        return userMode.allowed(offset & 0x7FFFFC);
     }
 
     // ---- MI commands -------------------------------------------------------------------------------------
 
     void batchBufferStart(int length) {
         long target = address(dw[1], length >= 3 ? dw[2] : 0);
-        GpuAddressSpace space = (dw[0] & PPGTT_BATCH) != 0 ? submission.ppgtt() : GpuAddressSpace.GGTT;
+        // a batch started from a PPGTT batch is in the PPGTT whatever its address space indicator says
+        boolean ppgtt = (dw[0] & PPGTT_BATCH) != 0 || nonPrivileged();
         boolean second = (dw[0] & SECOND_LEVEL) != 0;
         switch (level) {
             case 0 -> {
@@ -276,6 +302,7 @@ final class CommandStreamer {
             case 1 -> {
                 if (second) {
                     returnSpace = batchSpace;
+                    returnPpgtt = batchPpgtt;
                     returnAddress = batchAddress;
                     level = 2;
                 }
@@ -283,7 +310,8 @@ final class CommandStreamer {
             }
             default -> throw illegal("no batch buffer start inside a second-level batch");
         }
-        batchSpace = space;
+        batchPpgtt = ppgtt;
+        batchSpace = ppgtt ? submission.ppgtt() : GpuAddressSpace.GGTT;
         batchAddress = target;
         arbitration = true;
     }
@@ -297,6 +325,7 @@ final class CommandStreamer {
             case 2 -> {
                 level = 1;
                 batchSpace = returnSpace;
+                batchPpgtt = returnPpgtt;
                 batchAddress = returnAddress;
             }
             case 1 -> level = 0;
@@ -306,105 +335,8 @@ final class CommandStreamer {
         }
     }
 
-    void storeDataImm(int length) {
-        requireLength(length, 4);
-        GpuAddressSpace space = space((dw[0] & GGTT_BIT) != 0);
-        long address = address(dw[1], dw[2]);
-        for (int i = 3; i < length; i++) {
-            walker.writeInt(space, address + 4L * (i - 3), dw[i]);
-        }
-    }
-
-    void loadRegisterImm(int length) {
-        if ((length - 1) % 2 != 0) {
-            throw illegal("register/value pairs expected, " + (length - 1) + " dwords follow the header");
-        }
-        for (int i = 1; i < length; i += 2) {
-            registers.write(dw[i] & 0x7FFFFC, dw[i + 1]);
-        }
-    }
-
-    void storeRegisterMem(int length) {
-        requireLength(length, 4);
-        walker.writeInt(space((dw[0] & GGTT_BIT) != 0), address(dw[2], dw[3]), registers.read(dw[1] & 0x7FFFFC));
-    }
-
-    void loadRegisterMem(int length) {
-        requireLength(length, 4);
-        registers.write(dw[1] & 0x7FFFFC, walker.readInt(space((dw[0] & GGTT_BIT) != 0), address(dw[2], dw[3])));
-    }
-
-    void loadRegisterReg(int length) {
-        requireLength(length, 3);
-        registers.write(dw[2] & 0x7FFFFC, registers.read(dw[1] & 0x7FFFFC));
-    }
-
-    void flushDw(int length) {
-        int op = (dw[0] >>> 14) & 3;
-        if (op != 0) {
-            requireLength(length, 4);
-            if ((dw[0] & STORE_INDEX) != 0) {
-                throw illegal("store data index (HWSP-relative address) is not supported");
-            }
-            postSync(op, space((dw[1] & 4) != 0), address(dw[1] & ~7, dw[2]), 3, length);
-        }
-        if ((dw[0] & NOTIFY) != 0) {
-            event(EngineEvent.Kind.FLUSH_DW_NOTIFY);
-        }
-    }
-
-    void pipeControl(int length) {
-        requireLength(length, 2);
-        int op = (dw[1] >>> 14) & 3;
-        if ((dw[1] & PC_MMIO_WRITE) != 0) {
-            throw illegal("the MMIO write post-sync operation is not supported");
-        }
-        if (op != 0) {
-            requireLength(length, 5);
-            if ((dw[1] & STORE_INDEX) != 0) {
-                throw illegal("store data index (HWSP-relative address) is not supported");
-            }
-            postSync(op, space((dw[1] & (1 << 24)) != 0), address(dw[2], dw[3]), 4, length);
-        }
-        if ((dw[1] & NOTIFY) != 0) {
-            event(EngineEvent.Kind.PIPE_CONTROL_NOTIFY);
-        }
-    }
-
-    /** Post-sync operation 1 writes the immediate dword(s) from {@code dataIndex}; 3 writes a 64-bit timestamp. */
-    private void postSync(int op, GpuAddressSpace space, long address, int dataIndex, int length) {
-        switch (op) {
-            case 1 -> {
-                walker.writeInt(space, address, dw[dataIndex]);
-                if (length > dataIndex + 1) {
-                    walker.writeInt(space, address + 4, dw[dataIndex + 1]);
-                }
-            }
-            case 3 -> {
-                long timestamp = CsTimestamp.now();
-                walker.writeInt(space, address, (int) timestamp);
-                walker.writeInt(space, address + 4, (int) (timestamp >>> 32));
-            }
-            default -> throw illegal("post-sync operation " + op + " is not supported");
-        }
-    }
-
     void math(int length) {
         registers.math(dw, length);
-    }
-
-    /**
-     * MI_CONDITIONAL_BATCH_BUFFER_END: ends the current batch (as MI_BATCH_BUFFER_END) when the dword at DW2/DW3
-     * (GGTT when DW0 bit 22, else the context's PPGTT) is less than or equal to the compare data DW1 (unsigned;
-     * DW0 bit 21 clear compares against 0). The compare mask mode (DW0 bit 19) is not modelled.
-     */
-    void conditionalBatchBufferEnd(int length) {
-        requireLength(length, 3);
-        int data = (dw[0] & COMPARE_SEMAPHORE) != 0 ? dw[1] : 0;
-        int memory = walker.readInt(space((dw[0] & GGTT_BIT) != 0), address(dw[2] & ~7, length > 3 ? dw[3] : 0));
-        if (Integer.compareUnsigned(memory, data) <= 0) {
-            batchBufferEnd(length);
-        }
     }
 
     void userInterrupt(int length) {

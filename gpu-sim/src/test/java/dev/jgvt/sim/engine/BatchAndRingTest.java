@@ -17,7 +17,8 @@ final class BatchAndRingTest {
 
     private final GpuMemory mem = new GpuMemory();
     private final GpuMemory.Ring ring = mem.ring(RING, 8192, 0);
-    private final GpuMemory.Surface data = mem.ggtt(DATA, 1);
+    /** In the GGTT for the ring and GGTT batches, at the same address in the PPGTT for PPGTT batches. */
+    private final GpuMemory.Surface data = mem.both(DATA, 1);
 
     @AfterEach
     void close() {
@@ -40,7 +41,7 @@ final class BatchAndRingTest {
         GpuMemory.Surface pb = mem.ppgtt(PBATCH, 2);
         GpuMemory.Surface gb = mem.ggtt(GBATCH, 1);
         // The PPGTT batch crosses a page boundary (pages are not device-contiguous).
-        int off = put(pb, 0xFF0, Cmd.sdi(true, DATA, 1), new int[] {Cmd.NOOP}, Cmd.sdi(true, DATA + 4, 2), new int[] {Cmd.BB_END});
+        int off = put(pb, 0xFF0, Cmd.sdi(false, DATA, 1), new int[] {Cmd.NOOP}, Cmd.sdi(false, DATA + 4, 2), new int[] {Cmd.BB_END});
         assertThat(off).isGreaterThan(0x1000);
         put(gb, 0, Cmd.sdi(true, DATA + 8, 3), new int[] {Cmd.BB_END});
         ring.emit(Cmd.bbStart(PBATCH + 0xFF0, true, false)).emit(Cmd.sdi(true, DATA + 12, 4))
@@ -56,11 +57,11 @@ final class BatchAndRingTest {
     void secondLevelBatchReturnsIntoTheFirstLevelAndChainingDoesNotReturn() {
         GpuMemory.Surface first = mem.ppgtt(PBATCH, 1);
         GpuMemory.Surface second = mem.ppgtt(PBATCH2, 1);
-        GpuMemory.Surface chained = mem.ggtt(GBATCH, 1);
-        put(first, 0, Cmd.sdi(true, DATA, 1), Cmd.bbStart(PBATCH2, true, true), Cmd.sdi(true, DATA + 4, 3),
-                Cmd.bbStart(GBATCH, false, false), Cmd.sdi(true, DATA + 8, 0xBAD), new int[] {Cmd.BB_END});
-        put(second, 0, Cmd.sdi(true, DATA + 12, 2), new int[] {Cmd.BB_END}, Cmd.sdi(true, DATA + 16, 0xBAD));
-        put(chained, 0, Cmd.sdi(true, DATA + 20, 4), new int[] {Cmd.BB_END});
+        GpuMemory.Surface chained = mem.ppgtt(GBATCH, 1);
+        put(first, 0, Cmd.sdi(false, DATA, 1), Cmd.bbStart(PBATCH2, true, true), Cmd.sdi(false, DATA + 4, 3),
+                Cmd.bbStart(GBATCH, true, false), Cmd.sdi(false, DATA + 8, 0xBAD), new int[] {Cmd.BB_END});
+        put(second, 0, Cmd.sdi(false, DATA + 12, 2), new int[] {Cmd.BB_END}, Cmd.sdi(false, DATA + 16, 0xBAD));
+        put(chained, 0, Cmd.sdi(false, DATA + 20, 4), new int[] {Cmd.BB_END});
         ring.emit(Cmd.bbStart(PBATCH, true, false)).emit(Cmd.sdi(true, DATA + 24, 5));
         Completion c = ring.run(Engine.BCS, 0);
         assertThat(c.completed()).as(c.toString()).isTrue();
@@ -103,7 +104,7 @@ final class BatchAndRingTest {
     @Test
     void aSelfChainingBatchRunsInSlicesAndEndsWhenMemoryEndsIt() {
         GpuMemory.Surface b = mem.ppgtt(PBATCH, 1);
-        put(b, 0, new int[] {Cmd.ARB_CHECK}, Cmd.sdi(true, DATA, 7), Cmd.bbStart(PBATCH, true, false));
+        put(b, 0, new int[] {Cmd.ARB_CHECK}, Cmd.sdi(false, DATA, 7), Cmd.bbStart(PBATCH, true, false));
         ring.emit(Cmd.bbStart(PBATCH, true, false)).emit(Cmd.sdi(true, DATA + 4, 9));
         Submission s = ring.submission(Engine.VCS, 0, 5).sliced(1);
         Completion c = mem.engines.submit(s);

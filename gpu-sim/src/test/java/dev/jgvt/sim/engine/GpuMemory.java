@@ -77,6 +77,20 @@ final class GpuMemory implements AutoCloseable {
         return new Surface(gm, segments);
     }
 
+    /**
+     * Maps {@code pages} fresh pages at {@code gm} in the GGTT and at the same address in the PPGTT, so the ring
+     * (GGTT stores) and non-privileged PPGTT batches (PPGTT stores) reach the same memory.
+     */
+    Surface both(long gm, int pages) {
+        Surface s = ggtt(gm, pages);
+        for (int i = 0; i < pages; i++) {
+            long page = gm + 4096L * i;
+            MemorySegment pt = table(table(table(pml4.segment(), page >>> 39), page >>> 30), page >>> 21);
+            pt.set(LONG, ((page >>> 12) & 0x1FF) * 8, (gpu.ggttRead((int) (page >>> 12)) & ~0xFFFL) | 3);
+        }
+        return s;
+    }
+
     /** Maps {@code pages} fresh pages at PPGTT address {@code va}. */
     Surface ppgtt(long va, int pages) {
         MemorySegment[] segments = new MemorySegment[pages];

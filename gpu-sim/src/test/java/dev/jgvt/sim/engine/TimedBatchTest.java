@@ -16,6 +16,8 @@ final class TimedBatchTest {
     private static final long RING = 0x10_0000;
     private static final long DATA = 0x20_0000;
     private static final long PBATCH = 0x7_0000_0000L;
+    /** PPGTT memory: what a (non-privileged) PPGTT batch may store to and compare against. */
+    private static final long PDATA = 0x8_0000_0000L;
     private static final int RCS = 0x2000;
     private static final int TIMESTAMP = RCS + 0x358;
     private static final int CTX_TIMESTAMP = RCS + 0x3A8;
@@ -26,6 +28,7 @@ final class TimedBatchTest {
     private final GpuMemory mem = new GpuMemory();
     private final GpuMemory.Ring ring = mem.ring(RING, 4096, 0);
     private final GpuMemory.Surface data = mem.ggtt(DATA, 1);
+    private final GpuMemory.Surface pdata = mem.ppgtt(PDATA, 1);
 
     @AfterEach
     void close() {
@@ -89,20 +92,20 @@ final class TimedBatchTest {
     @Test
     void conditionalBatchEndEndsTheBatchWhenMemoryIsAtMostTheCompareData() {
         GpuMemory.Surface batch = mem.ppgtt(PBATCH, 1);
-        data.setInt(0x100, 5);
-        int ggttCompare = MI_COND_BBE | DO_COMPARE | (1 << 22) | 2;
-        int[] program = concat(new int[] {ggttCompare, 4, Cmd.lo(DATA + 0x100), 0}, // 5 > 4: continue
-                Cmd.sdi(true, DATA, 1),
-                new int[] {ggttCompare, 5, Cmd.lo(DATA + 0x100), 0}, // 5 <= 5: end
-                Cmd.sdi(true, DATA + 4, 2), new int[] {Cmd.BB_END});
+        pdata.setInt(0x100, 5);
+        int ppgttCompare = MI_COND_BBE | DO_COMPARE | 2;
+        int[] program = concat(new int[] {ppgttCompare, 4, Cmd.lo(PDATA + 0x100), Cmd.hi(PDATA + 0x100)}, // 5 > 4
+                Cmd.sdi(false, PDATA, 1),
+                new int[] {ppgttCompare, 5, Cmd.lo(PDATA + 0x100), Cmd.hi(PDATA + 0x100)}, // 5 <= 5: end
+                Cmd.sdi(false, PDATA + 4, 2), new int[] {Cmd.BB_END});
         for (int i = 0; i < program.length; i++) {
             batch.setInt(4L * i, program[i]);
         }
         ring.emit(Cmd.bbStart(PBATCH, true, false)).emit(Cmd.sdi(true, DATA + 8, 3));
         Completion c = ring.run(Engine.RCS, 0);
         assertThat(c.completed()).as(c.toString()).isTrue();
-        assertThat(data.getInt(0)).as("ran before the second compare").isEqualTo(1);
-        assertThat(data.getInt(4)).as("skipped: the batch ended").isZero();
+        assertThat(pdata.getInt(0)).as("ran before the second compare").isEqualTo(1);
+        assertThat(pdata.getInt(4)).as("skipped: the batch ended").isZero();
         assertThat(data.getInt(8)).as("back in the ring").isEqualTo(3);
     }
 
@@ -118,8 +121,8 @@ final class TimedBatchTest {
         int loop = program.length * 4;
         program = concat(program, Cmd.lri(gpr(1) + 4, 0), Cmd.lrr(CTX_TIMESTAMP, gpr(1)),
                 math(alu(0x080, 0x20, 1), alu(0x080, 0x21, 0), alu(0x101, 0, 0), alu(0x580, 1, 0x31)),
-                Cmd.srm(true, gpr(1), DATA + 0x40),
-                new int[] {MI_COND_BBE | DO_COMPARE | (1 << 22) | 2, (int) ~durationTicks, Cmd.lo(DATA + 0x40), 0},
+                Cmd.srm(false, gpr(1), PDATA + 0x40),
+                new int[] {MI_COND_BBE | DO_COMPARE | 2, (int) ~durationTicks, Cmd.lo(PDATA + 0x40), Cmd.hi(PDATA + 0x40)},
                 Cmd.bbStart(PBATCH + loop, true, false));
         for (int i = 0; i < program.length; i++) {
             batch.setInt(4L * i, program[i]);

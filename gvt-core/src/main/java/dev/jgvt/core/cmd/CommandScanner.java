@@ -67,6 +67,8 @@ public final class CommandScanner implements AutoCloseable {
     private boolean regionPpgtt;
     private GraphicsMemory regionMemory;
     private int record;
+    /** The last rejection was of a command in a PPGTT batch (only possible under the diagnostic scan). */
+    private boolean rejectedInPpgtt;
 
     public CommandScanner(CommandTable table, RegisterPolicy policy, PdpLoadHook pdpHook, ScanOptions options) {
         this.table = requireNonNull(table, "table is null");
@@ -165,6 +167,14 @@ public final class CommandScanner implements AutoCloseable {
      */
     public long commandsScanned() {
         return commands;
+    }
+
+    /**
+     * Whether the last rejection was of a command in a non-privileged (PPGTT) batch buffer, which only the
+     * diagnostic scan ({@link ScanOptions#scanPpgttBatches()}) enters.
+     */
+    public boolean rejectedInPpgttBatch() {
+        return rejectedInPpgtt;
     }
 
     /** The batch buffers the last scan shadowed. */
@@ -341,6 +351,7 @@ public final class CommandScanner implements AutoCloseable {
             offset = pos - regionStart;
             address = regionGma;
         }
+        rejectedInPpgtt = kind != BufferKind.RING && regionPpgtt;
         return new ScanRejectedException(rule, name, offset, kind, address, detail);
     }
 
@@ -492,6 +503,11 @@ public final class CommandScanner implements AutoCloseable {
                 }
                 endBatch(pos + 12);
                 if (!scanned(ppgtt)) {
+                    return END_REGION;
+                }
+                if (ppgtt && batches.coversPpgtt(target)) {
+                    // a PPGTT chain looping back into what this scan already checked (igt_spin, gem_wsim): the
+                    // diagnostic scan stops here; the GPU runs the loop from guest memory (decision 0014)
                     return END_REGION;
                 }
                 enterBatch(target, ppgtt, BufferKind.BATCH, bufId, pos, name(entry), pos);

@@ -110,6 +110,16 @@ public final class ScanReplay implements AutoCloseable {
         }
     }
 
+    /** The batch buffers the last scan entered (valid until the next scan). */
+    public ShadowBatches batches() {
+        return scanner.batches();
+    }
+
+    /** Whether the last scan's rejection was in a PPGTT batch (under the diagnostic scan of them). */
+    public boolean rejectedInPpgttBatch() {
+        return scanner.rejectedInPpgttBatch();
+    }
+
     /** Bytes of the accepted workloads' rings and batches scanned so far. */
     public long bytesScanned() {
         return bytes;

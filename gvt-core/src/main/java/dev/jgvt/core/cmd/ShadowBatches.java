@@ -62,6 +62,16 @@ public final class ShadowBatches {
         return count;
     }
 
+    /** Whether a PPGTT batch this scan ended covers PPGTT address {@code gma} (a chain looping back into it). */
+    boolean coversPpgtt(long gma) {
+        for (int i = 0; i < count; i++) {
+            if (ppgtt[i] && gma - guestAddress[i] >= 0 && gma - guestAddress[i] < size[i]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public long guestAddress(int i) {
         return guestAddress[check(i)];
     }

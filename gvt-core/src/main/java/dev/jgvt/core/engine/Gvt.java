@@ -53,6 +53,7 @@ public final class Gvt implements AutoCloseable {
     private final HostGeometry geometry;
     /** The scan dump ({@link GvtConfig#SCAN_DUMP}), or null. */
     private final ScanDump scanDump;
+    private final java.util.Set<Engine> scanPpgttBatches;
     /** Created with the first attach: the engines' scheduler and the host graphics memory for shadow buffers. */
     private GpuScheduler scheduler;
     private HostGmSpace hostGm;
@@ -68,6 +69,7 @@ public final class Gvt implements AutoCloseable {
         this.hostGpu = requireNonNull(hostGpu, "hostGpu is null");
         this.ppgttConfig = config.ppgtt();
         this.geometry = config.geometry();
+        this.scanPpgttBatches = config.scanPpgttBatches();
         this.scanDump = config.scanDump().orElse(null);
     }
 
@@ -220,6 +222,7 @@ public final class Gvt implements AutoCloseable {
             if (scanDump != null) {
                 execlists.observeScans(scanDump);
             }
+            execlists.scanPpgttBatches(scanPpgttBatches);
             return new VgpuWiring(binding, memory, execlists);
         } catch (RuntimeException e) {
             memory.close();

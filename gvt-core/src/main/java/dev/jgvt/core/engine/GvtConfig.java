@@ -7,8 +7,12 @@ import dev.jgvt.spi.GvtException;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.jgvt.core.hw.Engine;
 import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import dev.jgvt.core.cmd.ScanDump;
 import java.util.TreeMap;
@@ -113,6 +117,49 @@ public record GvtConfig(Path pluginsDirectory, Map<String, String> settings) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "setting " + SCAN_DUMP + ": '" + file
                     + "' is not a path: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Setting key: the engines whose non-privileged (PPGTT) batch buffers get the diagnostic scan (GVT-g's
+     * {@code scan_nonprivbb}): {@code all}, {@code none} (the default) or a comma-separated list of {@code rcs},
+     * {@code bcs}, {@code vcs}, {@code vcs2}, {@code vecs}.
+     */
+    public static final String SCAN_PPGTT_BATCHES = "scan.ppgtt-batches";
+
+    /**
+     * The engines of {@link #SCAN_PPGTT_BATCHES}; empty by default.
+     *
+     * @throws GvtException {@link ErrorCode#INVALID_ARGUMENT} naming the setting and the word that is not an engine
+     */
+    public Set<Engine> scanPpgttBatches() {
+        return engines(SCAN_PPGTT_BATCHES, settings.getOrDefault(SCAN_PPGTT_BATCHES, "none"));
+    }
+
+    /** Parses {@code all}, {@code none} or a comma-separated list of engine names (any case) for setting {@code key}. */
+    public static Set<Engine> engines(String key, String value) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        if (v.equals("all")) {
+            return EnumSet.allOf(Engine.class);
+        }
+        EnumSet<Engine> result = EnumSet.noneOf(Engine.class);
+        if (v.equals("none")) {
+            return result;
+        }
+        for (String word : v.split(",", -1)) {
+            String name = word.trim();
+            Engine engine = null;
+            for (Engine e : Engine.values()) {
+                if (e.name().toLowerCase(Locale.ROOT).equals(name)) {
+                    engine = e;
+                }
+            }
+            if (engine == null) {
+                throw new GvtException(ErrorCode.INVALID_ARGUMENT, key + ": '" + name
+                        + "' is not an engine (all, none, or a list of rcs, bcs, vcs, vcs2, vecs)");
+            }
+            result.add(engine);
+        }
+        return result;
     }
 
     /** The settings of one plugin: {@code plugin.<id>.*} with that prefix removed. */

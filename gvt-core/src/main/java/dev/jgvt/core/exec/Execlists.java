@@ -104,7 +104,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
         this.decoder = new ElspDecoder(this, vgpu.mmio(), memory, ggtt, arena.allocate(RingContext.BYTES, 8));
         this.preparer = new WorkloadPreparer(this, vgpu.id(), vgpu.partition(), vgpu.mmio(), ppgtt,
                 requireNonNull(hostGm, "hostGm is null"), new GgttMemory(ggtt, requireNonNull(pins, "pins is null"), memory),
-                stats);
+                new PpgttMemory(ppgtt, pins, memory), stats);
         this.completer = new WorkloadCompleter(this, vgpu, memory, ggtt, ppgtt, decoder, execlists, stats,
                 arena.allocate(4, 4));
         VirtualExeclist.Sink sink = new VirtualExeclist.Sink() {
@@ -137,6 +137,19 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** Sets what sees every scan of this vGPU's workloads (the scan dump); nothing by default. */
     public void observeScans(dev.jgvt.core.cmd.ScanObserver scans) {
         preparer.observeScans(scans);
+    }
+
+    /**
+     * Scans the non-privileged (PPGTT) batch buffers of workloads on {@code engines} too, as a diagnostic (GVT-g's
+     * {@code scan_nonprivbb}); an empty set is the default. Their bytes are not shadowed for execution.
+     */
+    public void scanPpgttBatches(java.util.Set<Engine> engines) {
+        preparer.scanPpgttBatches(java.util.Set.copyOf(engines));
+    }
+
+    /** Non-privileged batches the diagnostic scan rejected so far (reported, not held against their workloads). */
+    public long ppgttDiagnosticRejections() {
+        return preparer.ppgttRejections();
     }
 
     /** What happened so far. */

@@ -34,6 +34,7 @@ import java.util.Arrays;
  * shadow ring and batch pools in host GM, grown as needed.
  */
 final class WorkloadPreparer implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkloadPreparer.class);
     private static final ValueLayout.OfInt DW = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int MAX_HOST_RING = 2 << 20;
     private static final int MI_NOOP = 0;
@@ -45,6 +46,10 @@ final class WorkloadPreparer implements AutoCloseable {
     private final PpgttShadower ppgtt;
     private final HostGmSpace hostGm;
     private final GgttMemory ggttMemory;
+    private final PpgttMemory ppgttMemory;
+    /** Engines whose PPGTT batches get the diagnostic scan (bit = engine ordinal); none by default. */
+    private volatile int ppgttScanEngines;
+    private volatile long ppgttRejections; // written under the vGPU lock only
     private final ExecStats.Counters stats;
     private final CommandScanner scanner;
     private final RecordedEvents events = new RecordedEvents();
@@ -53,7 +58,7 @@ final class WorkloadPreparer implements AutoCloseable {
     private volatile ScanObserver observer = ScanObserver.NONE;
 
     WorkloadPreparer(Execlists owner, int vgpuId, VgpuPartition partition, MmioSpace mmio, PpgttShadower ppgtt,
-            HostGmSpace hostGm, GgttMemory ggttMemory, ExecStats.Counters stats) {
+            HostGmSpace hostGm, GgttMemory ggttMemory, PpgttMemory ppgttMemory, ExecStats.Counters stats) {
         this.owner = requireNonNull(owner, "owner is null");
         this.vgpuId = vgpuId;
         this.partition = requireNonNull(partition, "partition is null");
@@ -61,9 +66,12 @@ final class WorkloadPreparer implements AutoCloseable {
         this.ppgtt = requireNonNull(ppgtt, "ppgtt is null");
         this.hostGm = requireNonNull(hostGm, "hostGm is null");
         this.ggttMemory = requireNonNull(ggttMemory, "ggttMemory is null");
+        this.ppgttMemory = requireNonNull(ppgttMemory, "ppgttMemory is null");
         this.stats = requireNonNull(stats, "stats is null");
+        // PPGTT batches are scanned only where a workload's context carries PPGTT memory, which prepare() gives
+        // it only on the engines of the diagnostic (scanPpgttBatches); everywhere else GVT-g's default holds
         this.scanner = new CommandScanner(CommandTable.gen9(), Gen9RegisterPolicy.load(), this::pdpLoad,
-                ScanOptions.defaults());
+                ScanOptions.defaults().withScanPpgttBatches(true));
     }
 
     /**
@@ -84,15 +92,19 @@ final class WorkloadPreparer implements AutoCloseable {
         scanning = w;
         long started = System.nanoTime();
         long commandsBefore = scanner.commandsScanned();
-        WorkloadContext context = new WorkloadContext(w.engine, partition, ggttMemory, null, host.hwsp.gma(), events);
+        boolean diagnostic = (ppgttScanEngines & (1 << w.engine.ordinal())) != 0;
+        WorkloadContext context = new WorkloadContext(w.engine, partition, ggttMemory,
+                diagnostic ? ppgttMemory.of(mm) : null, host.hwsp.gma(), events);
         try {
             scanner.scanRing(context, w.context.ringStart(), w.context.ringSize(), w.head, w.tail);
             observe(context, w, null);
         } catch (ScanRejectedException e) {
             observe(context, w, e);
-            stats.rejected++;
-            owner.fail(w, "workload rejected: " + e.getMessage(), true);
-            return null;
+            if (!diagnostic || !scanner.rejectedInPpgttBatch() || !rescanWithoutDiagnostic(w, context, e)) {
+                stats.rejected++;
+                owner.fail(w, "workload rejected: " + e.getMessage(), true);
+                return null;
+            }
         } finally {
             scanning = null;
             stats.scanNanos += System.nanoTime() - started;
@@ -110,6 +122,50 @@ final class WorkloadPreparer implements AutoCloseable {
         }
         stats.bytesScanned += w.scannedBytes;
         return w.submission;
+    }
+
+    /**
+     * Turns the diagnostic scan of non-privileged (PPGTT) batch buffers on for {@code engines} (GVT-g's
+     * {@code scan_nonprivbb} bitmask) and off for the others. A scanned PPGTT batch is checked with the rules of
+     * privileged ones; a rejection is reported, not held against the workload ({@link #rescanWithoutDiagnostic});
+     * an accepted one still executes from the guest's memory through the shadow PPGTT (decision 0014), never from
+     * the scanner's copy.
+     */
+    void scanPpgttBatches(java.util.Set<Engine> engines) {
+        int mask = 0;
+        for (Engine e : engines) {
+            mask |= 1 << e.ordinal();
+        }
+        ppgttScanEngines = mask;
+    }
+
+    /**
+     * A non-privileged batch the diagnostic scan rejected: reported (counted, the first ones logged; the scan dump
+     * has seen it with its verdict) but not held against the workload, which is scanned again without the
+     * diagnostic and runs if that scan accepts it. GVT-g fails the workload instead; decision 0014's addendum says
+     * why this one does not: the rules are those of privileged batches, which legitimate user batches break
+     * (gem_latency's MI_STORE_REGISTER_MEM of RING_TIMESTAMP), while the GPU enforces the non-privileged rules.
+     */
+    private boolean rescanWithoutDiagnostic(Workload w, WorkloadContext diagnosed, ScanRejectedException e) {
+        long n = ++ppgttRejections;
+        if (n <= 10) {
+            log.warn("vGPU {}: the diagnostic scan rejected a PPGTT batch of a {} workload (not held against it{}): {}",
+                    vgpuId, w.engine, n == 10 ? "; further ones are counted, not logged" : "", e.getMessage());
+        }
+        events.clear();
+        WorkloadContext plain = new WorkloadContext(w.engine, partition, ggttMemory, null, diagnosed.hwspAddress(),
+                events);
+        try {
+            scanner.scanRing(plain, w.context.ringStart(), w.context.ringSize(), w.head, w.tail);
+            return true;
+        } catch (ScanRejectedException again) {
+            return false;
+        }
+    }
+
+    /** Non-privileged batches the diagnostic scan rejected (each reported, none held against its workload). */
+    long ppgttRejections() {
+        return ppgttRejections;
     }
 
     /** Sets what sees every scan (the scan dump); {@link ScanObserver#NONE} by default. */
@@ -157,6 +213,7 @@ final class WorkloadPreparer implements AutoCloseable {
         }
         for (int i = 0; i < batches.count(); i++) {
             if (batches.ppgtt(i)) {
+                scanned += batches.size(i); // diagnostic: scanned, but the GPU runs the guest's own bytes
                 continue;
             }
             int pool = batches.pool(i);

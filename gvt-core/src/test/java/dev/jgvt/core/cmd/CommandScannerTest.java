@@ -426,10 +426,38 @@ final class CommandScannerTest {
                     () -> diag.scanRing(ctx, RING, RING_SIZE, 0, 16));
             assertThat(e.rule()).isEqualTo(Rule.FORBIDDEN_COMMAND);
             assertThat(e.bufferAddress()).isEqualTo(bb);
+            assertThat(diag.rejectedInPpgttBatch()).as("the live path reports it, not holds it against the workload")
+                    .isTrue();
             fx.write(FOREIGN, mi(0x05, 1), BB_END);
             diag.scanRing(ctx, RING, RING_SIZE, 0, 16);
             assertThat(diag.batches().count()).isEqualTo(1);
             assertThat(diag.batches().ppgtt(0)).isTrue();
+            fx.write(RING, mi(0x23, 3), 0, 0, mi(0x05, 1));
+            assertThat(catchThrowableOfType(ScanRejectedException.class, () -> diag.scanRing(ctx, RING, RING_SIZE, 0, 16)))
+                    .isNotNull();
+            assertThat(diag.rejectedInPpgttBatch()).as("a rejection in the ring").isFalse();
+        }
+    }
+
+    @Test
+    void aPpgttSpinnerLoopingBackEndsTheDiagnosticScanInsteadOfHittingTheBatchBound() throws Exception {
+        long bb = 0x7_0000_0000L;
+        int[] ring = concat(bbStart(bb, true, false), new int[] {mi(0x05, 1)});
+        fx.write(RING, ring);
+        // igt_spin: MI_ARB_CHECK, then MI_BATCH_BUFFER_START back to its own start (chained)
+        fx.write(FOREIGN, concat(new int[] {mi(0x05, 1), 0}, bbStart(bb + 4, true, false)));
+        SegmentGraphicsMemory ppgtt = new SegmentGraphicsMemory().map(bb, fx.foreign);
+        try (CommandScanner diag = new CommandScanner(CommandTable.gen9(), Gen9RegisterPolicy.load(),
+                PdpLoadHook.REJECT, ScanOptions.defaults().withScanPpgttBatches(true))) {
+            WorkloadContext ctx = new WorkloadContext(Engine.RCS, Fixture.PARTITION, fx.ggtt, ppgtt, HWSP, fx.events);
+            diag.scanRing(ctx, RING, RING_SIZE, 0, 16);
+            assertThat(diag.batches().count()).isEqualTo(1);
+            assertThat(diag.batches().size(0)).isEqualTo(20);
+            // a chain to PPGTT bytes not scanned yet is followed
+            fx.write(FOREIGN, concat(new int[] {mi(0x05, 1), 0}, bbStart(bb + 0x100, true, false)));
+            fx.foreign.set(Fixture.DW, 0x100, BB_END);
+            diag.scanRing(ctx, RING, RING_SIZE, 0, 16);
+            assertThat(diag.batches().count()).isEqualTo(2);
         }
     }
 
