@@ -47,6 +47,8 @@ import picocli.CommandLine.Option;
 final class BenchVfioUser implements Callable<Integer> {
     /** RCS HWSTAM: a plain stored register, harmless to rewrite. */
     private static final long REGISTER = 0x2098;
+    /** Warm-up batches at least; then more until a batch saw no JIT compilation (the client stops at 20). */
+    private static final int MIN_WARMUP_BATCHES = 3;
     private static final String[] KINDS = {"vfu_write", "raw_36_32", "vfu_read", "raw_32_36"};
 
     @CommandLine.Spec
@@ -97,12 +99,14 @@ final class BenchVfioUser implements Callable<Integer> {
                     int cpus = Runtime.getRuntime().availableProcessors();
                     out.printf("cpus=%d serving_thread_tid=%d client=%s (separate process), raw server=the same program (separate process)%n",
                             cpus, tid, client.getFileName());
+                    out.printf("load average at start: %s%n", loadAverage());
                     boolean ok = placement(out, err, client, dir, socket, tid, 0, 0, "one CPU: client, serving thread and raw server on cpu 0");
                     if (cpus >= 2) {
                         ok &= placement(out, err, client, dir, socket, tid, 0, 1,
                                 "two CPUs: client on cpu 0, serving thread and raw server on cpu 1");
                     }
                     taskset(tid, "0-" + (cpus - 1));
+                    out.printf("load average after the placements: %s%n", loadAverage());
                     if (!ok) {
                         return 1;
                     }
@@ -175,29 +179,70 @@ final class BenchVfioUser implements Callable<Integer> {
                 return false;
             }
             Process c = new ProcessBuilder(client.toString(), "client", socket.toString(), raw.toString(), Integer.toString(clientCpu),
-                    Integer.toString(rounds), Integer.toString(ops), "0x" + Long.toHexString(REGISTER)).start();
-            String output = new String(c.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                    Integer.toString(rounds), Integer.toString(ops), "0x" + Long.toHexString(REGISTER),
+                    "/proc/" + ProcessHandle.current().pid() + "/task/" + tid + "/schedstat",
+                    "/proc/" + echo.pid() + "/task/" + echo.pid() + "/schedstat").start();
+            long self = ProcessHandle.current().pid();
+            BufferedReader lines = new BufferedReader(new InputStreamReader(c.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+            java.io.OutputStream go = c.getOutputStream();
+            StringBuilder output = new StringBuilder();
+            TaskCounters[] before = null;
+            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+            long lastCompiled = -1;
+            int batches = 0;
+            TaskCounters[] after = null;
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                if (line.equals("warm")) {
+                    // another batch while the JIT is still compiling (a partly compiled server is not what a VMM sees)
+                    long compiled = jit.getTotalCompilationTime();
+                    batches++;
+                    boolean settled = batches >= MIN_WARMUP_BATCHES && compiled == lastCompiled;
+                    lastCompiled = compiled;
+                    if (settled) {
+                        before = new TaskCounters[] {TaskCounters.of(self, tid), TaskCounters.of(echo.pid(), echo.pid()),
+                            TaskCounters.of(c.pid(), c.pid())};
+                    }
+                    go.write(settled ? "go\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII) : "more\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    go.flush();
+                } else if (line.equals("end")) {
+                    after = new TaskCounters[] {TaskCounters.of(self, tid), TaskCounters.of(echo.pid(), echo.pid()), TaskCounters.of(c.pid(), c.pid())};
+                    go.write('\n');
+                    go.flush();
+                } else {
+                    output.append(line).append('\n');
+                }
+            }
             String errors = new String(c.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             if (c.waitFor() != 0) {
                 err.println("gvt bench vfio-user: the client failed: " + errors.strip());
                 return false;
             }
             Map<String, double[]> figures = new java.util.HashMap<>();
-            for (String line : output.split("\n")) {
+            for (String line : output.toString().split("\n")) {
                 String[] f = line.trim().split(" ");
-                if (f.length == 5) {
-                    figures.put(f[0], new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3])});
+                if (f.length == 8) {
+                    figures.put(f[0], new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]),
+                        Double.parseDouble(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7])});
                 }
             }
             for (String k : KINDS) {
                 if (!figures.containsKey(k)) {
-                    err.println("gvt bench vfio-user: the client printed no " + k + " figure: " + output.strip());
+                    err.println("gvt bench vfio-user: the client printed no " + k + " figure: " + output.toString().strip());
                     return false;
                 }
             }
-            out.printf("%s (%d interleaved rounds x %d ops per kind)%n", label, rounds, ops);
+            out.printf("%s (%d interleaved rounds x %d ops per kind, after %d warm-up batches of 60000 exchanges: until the JIT settled)%n",
+                    label, rounds, ops, batches);
             print(out, "region_write_4B", figures.get("vfu_write"), "raw_36B_to_32B", figures.get("raw_36_32"));
             print(out, "region_read_4B ", figures.get("vfu_read"), "raw_32B_to_36B", figures.get("raw_32_36"));
+            out.printf("  cpu per op: %s | %s%n", cpu("region_write", figures.get("vfu_write")), cpu("raw_36_32", figures.get("raw_36_32")));
+            out.printf("  cpu per op: %s | %s%n", cpu("region_read", figures.get("vfu_read")), cpu("raw_32_36", figures.get("raw_32_36")));
+            if (before != null && after != null) {
+                long requests = 2L * rounds * ops;
+                out.printf("  per request over the measured rounds: serving thread %s | raw server %s | client %s%n",
+                        after[0].minus(before[0]).perRequest(requests), after[1].minus(before[1]).perRequest(requests),
+                        after[2].minus(before[2]).perRequest(2 * requests));
+            }
             return true;
         } finally {
             echo.destroy();
@@ -211,6 +256,25 @@ final class BenchVfioUser implements Callable<Integer> {
                         + " | ratio p50=%.2f round_median=%.2f p99=%.2f%n",
                 name, vfu[0] / 1000, vfu[1] / 1000, vfu[2] / 1000, rawName, raw[0] / 1000, raw[1] / 1000, raw[2] / 1000,
                 vfu[0] / raw[0], vfu[2] / raw[2], vfu[1] / raw[1]);
+    }
+
+    /** The client's and the answering server's CPU time per operation (ns figures of the client; -1: unknown). */
+    private static String cpu(String name, double[] f) {
+        if (f[4] < 0) {
+            return String.format("%s client=%.2fus", name, f[3] / 1000);
+        }
+        return String.format("%s client=%.2fus server=%.2fus sum=%.2fus server_runs=%.2f", name, f[3] / 1000, f[4] / 1000,
+                (f[3] + f[4]) / 1000, f[5] / 1000);
+    }
+
+    /** The 1, 5 and 15 minute load averages from {@code /proc/loadavg} (other work on the machine skews the figures). */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     /** {@code taskset -p -c CPUS TID}; false if it failed. */

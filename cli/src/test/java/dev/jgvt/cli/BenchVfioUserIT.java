@@ -16,6 +16,12 @@ final class BenchVfioUserIT {
         assertThat(run.out()).containsPattern("region_write_4B p50=\\d+\\.\\d+us p99=\\d+\\.\\d+us .* raw_36B_to_32B p50=\\d+\\.\\d+us"
                 + " .* ratio p50=\\d+\\.\\d+ round_median=\\d+\\.\\d+ p99=\\d+\\.\\d+");
         assertThat(run.out()).containsPattern("region_read_4B +p50=\\d+\\.\\d+us .* raw_32B_to_36B p50=");
+        assertThat(run.out()).containsPattern("load average at start: \\d+\\.\\d+");
+        assertThat(run.out()).containsPattern("after \\d+ warm-up batches");
+        assertThat(run.out()).containsPattern("cpu per op: region_write client=\\d+\\.\\d+us server=\\d+\\.\\d+us sum=\\d+\\.\\d+us"
+                + " server_runs=\\d+\\.\\d+ \\| raw_36_32 client=");
+        assertThat(run.out()).containsPattern("per request over the measured rounds: serving thread cpu=\\d+\\.\\d+us runs=\\d+\\.\\d+"
+                + " blocked=\\d+\\.\\d+ preempted=\\d+\\.\\d+ \\| raw server cpu=");
         assertThat(run.out()).containsPattern("msi_delivery_us median=\\d+\\.\\d");
     }
 

@@ -72,14 +72,23 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle SENDMSG = bind("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RECVMSG = bind("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    /**
-     * sendmsg as a critical call (no Java-to-native thread-state transition), only ever with MSG_DONTWAIT so that
-     * it cannot block: the trap path's reply of a few dozen bytes to a client that reads its replies.
+    /*
+     * The trap path's recvmsg and sendmsg go through syscall(2) rather than glibc's wrappers: in a multi-threaded
+     * process those are cancellation points and wrap the system call in two atomic updates of the thread's
+     * cancellation state (which the JVM never uses).
      */
-    private static final MethodHandle SENDMSG_CRITICAL = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("sendmsg").orElseThrow(),
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.captureCallState("errno"),
-            Linker.Option.critical(false));
+    private static final long SYS_SENDMSG = 46;
+    private static final long SYS_RECVMSG = 47;
+    private static final FunctionDescriptor SYSCALL_MSG = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG);
+    /** recvmsg/sendmsg through syscall(2), errno captured; may block. */
+    private static final MethodHandle MSG_CALL = LINKER.downcallHandle(LINKER.defaultLookup().find("syscall").orElseThrow(),
+            SYSCALL_MSG, Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+    /**
+     * The same as a critical call (no Java-to-native thread-state transition), only ever with MSG_DONTWAIT so that
+     * it cannot block: the reply of a few dozen bytes to a client that reads its replies, the serving thread's poll.
+     */
+    private static final MethodHandle MSG_CALL_CRITICAL = LINKER.downcallHandle(LINKER.defaultLookup().find("syscall").orElseThrow(),
+            SYSCALL_MSG, Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1), Linker.Option.critical(false));
     private static final MethodHandle SHUTDOWN = bind("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle UNLINK = bind("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle OPEN = bindVariadic("open",
@@ -235,7 +244,7 @@ public final class Libc {
     public static long rawSendmsgNow(int fd, MemorySegment msghdr, int flags, MemorySegment capture) {
         try {
             while (true) {
-                long r = (long) SENDMSG_CRITICAL.invokeExact(capture, fd, msghdr, flags | MSG_DONTWAIT);
+                long r = (long) MSG_CALL_CRITICAL.invokeExact(capture, SYS_SENDMSG, (long) fd, msghdr, (long) (flags | MSG_DONTWAIT));
                 if (r >= 0) {
                     return r;
                 }
@@ -249,11 +258,35 @@ public final class Libc {
         }
     }
 
-    /** {@link #rawRecvmsg(int, MemorySegment, int)} with the errno in {@code capture} (no thread-local lookup). */
+    /**
+     * {@code recvmsg(fd, msghdr, flags | MSG_DONTWAIT)} without the native-call transition, errno in {@code capture};
+     * returns the byte count or -errno ({@code -EAGAIN} when nothing is there). Never blocks.
+     */
+    public static long rawRecvmsgNow(int fd, MemorySegment msghdr, int flags, MemorySegment capture) {
+        try {
+            while (true) {
+                long r = (long) MSG_CALL_CRITICAL.invokeExact(capture, SYS_RECVMSG, (long) fd, msghdr, (long) (flags | MSG_DONTWAIT));
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(capture);
+                if (e != Errno.EINTR) {
+                    return -e;
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@link #rawRecvmsg(int, MemorySegment, int)} with the errno in {@code capture} (no thread-local lookup), through
+     * syscall(2) (not a cancellation point).
+     */
     public static long rawRecvmsg(int fd, MemorySegment msghdr, int flags, MemorySegment capture) {
         try {
             while (true) {
-                long r = (long) RECVMSG.invokeExact(capture, fd, msghdr, flags);
+                long r = (long) MSG_CALL.invokeExact(capture, SYS_RECVMSG, (long) fd, msghdr, (long) flags);
                 if (r >= 0) {
                     return r;
                 }

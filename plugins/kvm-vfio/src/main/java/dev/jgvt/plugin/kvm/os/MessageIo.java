@@ -63,13 +63,42 @@ public final class MessageIo implements AutoCloseable {
      * that came with the bytes are then {@link #fdCount()} / {@link #fd(int)} (owned by the caller).
      */
     public long receive(MemorySegment buf, long offset, long length) {
+        return received(Libc.check("recvmsg", receiveRaw(buf, offset, length, 0L)));
+    }
+
+    /**
+     * Waits for bytes by polling: non-blocking {@code recvmsg} calls (critical, no thread-state transition) for at
+     * most {@code pollNanos}, then the blocking {@link #receive}. The same result as {@link #receive}.
+     */
+    public long receive(MemorySegment buf, long offset, long length, long pollNanos) {
+        if (pollNanos <= 0) {
+            return receive(buf, offset, length);
+        }
+        long deadline = System.nanoTime() + pollNanos;
+        while (true) {
+            long r = receiveRaw(buf, offset, length, pollNanos);
+            if (r != -Errno.EAGAIN) {
+                return received(Libc.check("recvmsg", r));
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return receive(buf, offset, length);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private long receiveRaw(MemorySegment buf, long offset, long length, long poll) {
         fdCount = 0;
         // the msghdr's pointers were set once; per call only the buffer, its length and the in/out fields
         recvIov.set(JAVA_LONG, 0, buf.address() + offset);
         recvIov.set(JAVA_LONG, 8, length);
         recvMsg.set(JAVA_LONG, CONTROLLEN_OFFSET, maxFds > 0 ? control.byteSize() : 0L);
         recvMsg.set(JAVA_INT, FLAGS_OFFSET, 0);
-        long r = Libc.check("recvmsg", Libc.rawRecvmsg(socket.fd(), recvMsg, Libc.MSG_CMSG_CLOEXEC, recvErrno));
+        return poll > 0 ? Libc.rawRecvmsgNow(socket.fd(), recvMsg, Libc.MSG_CMSG_CLOEXEC, recvErrno)
+                : Libc.rawRecvmsg(socket.fd(), recvMsg, Libc.MSG_CMSG_CLOEXEC, recvErrno);
+    }
+
+    private long received(long r) {
         long controlLen = (long) UnixSocket.MSG_CONTROLLEN.get(recvMsg, 0L);
         if (maxFds > 0 && controlLen > 0) {
             collect(Math.min(controlLen, control.byteSize()));

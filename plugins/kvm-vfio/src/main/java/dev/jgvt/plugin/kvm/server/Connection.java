@@ -59,6 +59,11 @@ final class Connection implements SoftIommu.RemoteDma {
     /** Whoever reads the socket holds this: the serving thread, or a thread waiting for its reply. Fair. */
     private final ReentrantLock readLock = new ReentrantLock(true);
     private final ReentrantLock sendLock = new ReentrantLock();
+    /**
+     * How long the serving thread polls the socket before it blocks for the next message (0, the default: it blocks
+     * at once); opt-in, see docs/decisions/0017.
+     */
+    private final long pollNanos;
     /** Client commands read by a waiting thread and not yet served, in socket order. */
     private final ConcurrentLinkedQueue<RawMessage> backlog = new ConcurrentLinkedQueue<>();
     private final Arena arena = Arena.ofShared();
@@ -85,6 +90,7 @@ final class Connection implements SoftIommu.RemoteDma {
         this.regionIo = new RegionIo(device, layout);
         this.handlers = new Handlers(server, this, device, layout, regionIo, dma);
         this.calls = new ClientCalls(this, callTimeout);
+        this.pollNanos = server.pollNanos();
         this.request = arena.allocate(4096, 8);
         this.out = arena.allocate(4096, 8);
         this.sendBuffer = arena.allocate(4096, 8);
@@ -178,7 +184,7 @@ final class Connection implements SoftIommu.RemoteDma {
      */
     private boolean nextCommand() {
         try {
-            if (!frames.next()) {
+            if (!frames.next(isServingThread() ? pollNanos : 0)) {
                 endStream(new GvtException(ErrorCode.IO_ERROR, server.name() + ": the client disconnected"));
                 return false;
             }

@@ -78,6 +78,8 @@ public final class VfioUserServer implements GuestBinding {
     private volatile Connection serving;
     private volatile String lastError = "";
     private volatile int servingTid;
+    /** How long the serving thread polls the socket before blocking; from {@code jgvt.vfio-user.poll-us} (ADR 0017). */
+    private volatile long pollNanos = 1000L * Math.max(0L, Long.getLong("jgvt.vfio-user.poll-us", 0L));
     private final java.util.concurrent.CountDownLatch tidKnown = new java.util.concurrent.CountDownLatch(1);
 
     private VfioUserServer(String name, Path path, DeviceModel device, UnixSocket.Listener listener, Runnable onClose) {
@@ -152,6 +154,15 @@ public final class VfioUserServer implements GuestBinding {
 
     RemoteTracker remoteTracker() {
         return tracker;
+    }
+
+    /** The poll budget of the next client's serving loop (0: block at once); for tests of the opt-in poll. */
+    void pollNanos(long nanos) {
+        pollNanos = Math.max(0, nanos);
+    }
+
+    long pollNanos() {
+        return pollNanos;
     }
 
     /** Clients served so far (refused ones not counted). */

@@ -56,6 +56,14 @@ public final class FrameReader implements AutoCloseable {
      * @throws GvtException PROTOCOL_ERROR for a bad header, a size over the limit, or a close inside a frame
      */
     public boolean next() {
+        return next(0);
+    }
+
+    /**
+     * {@link #next()}, but a read of the socket first polls it for at most {@code pollNanos} before it blocks
+     * (see {@link MessageIo#receive(MemorySegment, long, long, long)}).
+     */
+    public boolean next(long pollNanos) {
         if (frameSize >= 0) {
             throw new IllegalStateException("the current frame was not consumed");
         }
@@ -71,7 +79,7 @@ public final class FrameReader implements AutoCloseable {
             } else {
                 ensureRoom(Header.SIZE);
             }
-            long n = io.receive(buf, end, buf.byteSize() - end);
+            long n = io.receive(buf, end, buf.byteSize() - end, pollNanos);
             if (n == 0) {
                 if (end == start) {
                     return false;

@@ -116,6 +116,25 @@ final class ServerLoopTest {
     }
 
     @Test
+    void withTheOptInPollTheServingThreadServesAndStillSleepsWhileIdle() throws Exception {
+        server.pollNanos(2_000_000); // 2 ms of polling before each blocking read (ADR 0017)
+        try (Client c = new Client().version()) {
+            for (int i = 0; i < 20; i++) {
+                c.send(Command.REGION_WRITE, new RegionAccess(0x200, DeviceLayout.BAR0, 4, new byte[] {(byte) i, 0, 0, 0}),
+                        Header.FLAG_NO_REPLY);
+                RawMessage r = c.call(Command.REGION_READ, new RegionAccess(0x200, DeviceLayout.BAR0, 4));
+                assertThat(r.header().isError()).isFalse();
+                RegionAccess read = (RegionAccess) new VfioUserCodec().decodePayload(r.header(), r.payload());
+                assertThat(read.data()).containsExactly(i, 0, 0, 0);
+            }
+            Thread.sleep(100); // past the poll budget: the thread is blocked now
+            long before = switches();
+            Thread.sleep(1000);
+            assertThat(switches() - before).as("wake-ups in an idle second with polling on").isLessThanOrEqualTo(1);
+        }
+    }
+
+    @Test
     void postedWritesAreNeverAnsweredAndRepliesKeepTheirOrder() {
         try (Client c = new Client().version()) {
             for (int i = 0; i < 50; i++) {
