@@ -27,7 +27,9 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +59,8 @@ final class Connection implements SoftIommu.RemoteDma {
     private final Handlers handlers;
     private final ClientCalls calls;
     /** Whoever reads the socket holds this: the serving thread, or a thread waiting for its reply. Fair. */
+    /** How long a thread waiting for a reply leaves the reading to another thread before it tries to read itself. */
+    static final long READER_HANDOVER_NANOS = 1_000_000;
     private final ReentrantLock readLock = new ReentrantLock(true);
     private final ReentrantLock sendLock = new ReentrantLock();
     /**
@@ -143,9 +147,10 @@ final class Connection implements SoftIommu.RemoteDma {
                 }
                 int size;
                 int[] fds;
-                // tryLock barges past the fair queue when the lock is free (no queue inspection); a waiter that
-                // holds it makes the serving thread queue like everyone else
-                if (!readLock.tryLock()) {
+                // tryLock skips the fair lock's queue bookkeeping when nobody waits; a queued waiter (a device
+                // thread waiting for its reply, which this thread may just have routed to it) goes first, or
+                // it would see its reply only when its call timed out
+                if (readLock.hasQueuedThreads() || !readLock.tryLock()) {
                     readLock.lock();
                 }
                 try {
@@ -217,15 +222,25 @@ final class Connection implements SoftIommu.RemoteDma {
     }
 
     /**
-     * For a thread waiting for {@code reply} (from {@link ClientCalls}): waits for the read lock at most
-     * {@code nanos}; holding it, reads one message if the reply is still missing (off the serving thread, only
-     * once the socket is readable within the time left, so it never blocks past its deadline).
+     * For a thread waiting for {@code reply} (from {@link ClientCalls}): when another thread holds the read lock,
+     * waits for the reply itself, at most {@link #READER_HANDOVER_NANOS} or {@code nanos}; holding the lock, reads
+     * one message if the reply is still missing (off the serving thread, only once the socket is readable within
+     * the time left, so it never blocks past its deadline).
      */
     void readFor(CompletableFuture<RawMessage> reply, long nanos) throws InterruptedException {
         boolean serving = isServingThread();
         if (serving) {
             readLock.lock();
-        } else if (!readLock.tryLock(nanos, TimeUnit.NANOSECONDS)) {
+        } else if (!readLock.tryLock()) {
+            // Another thread reads the socket and routes every reply, ours included: wait for the reply itself
+            // (not for the lock, which the serving thread takes again at once after routing it), and come back
+            // for the lock after READER_HANDOVER_NANOS in case the reader stopped reading without our reply
+            // (the serving thread gone into the device, which may wait for this very thread).
+            try {
+                reply.get(Math.min(nanos, READER_HANDOVER_NANOS), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // the caller looks at the reply and its deadline again
+            }
             return;
         }
         try {

@@ -479,6 +479,42 @@ final class VfioUserServerTest {
         }
     }
 
+    /**
+     * A device thread waiting for its DMA_READ reply while the serving thread keeps answering the client: the reply
+     * the serving thread routes must end the wait at once, not when the call times out (the serving thread used to
+     * take the read lock back before the queued waiter could, so the waiter saw its reply only after 5 s).
+     */
+    @Test
+    void dmaRepliesReachTheirWaiterWhileTheServingThreadIsBusy() throws Exception {
+        try (ReferenceVmm vmm = ReferenceVmm.connect(socket, ReferenceVmm.Options.of(1 << 20).withFd(false).withRegionBytes(1 << 18))) {
+            vmm.ramWriteLong(0x1000, 0x1234_5678_9ABCL);
+            readsStayPrompt(500); // a quiet client: only the serving thread reads the socket
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread busy = Thread.ofPlatform().name("client-traffic").start(() -> {
+                while (!stop.get()) {
+                    vmm.configRead(0, 2);
+                }
+            });
+            try {
+                readsStayPrompt(2000); // the serving thread busy with the client's own traffic
+            } finally {
+                stop.set(true);
+                busy.join(5000);
+            }
+        }
+    }
+
+    private void readsStayPrompt(int reads) throws Exception {
+        long slowest = 0;
+        for (int i = 0; i < reads; i++) {
+            long t0 = System.nanoTime();
+            long value = CompletableFuture.supplyAsync(() -> server.memory().readLong(0x1000)).get();
+            slowest = Math.max(slowest, System.nanoTime() - t0);
+            assertThat(value).isEqualTo(0x1234_5678_9ABCL);
+            assertThat(slowest).as("slowest DMA_READ round trip after %d reads (ns)", i + 1).isLessThan(2_000_000_000L);
+        }
+    }
+
     // ------------------------------------------------------------------ page tracking
 
     @Test
