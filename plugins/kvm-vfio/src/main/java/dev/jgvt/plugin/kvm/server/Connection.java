@@ -247,7 +247,7 @@ final class Connection implements SoftIommu.RemoteDma {
             if (reply.isDone() || endOfStream) {
                 return;
             }
-            if (!serving && !Waits.awaitReadable(socket.fd(), (int) Math.max(1, Math.min(Integer.MAX_VALUE, nanos / 1_000_000)))) {
+            if (!serving && !frames.hasBufferedFrame() && !Waits.awaitReadable(socket.fd(), (int) Math.max(1, Math.min(Integer.MAX_VALUE, nanos / 1_000_000)))) {
                 return;
             }
             if (nextCommand()) {

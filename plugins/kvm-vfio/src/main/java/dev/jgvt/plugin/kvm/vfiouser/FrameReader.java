@@ -99,6 +99,24 @@ public final class FrameReader implements AutoCloseable {
         }
     }
 
+    /**
+     * True when {@link #next()} would not read the socket: a whole frame (or a header it refuses) is already
+     * buffered. A thread about to wait for the socket to become readable must ask this first: the frame it
+     * waits for may have come in with the previous read.
+     */
+    public boolean hasBufferedFrame() {
+        int available = end - start;
+        if (available < Header.SIZE) {
+            return false;
+        }
+        long size = Integer.toUnsignedLong(buf.get(LE_INT, start + 4));
+        int flags = buf.get(LE_INT, start + 8);
+        int type = flags & Header.TYPE_MASK;
+        boolean acceptable = size >= Header.SIZE && size <= maxMessageSize && (flags & ~KNOWN_FLAGS) == 0
+                && (type == Header.TYPE_COMMAND || type == Header.TYPE_REPLY);
+        return !acceptable || available >= size;
+    }
+
     /** The start (buffer offset) of the last frame that starts before {@code limit}. */
     private int lastFrameStartBefore(int limit, int readStart) {
         int pos = start;
