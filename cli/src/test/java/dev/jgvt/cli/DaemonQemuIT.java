@@ -53,15 +53,8 @@ final class DaemonQemuIT {
         }
         assumeTrue(ready, "needs root and a prepared guest root");
         Path run = dir.resolve("run");
-        Process daemon = start("daemon", "daemon", "--runtime-dir", run.toString(), "--config-dir", dir.resolve("conf").toString(),
-                "--metrics-port", "0");
-        Distribution.awaitLine(daemon, dir.resolve("daemon.out"), dir.resolve("daemon.err"), "Ready.");
-        Matcher port = Pattern.compile("metrics: http://127.0.0.1:(\\d+)/metrics").matcher(Files.readString(dir.resolve("daemon.out")));
-        assertThat(port.find()).isTrue();
-        for (String u : UUIDS) {
-            CliRun started = CliRun.of("start", "--uuid", u, "--type", "GVTg_V5_4", "--runtime-dir", run.toString());
-            assertThat(started.exitCode()).as(started.err()).isZero();
-        }
+        Distribution.Daemon started = Distribution.startDaemon(dir, run, List.of(UUIDS));
+        processes.add(started.process());
         List<Process> guests = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             guests.add(start("qemu" + i, "qemu", "--connect", run.resolve(UUIDS[i] + ".sock").toString(), "--out",
@@ -76,7 +69,7 @@ final class DaemonQemuIT {
             assertThat(summary.path("guest").path("commands").path("01").asInt(-1)).as("the guest read the vendor id").isZero();
             assertThat(summary.path("guest").path("gvtDetected").asBoolean()).as("i915 saw a GVT-g vGPU: %s", log).isTrue();
         }
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port.group(1) + "/metrics"))
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + started.metricsPort() + "/metrics"))
                 .build(), HttpResponse.BodyHandlers.ofString()).body();
         for (String u : UUIDS) {
             Matcher reads = Pattern.compile("jgvt_vgpu_mmio_accesses_total\\{op=\"read\",region=\"bar0\",type=\"GVTg_V5_4\",uuid=\"" + u

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The assembled distribution (failsafe passes its directory as {@code jgvt.dist}) and a way to run it. */
 final class Distribution {
@@ -63,6 +65,34 @@ final class Distribution {
             Thread.sleep(50);
         }
         throw new AssertionError("no '" + text + "' in: " + Files.readString(out) + Files.readString(err));
+    }
+
+    /** A {@code gvt daemon} started by {@link #startDaemon}: its process and its metrics port. */
+    record Daemon(Process process, int metricsPort) {}
+
+    /**
+     * Starts {@code gvt daemon} in {@code dir} (runtime dir {@code run}, config in {@code dir/conf}, output in
+     * {@code dir/daemon.out|err}, metrics on a free port), waits until it is ready and starts a GVTg_V5_4 vGPU for
+     * each of {@code uuids}. The caller stops the process; if starting fails, it is killed here.
+     */
+    static Daemon startDaemon(Path dir, Path run, List<String> uuids) throws IOException, InterruptedException {
+        Path out = dir.resolve("daemon.out");
+        Path err = dir.resolve("daemon.err");
+        Process daemon = start(out, err, "daemon", "--runtime-dir", run.toString(), "--config-dir", dir.resolve("conf").toString(),
+                "--metrics-port", "0");
+        try {
+            awaitLine(daemon, out, err, "Ready.");
+            Matcher port = Pattern.compile("metrics: http://127.0.0.1:(\\d+)/metrics").matcher(Files.readString(out));
+            assertThat(port.find()).as("the daemon's metrics line").isTrue();
+            for (String u : uuids) {
+                CliRun started = CliRun.of("start", "--uuid", u, "--type", "GVTg_V5_4", "--runtime-dir", run.toString());
+                assertThat(started.exitCode()).as(started.err()).isZero();
+            }
+            return new Daemon(daemon, Integer.parseInt(port.group(1)));
+        } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
+            daemon.destroyForcibly();
+            throw e;
+        }
     }
 
     /** Runs {@code bin/gvt args...} as a separate process, like a user would. */

@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,16 +48,9 @@ final class GuestProgramsIT {
         String bin = GuestPrograms.directory(Distribution.home());
         System.out.println("GuestProgramsIT: working in " + dir + " (kept if the test fails)");
         Path run = dir.resolve("run");
-        Process daemon = Distribution.start(dir.resolve("daemon.out"), dir.resolve("daemon.err"), "daemon", "--runtime-dir",
-                run.toString(), "--config-dir", dir.resolve("conf").toString(), "--metrics-port", "0");
+        Distribution.Daemon started = Distribution.startDaemon(dir, run, List.of(UUIDS));
+        Process daemon = started.process();
         processes.add(daemon);
-        Distribution.awaitLine(daemon, dir.resolve("daemon.out"), dir.resolve("daemon.err"), "Ready.");
-        Matcher port = Pattern.compile("metrics: http://127.0.0.1:(\\d+)/metrics").matcher(Files.readString(dir.resolve("daemon.out")));
-        assertThat(port.find()).isTrue();
-        for (String u : UUIDS) {
-            CliRun started = CliRun.of("start", "--uuid", u, "--type", "GVTg_V5_4", "--runtime-dir", run.toString());
-            assertThat(started.exitCode()).as(started.err()).isZero();
-        }
 
         // both guests at once, so that their i915 probes overlap: the first vGPU's guest hangs its render engine in the
         // middle of its programs and goes on after the reset; the other guest's programs run meanwhile
@@ -91,7 +83,7 @@ final class GuestProgramsIT {
 
         // the host: alive, the hang counted against the first vGPU only, nothing rejected, no failsafe
         assertThat(daemon.isAlive()).as("gvt daemon survives a guest's engine hang").isTrue();
-        String metrics = metrics(port.group(1));
+        String metrics = metrics(started.metricsPort());
         System.out.println("GuestProgramsIT: metrics after both guests:\n" + metrics.lines().filter(l -> l.startsWith("jgvt_vgpu_workloads")
                 || l.startsWith("jgvt_vgpu_submissions") || l.startsWith("jgvt_vgpu_failsafe")).collect(Collectors.joining("\n")));
         // the endless workload did not complete: counted as hung when the host engine's command limit stopped it first,
@@ -135,7 +127,7 @@ final class GuestProgramsIT {
         return args.toArray(String[]::new);
     }
 
-    private static String metrics(String port) throws Exception {
+    private static String metrics(int port) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }
