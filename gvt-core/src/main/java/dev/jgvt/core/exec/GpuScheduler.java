@@ -26,8 +26,10 @@ import java.util.function.LongSupplier;
  * <li>the engine's <b>dispatcher thread</b>, which takes the next workload of the vGPU that owns the GPU.
  * </ul>
  * A service thread applies the {@link TimeSlicePolicy} every {@value TimeSlicePolicy#TIME_SLICE_NANOS} ns while
- * anything is queued or owned. Ownership changes hands only when no engine has work of the previous owner in
- * flight; an owner that runs out of work yields at once.
+ * anything is queued or in flight. Ownership changes hands only when no engine has work of the previous owner in
+ * flight. An owner that runs out of work keeps the GPU, uncharged, until it submits again (then the policy is asked
+ * as for any submission on an idle GPU) or another vGPU has work (then it yields at once): an idle GPU does not
+ * change hands twice per submission (ADR 0018).
  *
  * <p>This class owns the run queues, GPU ownership and the engines' claims (the dispatcher loops and the service
  * thread's policy ticks); {@link InlineClaims} keeps the claim an ELSP trap made until the trap runs it, and
@@ -70,6 +72,11 @@ public final class GpuScheduler implements AutoCloseable {
     private final ScheduledVgpu[] busy = new ScheduledVgpu[ENGINES];
     private final List<Thread> threads = new ArrayList<>();
     private ScheduledVgpu current;
+    /**
+     * {@link #current} has no work (nothing queued, in flight or held between slices) and keeps the GPU until it
+     * submits again or another vGPU has work; the policy does not charge it meanwhile ({@code switchedTo(null)}).
+     */
+    private boolean ownerIdle;
     /** The policy chose another owner; no new work of the current one starts until the switch. */
     private boolean needReschedule;
     private boolean closed;
@@ -136,6 +143,7 @@ public final class GpuScheduler implements AutoCloseable {
             if (current == vgpu) {
                 policy.switchedTo(null, clock.getAsLong());
                 current = null;
+                ownerIdle = false;
                 needReschedule = false;
             }
             policy.remove(vgpu);
@@ -170,8 +178,10 @@ public final class GpuScheduler implements AutoCloseable {
             for (Workload c : created) {
                 q.add(c);
             }
-            if (current == null || (current != vgpu && !hasWork(current))) {
-                reschedule(vgpu, e); // if vgpu gets the GPU, engine e is claimed or handed off just below
+            if (current == null || ownerIdle || (current != vgpu && !hasWork(current))) {
+                // nobody owns the GPU, or its owner (vgpu itself or another) has no work: ask the policy; if vgpu gets
+                // the GPU, engine e is claimed or handed off just below
+                reschedule(vgpu, e, now);
             }
             w = claimOrHandOff(vgpu, e, deadline, false);
         } finally {
@@ -211,6 +221,9 @@ public final class GpuScheduler implements AutoCloseable {
         if (q == null || closed) {
             return null;
         }
+        if (q.isEmpty(e) && !vgpu.hasSuspended(e)) {
+            return null; // nothing to run (the common end of an inline run: no clock read)
+        }
         boolean owner = current == vgpu && !needReschedule;
         if (owner && inline && busy[e] == null && (!ran || clock.getAsLong() < deadline)) {
             Workload w = vgpu.takeSuspended(e); // an unfinished workload continues before newer ones start
@@ -223,15 +236,13 @@ public final class GpuScheduler implements AutoCloseable {
             }
             return w;
         }
-        if (!q.isEmpty(e) || vgpu.hasSuspended(e)) {
-            if (owner) {
-                work[e].signal();
-            }
-            if (ran) {
-                handoffs++;
-            }
-            service.signal();
+        if (owner) {
+            work[e].signal();
         }
+        if (ran) {
+            handoffs++;
+        }
+        service.signal();
         return null;
     }
 
@@ -274,7 +285,7 @@ public final class GpuScheduler implements AutoCloseable {
     long usedNanos(ScheduledVgpu vgpu) {
         lock.lock();
         try {
-            if (current == vgpu) {
+            if (current == vgpu && !ownerIdle) {
                 policy.switchedTo(vgpu, clock.getAsLong()); // charge up to now
             }
             return policy.used(vgpu);
@@ -371,12 +382,23 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    /** Under this scheduler's lock: {@code owner}'s workload on engine {@code e} completed or was suspended. */
+    /**
+     * Under this scheduler's lock: {@code owner}'s workload on engine {@code e} completed or was suspended. A pending
+     * switch happens now; an owner left without work yields at once if another vGPU has work, else keeps the GPU
+     * without being charged for it ({@link #ownerIdle}).
+     */
     private void released(int e, ScheduledVgpu owner) {
         busy[e] = null;
         drained.signalAll();
-        if (needReschedule || !hasWork(owner)) {
-            reschedule(); // a pending switch, or an owner without work yields at once
+        if (needReschedule) {
+            reschedule();
+        } else if (!hasWork(owner)) {
+            if (owner != current || othersHaveWork(owner)) {
+                reschedule();
+            } else {
+                ownerIdle = true;
+                policy.switchedTo(null, clock.getAsLong()); // charged up to now, not for the idle time that follows
+            }
         }
     }
 
@@ -385,7 +407,7 @@ public final class GpuScheduler implements AutoCloseable {
         lock.lock();
         try {
             while (!closed) {
-                boolean anyWork = current != null;
+                boolean anyWork = hasWork(current); // an idle owner keeps the GPU without ticks
                 for (int i = 0; i < registered.size() && !anyWork; i++) {
                     anyWork = hasWork(registered.get(i));
                 }
@@ -405,19 +427,23 @@ public final class GpuScheduler implements AutoCloseable {
 
     /** Asks the policy who should own the GPU; switches when the current owner has nothing in flight. */
     private void reschedule() {
-        reschedule(null, -1);
+        reschedule(null, -1, clock.getAsLong());
     }
 
     /**
-     * As {@link #reschedule()}; a switch wakes the dispatchers of the engines on which the new owner has work, except
-     * engine {@code claiming} when the new owner is {@code claimer}: the caller claims that engine for the inline path
-     * or hands it off itself ({@link #claimOrHandOff}).
+     * As {@link #reschedule()} at {@code now}; a switch wakes the dispatchers of the engines on which the new owner has
+     * work, except engine {@code claiming} when the new owner is {@code claimer}: the caller claims that engine for the
+     * inline path or hands it off itself ({@link #claimOrHandOff}). An idle owner the policy picks again keeps the GPU
+     * (no switch) and is charged from now on.
      */
-    private void reschedule(ScheduledVgpu claimer, int claiming) {
-        long now = clock.getAsLong();
+    private void reschedule(ScheduledVgpu claimer, int claiming, long now) {
         ScheduledVgpu next = policy.pick(now, this::hasWork);
         if (next == current) {
             needReschedule = false;
+            if (ownerIdle && next != null) {
+                ownerIdle = false;
+                policy.switchedTo(next, now);
+            }
             return;
         }
         if (inFlight(current)) {
@@ -427,6 +453,7 @@ public final class GpuScheduler implements AutoCloseable {
         needReschedule = false;
         policy.switchedTo(next, now);
         current = next;
+        ownerIdle = false;
         switches++;
         wakeDispatchers(next, next == claimer ? claiming : -1);
     }
@@ -453,6 +480,17 @@ public final class GpuScheduler implements AutoCloseable {
         for (Condition c : work) {
             c.signal();
         }
+    }
+
+    /** Whether a registered vGPU other than {@code vgpu} has work. */
+    private boolean othersHaveWork(ScheduledVgpu vgpu) {
+        for (int i = 0; i < registered.size(); i++) {
+            ScheduledVgpu other = registered.get(i);
+            if (other != vgpu && hasWork(other)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean hasWork(ScheduledVgpu vgpu) {

@@ -230,6 +230,62 @@ final class GpuSchedulerTest {
     }
 
     /**
+     * An owner whose work completed keeps the GPU while no other vGPU has work (ADR 0018): its submissions on an idle
+     * GPU cause no ownership switch (before, two each: to nobody at completion and back at the next ELSP write), and
+     * it is charged only while it has work, not for the idle time in between.
+     */
+    @Test
+    void anOwnerLeftWithoutWorkKeepsTheGpuUnchargedUntilItSubmitsAgain() {
+        scheduler = new GpuScheduler(gpu, now::get, true);
+        FakeVgpu a = new FakeVgpu(1, 4);
+        new FakeVgpu(2, 4);
+        gpu.onExecute = s -> now.addAndGet(10_000L);
+        for (int i = 0; i < 10; i++) {
+            a.submit(i % 2 == 0 ? Engine.BCS : Engine.RCS);
+            now.addAndGet(5_000_000L); // idle between submissions
+        }
+        assertThat(scheduler.starts()).isEqualTo(new GpuScheduler.Starts(10, 0, 0));
+        assertThat(scheduler.switches()).as("one switch: to a at its first submission").isEqualTo(1);
+        assertThat(scheduler.usedNanos(a)).as("charged for its executions only").isEqualTo(10 * 10_000L);
+    }
+
+    /** The rule's limit: another vGPU that submits takes the GPU from an idle owner at once (inline, no wait). */
+    @Test
+    void anotherVgpusSubmissionTakesTheGpuFromAnIdleOwnerAtOnce() {
+        scheduler = new GpuScheduler(gpu, now::get, true);
+        FakeVgpu a = new FakeVgpu(1, 4);
+        FakeVgpu b = new FakeVgpu(2, 4);
+        a.submit(Engine.BCS);
+        Workload w = b.submit(Engine.BCS);
+        assertThat(b.completedOn).containsEntry(w, Thread.currentThread());
+        Workload back = a.submit(Engine.RCS);
+        assertThat(a.completedOn).containsEntry(back, Thread.currentThread());
+        assertThat(scheduler.switches()).isEqualTo(3);
+        assertThat(scheduler.starts()).isEqualTo(new GpuScheduler.Starts(3, 0, 0));
+    }
+
+    /**
+     * Keeping the GPU does not let an idle owner skip the policy: past its priority window and in debt, its next
+     * submission waits for the balance (the policy is not work-conserving), as it did when it had handed the GPU back.
+     */
+    @Test
+    void anIdleOwnerInDebtWaitsForItsBalanceWhenItSubmitsAgain() throws Exception {
+        scheduler = new GpuScheduler(gpu, now::get, true);
+        FakeVgpu a = new FakeVgpu(1, 4);
+        new FakeVgpu(2, 4);
+        a.submit(Engine.RCS); // starts a's priority window
+        // past the window, 5 ms after a stage-0 balance (the clock started at 1 s): a's balance is 50 ms
+        now.addAndGet(TimeSlicePolicy.PRIORITY_WINDOW_NANOS + 105_000_000L);
+        gpu.onExecute = s -> now.addAndGet(150_000_000L); // 100 ms more than its 50 ms slice
+        a.submit(Engine.RCS);
+        gpu.onExecute = s -> { };
+        Workload inDebt = a.submit(Engine.RCS);
+        assertThat(a.completedOn).as("not run inline while in debt").doesNotContainKey(inDebt);
+        now.addAndGet(2 * TimeSlicePolicy.BALANCE_PERIOD_NANOS); // the balance stages pay the debt back
+        assertThat(a.awaitCompleted(inDebt).getName()).isEqualTo("gvt-dispatch-rcs");
+    }
+
+    /**
      * Several submitting threads per vGPU (vCPUs), two vGPUs, workloads of random length, every inline slice
      * preempted and a real clock, so that inline runs, suspensions and resumptions (inline or on a dispatcher),
      * budget hand-offs, dispatched runs and ownership switches interleave: every workload completes exactly once,
