@@ -10,8 +10,6 @@ import dev.jgvt.core.mmio.MmioSpace;
 import dev.jgvt.spi.GuestMemory;
 import dev.jgvt.spi.GvtException;
 import java.lang.foreign.MemorySegment;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Stage 1 of submission, on the trap thread under the vGPU's lock: an ELSP write becomes workloads. Checks the
@@ -26,8 +24,7 @@ final class ElspDecoder {
     private final GgttShadow ggtt;
     private final MemorySegment contextPage;
     /** Per engine: context id → tail of its newest workload not completed yet (continuation head). */
-    @SuppressWarnings("unchecked")
-    private final Map<Integer, Integer>[] pendingTails = new Map[Engine.values().length];
+    private final ContextTails[] pendingTails = new ContextTails[Engine.values().length];
 
     ElspDecoder(Execlists owner, MmioSpace mmio, GuestMemory memory, GgttShadow ggtt, MemorySegment contextPage) {
         this.owner = requireNonNull(owner, "owner is null");
@@ -36,7 +33,7 @@ final class ElspDecoder {
         this.ggtt = requireNonNull(ggtt, "ggtt is null");
         this.contextPage = requireNonNull(contextPage, "contextPage is null");
         for (Engine e : Engine.values()) {
-            pendingTails[e.ordinal()] = new HashMap<>();
+            pendingTails[e.ordinal()] = new ContextTails();
         }
     }
 
@@ -98,8 +95,8 @@ final class ElspDecoder {
         RingContext rc = RingContext.decode(contextPage);
         int size = rc.ringSize();
         int tail = rc.tailOffset();
-        Integer continuing = pendingTails[engine.ordinal()].get(d.contextId());
-        int head = continuing != null ? continuing : rc.headOffset();
+        int continuing = pendingTails[engine.ordinal()].get(d.contextId());
+        int head = continuing != ContextTails.NONE ? continuing : rc.headOffset();
         if (head >= size || tail >= size) {
             owner.guestError(engine, "ring head 0x" + Integer.toHexString(head) + " or tail 0x" + Integer.toHexString(tail)
                     + " outside the ring of 0x" + Integer.toHexString(size) + " bytes (" + d + ")");
@@ -119,9 +116,8 @@ final class ElspDecoder {
 
     /** {@code w} completed: its context no longer continues from its tail unless a newer workload is pending. */
     void completed(Workload w) {
-        Map<Integer, Integer> tails = pendingTails[w.engine.ordinal()];
-        Integer pendingTail = tails.get(w.descriptor.contextId());
-        if (pendingTail != null && pendingTail == w.tail) {
+        ContextTails tails = pendingTails[w.engine.ordinal()];
+        if (tails.get(w.descriptor.contextId()) == w.tail) {
             tails.remove(w.descriptor.contextId());
         }
     }
