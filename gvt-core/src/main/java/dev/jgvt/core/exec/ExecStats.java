@@ -43,10 +43,11 @@ public record ExecStats(long submissions, long completed, long rejected, long hu
         long hwspMisses;
         long mediationNanos;
 
-        ExecStats snapshot(long ownedNanos, int executing) {
+        /** @param sliceMediationNanos mediation time measured outside these counters (added to {@code mediationNanos}) */
+        ExecStats snapshot(long ownedNanos, int executing, long sliceMediationNanos) {
             return new ExecStats(submissions, completed, rejected, hung, failed, droppedSubmissions, commandsScanned,
-                    bytesScanned,
-                    scanNanos, commandsExecuted, ownedNanos, hwspMisses, mediationNanos, executing);
+                    bytesScanned, scanNanos, commandsExecuted, ownedNanos, hwspMisses,
+                    mediationNanos + sliceMediationNanos, executing);
         }
     }
 }

@@ -72,6 +72,8 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     private final HeldWorkloads held;
     private final Arena arena = Arena.ofShared();
     private final ExecStats.Counters stats = new ExecStats.Counters();
+    /** Time spent preparing, resuming and completing workloads, as the scheduler's slice runner measured it. */
+    private final java.util.concurrent.atomic.AtomicLong sliceMediationNanos = new java.util.concurrent.atomic.AtomicLong();
     private final ElspDecoder decoder;
     private final WorkloadPreparer preparer;
     private final WorkloadCompleter completer;
@@ -160,15 +162,17 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
     /** What happened so far. */
     public ExecStats stats() {
         ExecStats[] result = new ExecStats[1];
-        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(scheduled), executing.count()));
-        return result[0] == null ? stats.snapshot(0, executing.count()) : result[0];
+        vgpu.runLocked(() -> result[0] = stats.snapshot(scheduler.usedNanos(scheduled), executing.count(),
+                sliceMediationNanos.get()));
+        return result[0] == null ? stats.snapshot(0, executing.count(), sliceMediationNanos.get()) : result[0];
     }
 
     // ------------------------------------------------------------------------------------------ ELSP (trap thread)
 
     @Override
     public void submitted(Engine engine, long element0, long element1) {
-        long started = System.nanoTime();
+        long started = scheduler.now();
+        long decoded = started;
         Workload[] created;
         try {
             if (closed || vgpu.failsafe()) {
@@ -181,10 +185,12 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             }
             stats.submissions += created.length;
         } finally {
-            stats.mediationNanos += System.nanoTime() - started;
+            decoded = scheduler.now();
+            stats.mediationNanos += decoded - started;
         }
-        // may run the workloads on this thread; prepare and complete account their own mediation time
-        scheduler.submitted(scheduled, engine, created);
+        // may run the workloads on this thread (the scheduler's HostSliceRunner accounts their mediation time); the
+        // time the decode ended is the submission's time for the scheduler too (one clock read fewer)
+        scheduler.submitted(scheduled, engine, decoded, created);
     }
 
     /**
@@ -214,15 +220,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      */
     HostSubmission prepare(Workload w) {
         HostSubmission[] result = new HostSubmission[1];
-        vgpu.runLocked(() -> {
-            long started = System.nanoTime();
-            result[0] = prepareLocked(w);
-            long ended = System.nanoTime();
-            stats.mediationNanos += ended - started;
-            if (result[0] != null) {
-                w.started = ended; // when its first slice starts on the host, give or take the lock's release
-            }
-        });
+        vgpu.runLocked(() -> result[0] = prepareLocked(w)); // timed by the scheduler's HostSliceRunner (mediated)
         if (result[0] == null && w.failure == null) {
             w.failure = "the vGPU was destroyed";
         }
@@ -257,15 +255,18 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
      * @param done the host's report, or null when the workload never reached the host
      */
     void complete(Workload w, HostCompletion done) {
-        vgpu.runLocked(() -> {
-            long started = System.nanoTime();
+        vgpu.runLocked(() -> { // timed by the scheduler's HostSliceRunner (mediated)
             int e = w.engine.ordinal();
             if (inFlight[e] == w) {
                 inFlight[e] = null;
             }
             completer.complete(w, done, closed);
-            stats.mediationNanos += System.nanoTime() - started;
         });
+    }
+
+    /** Adds what the scheduler measured of preparing, resuming and completing workloads (lock-free). */
+    void mediated(long nanos) {
+        sliceMediationNanos.addAndGet(nanos);
     }
 
     /**
@@ -303,7 +304,7 @@ public final class Execlists implements ElspListener, ResetListener, AutoCloseab
             log.warn("vGPU {}: {} failed: {}", vgpu.id(), w, w.failure);
             return null;
         }
-        long ran = System.nanoTime() - w.started;
+        long ran = scheduler.now() - w.started;
         if (ran > MAX_RUN_NANOS) {
             stats.hung++;
             w.failure = "GPU hang: still running after " + ran / 1_000_000 + " ms (" + w.slices + " slices, at "

@@ -103,7 +103,7 @@ public final class GpuScheduler implements AutoCloseable {
     GpuScheduler(HostGpu gpu, LongSupplier clock, boolean inline) {
         this.clock = requireNonNull(clock, "clock is null");
         this.runner = new HostSliceRunner(requireNonNull(gpu, "gpu is null"), clock);
-        this.inlineClaims = new InlineClaims(runner, clock, this::next);
+        this.inlineClaims = new InlineClaims(runner, this::next);
         this.inline = inline;
         this.policy = new TimeSlicePolicy<>(clock.getAsLong());
         for (int i = 0; i < work.length; i++) {
@@ -166,9 +166,8 @@ public final class GpuScheduler implements AutoCloseable {
      * service thread. The claim happens in the same critical section as the queueing, so a dispatcher woken by an
      * ownership switch cannot take the work first.
      */
-    void submitted(ScheduledVgpu vgpu, Engine engine, Workload... created) {
+    void submitted(ScheduledVgpu vgpu, Engine engine, long now, Workload... created) {
         int e = engine.ordinal();
-        long now = clock.getAsLong();
         long deadline = now + INLINE_BUDGET_NANOS;
         Workload w;
         lock.lock();
@@ -183,7 +182,7 @@ public final class GpuScheduler implements AutoCloseable {
                 // the GPU, engine e is claimed or handed off just below
                 reschedule(vgpu, e, now);
             }
-            w = claimOrHandOff(vgpu, e, deadline, false);
+            w = claimOrHandOff(vgpu, e, deadline, false, now);
         } finally {
             lock.unlock();
         }
@@ -200,12 +199,20 @@ public final class GpuScheduler implements AutoCloseable {
         inlineClaims.runClaimed();
     }
 
-    /** Releases the engine after an inline run and claims the next workload for the inline path, or hands off. */
-    private Workload next(ScheduledVgpu vgpu, int e, long deadline) {
+    /** The scheduler's clock (the time {@link #submitted} expects). */
+    long now() {
+        return clock.getAsLong();
+    }
+
+    /**
+     * Releases the engine after an inline run that ended at {@code now} and claims the next workload for the inline
+     * path, or hands off.
+     */
+    private Workload next(ScheduledVgpu vgpu, int e, long deadline, long now) {
         lock.lock();
         try {
-            released(e, vgpu);
-            return claimOrHandOff(vgpu, e, deadline, true);
+            released(e, vgpu, now);
+            return claimOrHandOff(vgpu, e, deadline, true, now);
         } finally {
             lock.unlock();
         }
@@ -214,9 +221,9 @@ public final class GpuScheduler implements AutoCloseable {
     /**
      * Under this scheduler's lock: claims the next workload of {@code vgpu} on engine {@code e} for the inline
      * path, or leaves the queue to the dispatcher (woken if {@code vgpu} owns the GPU) and the service thread and
-     * returns null. After an inline run ({@code ran}) only while the budget lasts.
+     * returns null. After an inline run ({@code ran}, which ended at {@code ranUntil}) only while the budget lasts.
      */
-    private Workload claimOrHandOff(ScheduledVgpu vgpu, int e, long deadline, boolean ran) {
+    private Workload claimOrHandOff(ScheduledVgpu vgpu, int e, long deadline, boolean ran, long ranUntil) {
         RunQueues q = queues.get(vgpu);
         if (q == null || closed) {
             return null;
@@ -225,7 +232,7 @@ public final class GpuScheduler implements AutoCloseable {
             return null; // nothing to run (the common end of an inline run: no clock read)
         }
         boolean owner = current == vgpu && !needReschedule;
-        if (owner && inline && busy[e] == null && (!ran || clock.getAsLong() < deadline)) {
+        if (owner && inline && busy[e] == null && (!ran || ranUntil - deadline < 0)) {
             Workload w = vgpu.takeSuspended(e); // an unfinished workload continues before newer ones start
             if (w == null) {
                 w = q.poll(e);
@@ -370,11 +377,14 @@ public final class GpuScheduler implements AutoCloseable {
                 busy[e] = owner;
                 dispatchedStarts++;
                 lock.unlock();
+                long ended = 0;
+                boolean ran = false;
                 try {
-                    runner.run(e, owner, w, 0);
+                    ended = runner.run(e, owner, w, 0);
+                    ran = true;
                 } finally {
                     lock.lock();
-                    released(e, owner);
+                    released(e, owner, ran ? ended : clock.getAsLong());
                 }
             }
         } finally {
@@ -387,17 +397,17 @@ public final class GpuScheduler implements AutoCloseable {
      * switch happens now; an owner left without work yields at once if another vGPU has work, else keeps the GPU
      * without being charged for it ({@link #ownerIdle}).
      */
-    private void released(int e, ScheduledVgpu owner) {
+    private void released(int e, ScheduledVgpu owner, long now) {
         busy[e] = null;
         drained.signalAll();
         if (needReschedule) {
-            reschedule();
+            reschedule(null, -1, now);
         } else if (!hasWork(owner)) {
             if (owner != current || othersHaveWork(owner)) {
-                reschedule();
+                reschedule(null, -1, now);
             } else {
                 ownerIdle = true;
-                policy.switchedTo(null, clock.getAsLong()); // charged up to now, not for the idle time that follows
+                policy.switchedTo(null, now); // charged up to its last run's end, not for the idle time that follows
             }
         }
     }

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs one slice of a workload on a host engine for the {@link GpuScheduler}: prepare (or resume), host execution,
  * then completion or suspension through the owning {@link ScheduledVgpu}; accounts the time each host engine spent
- * executing. Used by whichever thread holds the engine — the inline path ({@link InlineClaims}) or the engine's
+ * executing and the owner's mediation time (preparing and completing), with four clock reads per slice: before
+ * prepare, between prepare and execution, between execution and completion, after completion. Used by whichever thread holds the engine — the inline path ({@link InlineClaims}) or the engine's
  * dispatcher.
  *
  * <p>Locking: called with <b>no</b> scheduler lock held (the scheduler's {@code busy[e]} claim is what makes the
@@ -46,23 +47,34 @@ final class HostSliceRunner {
      *
      * @param sliceNanos a shorter slice than the submission's (the inline path's remaining budget), or 0
      */
-    void run(int engine, ScheduledVgpu owner, Workload w, long sliceNanos) {
+    /** @return the clock when the slice's work ended (after the completion, or after the execution it suspended) */
+    long run(int engine, ScheduledVgpu owner, Workload w, long sliceNanos) {
         HostCompletion done = null;
+        long begun = clock.getAsLong();
+        long executed = begun;
         try {
-            HostSubmission submission = w.state == null ? owner.prepare(w) : owner.resume(w);
+            boolean first = w.state == null;
+            HostSubmission submission = first ? owner.prepare(w) : owner.resume(w);
+            executed = clock.getAsLong();
             if (submission != null) {
+                if (first) {
+                    w.started = executed; // when its first slice starts on the host
+                }
                 if (sliceNanos > 0 && (submission.sliceNanos() == 0 || submission.sliceNanos() > sliceNanos)) {
                     submission = submission.withSlice(sliceNanos);
                 }
-                long started = clock.getAsLong();
+                long started = executed;
                 try {
                     done = gpu.execute(submission);
                 } finally {
-                    busyNanos.addAndGet(engine, clock.getAsLong() - started);
+                    executed = clock.getAsLong();
+                    busyNanos.addAndGet(engine, executed - started);
+                    begun += executed - started; // what follows is mediation again
                     owner.executionEnded();
                 }
                 if (done.preempted() && owner.suspend(w, done)) {
-                    return;
+                    owner.mediated(executed - begun);
+                    return executed;
                 }
             }
         } catch (RuntimeException ex) {
@@ -70,5 +82,8 @@ final class HostSliceRunner {
             log.error("vGPU {}: {} failed on the host", owner.id(), w, ex);
         }
         owner.complete(w, done);
+        long ended = clock.getAsLong();
+        owner.mediated(ended - begun);
+        return ended;
     }
 }

@@ -2,7 +2,6 @@ package dev.jgvt.core.exec;
 
 import static java.util.Objects.requireNonNull;
 
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,19 +23,25 @@ final class InlineClaims {
     /** The scheduler's side of the loop: releases the engine after a run and claims its next workload, or null. */
     @FunctionalInterface
     interface Next {
-        /** Under the scheduler's lock: releases engine {@code e} and claims its next workload while the budget lasts. */
-        Workload next(ScheduledVgpu vgpu, int e, long deadline);
+        /**
+         * Under the scheduler's lock: releases engine {@code e} at {@code now} (the clock when the last run ended) and
+         * claims its next workload while the budget lasts.
+         */
+        Workload next(ScheduledVgpu vgpu, int e, long deadline, long now);
     }
 
     private final HostSliceRunner runner;
-    private final LongSupplier clock;
     private final Next next;
     /** Per thread: the engine its current trap claimed for the inline path (one object per thread, reused). */
     private final ThreadLocal<Claim> claims = ThreadLocal.withInitial(Claim::new);
+    /**
+     * Claims held and not yet run, by any thread: {@link #runClaimed} follows every BAR write, and most claim nothing,
+     * so it looks its thread's claim up only when some claim is pending (a thread sees its own increment).
+     */
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
-    InlineClaims(HostSliceRunner runner, LongSupplier clock, Next next) {
+    InlineClaims(HostSliceRunner runner, Next next) {
         this.runner = requireNonNull(runner, "runner is null");
-        this.clock = requireNonNull(clock, "clock is null");
         this.next = requireNonNull(next, "next is null");
     }
 
@@ -52,6 +57,7 @@ final class InlineClaims {
         c.engine = e;
         c.deadline = deadline;
         c.first = first;
+        pending.incrementAndGet();
     }
 
     /**
@@ -60,6 +66,9 @@ final class InlineClaims {
      * engine, handing what is left to the dispatcher. Does nothing if this thread claimed nothing.
      */
     void runClaimed() {
+        if (pending.get() == 0) {
+            return;
+        }
         Claim c = claims.get();
         ScheduledVgpu vgpu = c.vgpu;
         if (vgpu == null) {
@@ -70,16 +79,15 @@ final class InlineClaims {
         Workload w = c.first;
         c.vgpu = null;
         c.first = null;
+        pending.decrementAndGet();
         // the first workload gets the whole budget as its host slice, however long its prepare took (a slice cut to
         // what prepare left over would stop it at its first arbitration point and wake the dispatcher after all);
         // later ones start only before the deadline and get what is left of it
         long slice = GpuScheduler.INLINE_BUDGET_NANOS;
         while (w != null) {
-            runner.run(e, vgpu, w, slice);
-            w = next.next(vgpu, e, deadline);
-            if (w != null) {
-                slice = Math.max(1, deadline - clock.getAsLong());
-            }
+            long ended = runner.run(e, vgpu, w, slice);
+            w = next.next(vgpu, e, deadline, ended);
+            slice = Math.max(1, deadline - ended);
         }
     }
 

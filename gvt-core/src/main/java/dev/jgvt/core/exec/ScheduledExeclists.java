@@ -45,6 +45,11 @@ final class ScheduledExeclists implements ScheduledVgpu {
     }
 
     @Override
+    public void mediated(long nanos) {
+        execlists.mediated(nanos);
+    }
+
+    @Override
     public HostSubmission resume(Workload w) {
         return execlists.resume(w);
     }

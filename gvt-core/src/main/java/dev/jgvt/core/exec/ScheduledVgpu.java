@@ -24,6 +24,12 @@ interface ScheduledVgpu {
     void complete(Workload w, HostCompletion done);
 
     /**
+     * Adds {@code nanos} to the vGPU's mediation time: what preparing (or resuming) and completing one slice took, as
+     * the scheduler measured it around those calls. Lock-free.
+     */
+    void mediated(long nanos);
+
+    /**
      * Continues {@code w}, which an earlier slice left unfinished, under the vGPU's lock; null when it must not run
      * on (the reason is in {@code w.failure}).
      */

@@ -371,7 +371,7 @@ final class GpuSchedulerTest {
                     created.add(w);
                     submitted.incrementAndGet();
                 }
-                scheduler.submitted(this, engine, created.toArray(Workload[]::new));
+                scheduler.submitted(this, engine, scheduler.now(), created.toArray(Workload[]::new));
             } finally {
                 lock.unlock();
                 scheduler.runClaimed(); // as Vgpu.write does after a BAR write, without the vGPU's lock
@@ -445,6 +445,9 @@ final class GpuSchedulerTest {
         public boolean hasSuspended(int engine) {
             return suspended.get(engine) != null;
         }
+
+        @Override
+        public void mediated(long nanos) {}
 
         @Override
         public void complete(Workload w, HostCompletion done) {
