@@ -139,7 +139,8 @@ public final class GuestInterrupts {
      * poll memory the device writes.
      */
     public boolean awaitUntil(BooleanSupplier done, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = 0; // the clock is read only when there is something to wait for
+        boolean waiting = false;
         while (true) {
             long count = platform.msiCount();
             if (count != handled) {
@@ -149,7 +150,11 @@ public final class GuestInterrupts {
             if (done.getAsBoolean()) {
                 return true;
             }
-            if (System.nanoTime() - deadline >= 0) {
+            long now = System.nanoTime();
+            if (!waiting) {
+                deadline = now + timeout.toNanos();
+                waiting = true;
+            } else if (now - deadline >= 0) {
                 return false;
             }
             platform.awaitMsi(handled, POLL);
