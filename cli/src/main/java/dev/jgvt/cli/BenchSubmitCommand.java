@@ -49,6 +49,8 @@ import picocli.CommandLine.Option;
 final class BenchSubmitCommand implements Callable<Integer> {
     private static final long RAM = 64L << 20;
     private static final int TINY = SubmitLoop.FILL;
+    /** The guests cross-check the CSB registers on every this many submissions ({@link SubmitLoop#checkCsbRegistersEvery}). */
+    private static final int REGISTER_CHECK_EVERY = 100;
     private static final int MAX_SIDE = 1024;
     private static final double MAX_WARMUP_SECONDS = 60;
     /** How long the JIT must have finished no compilation before the warm-up ends (a C2 compile of the trap path's
@@ -247,6 +249,9 @@ final class BenchSubmitCommand implements Callable<Integer> {
         long submissions;
         ExecStats before;
         long mediatedGpuNanos;
+        /** GPU time of the direct workloads timed one by one after each measured round (not in the throughput). */
+        long directGpuNanos;
+        long directTimed;
 
         Size(String name, int side, Gvt gvt, DirectSubmissions direct) {
             this.name = name;
@@ -257,6 +262,9 @@ final class BenchSubmitCommand implements Callable<Integer> {
             AttachedVgpu attached = gvt.attach(vgpuId, "fake", new AttachRequest.InProcess("bench-" + name, RAM));
             this.platform = new TimedPlatform(attached.inProcessGuest().orElseThrow());
             this.guest = new SubmitLoop(platform, 0, side, side == TINY ? TINY : MAX_SIDE);
+            // as i915, which reads the CSB from the status page only: the simulator's cross-check of the CSB registers
+            // (five trapped MMIO reads) only now and then
+            guest.checkCsbRegistersEvery(REGISTER_CHECK_EVERY);
         }
 
         /** Fills of {@code newSide} pixels square from now on. */
@@ -299,6 +307,9 @@ final class BenchSubmitCommand implements Callable<Integer> {
                 directNanos += t2 - t1;
                 submissions += n;
                 mediatedGpuNanos += busy1 - busy0;
+                int timed = Math.min(n, 20);
+                directGpuNanos += direct.run(timed, side, true);
+                directTimed += timed;
             }
         }
 
@@ -334,12 +345,13 @@ final class BenchSubmitCommand implements Callable<Integer> {
         void print(PrintWriter out) {
             ExecStats after = gvt.stats(vgpuId).orElseThrow().exec();
             double[] sorted = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            out.printf("%s: fill=%dx%d mediated_per_s=%.0f direct_per_s=%.0f gpu_us_per_workload=%.1f"
-                    + " mediated_gpu_us_per_workload=%.1f"
+            out.printf("%s: fill=%dx%d mediated_per_s=%.0f direct_per_s=%.0f direct_us_per_workload=%.1f"
+                    + " mediated_gpu_us_per_workload=%.1f direct_gpu_us_per_workload=%.1f"
                     + " mediation_us_per_submission=%.1f scan_us_per_submission=%.1f min=%.4f max=%.4f"
                     + " guest_accesses_per_submission=mmio_r:%.1f,mmio_w:%.1f,ram_r:%.1f,ram_w:%.1f%n",
                     name, side, side, submissions * 1e9 / mediatedNanos, submissions * 1e9 / directNanos,
-                    directNanos / 1e3 / submissions, mediatedGpuNanos / 1e3 / submissions, (after.mediationNanos() - before.mediationNanos()) / 1e3 / submissions,
+                    directNanos / 1e3 / submissions, mediatedGpuNanos / 1e3 / submissions,
+                    directTimed == 0 ? 0 : directGpuNanos / 1e3 / directTimed, (after.mediationNanos() - before.mediationNanos()) / 1e3 / submissions,
                     (after.scanNanos() - before.scanNanos()) / 1e3 / submissions, sorted[0], sorted[sorted.length - 1],
                     (double) platform.accesses[0] / submissions, (double) platform.accesses[1] / submissions,
                     (double) platform.accesses[2] / submissions, (double) platform.accesses[3] / submissions);

@@ -13,8 +13,8 @@ final class BenchSubmitIT {
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).containsPattern("(?m)^submit_ratio=\\d+\\.\\d{4}$");
         assertThat(run.out()).containsPattern("(?m)^submit_ratio_busy=\\d+\\.\\d{4}$");
-        assertThat(run.out()).containsPattern("(?m)^tiny: fill=64x64 mediated_per_s=\\d+ direct_per_s=\\d+ gpu_us_per_workload=\\d+\\.\\d"
-                + " mediated_gpu_us_per_workload=\\d+\\.\\d"
+        assertThat(run.out()).containsPattern("(?m)^tiny: fill=64x64 mediated_per_s=\\d+ direct_per_s=\\d+ direct_us_per_workload=\\d+\\.\\d"
+                + " mediated_gpu_us_per_workload=\\d+\\.\\d direct_gpu_us_per_workload=\\d+\\.\\d"
                 + " mediation_us_per_submission=\\d+\\.\\d");
         assertThat(run.out()).containsPattern("(?m)^busy: fill=(\\d+)x\\1 mediated_per_s=\\d+");
         assertThat(run.out()).containsPattern("(?m)^elsp_to_msi_us p50=\\d+\\.\\d p90=\\d+\\.\\d p99=\\d+\\.\\d .* n=120 ");
