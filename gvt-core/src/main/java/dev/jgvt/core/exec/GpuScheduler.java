@@ -177,7 +177,12 @@ public final class GpuScheduler implements AutoCloseable {
             for (Workload c : created) {
                 q.add(c);
             }
-            if (current == null || ownerIdle || (current != vgpu && !hasWork(current))) {
+            if (ownerIdle && current == vgpu && policy.pickOnly(vgpu, now) == vgpu) {
+                // the idle owner submits again; no other vGPU has work (it would have taken the GPU), so the policy's
+                // pick is about vgpu alone: it keeps the GPU and is charged from now on
+                ownerIdle = false;
+                policy.switchedTo(vgpu, now);
+            } else if (current == null || ownerIdle || (current != vgpu && !hasWork(current))) {
                 // nobody owns the GPU, or its owner (vgpu itself or another) has no work: ask the policy; if vgpu gets
                 // the GPU, engine e is claimed or handed off just below
                 reschedule(vgpu, e, now);

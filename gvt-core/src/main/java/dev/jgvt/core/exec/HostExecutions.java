@@ -11,6 +11,8 @@ package dev.jgvt.core.exec;
  */
 final class HostExecutions {
     private int executing;
+    /** Threads in {@link #quiesce}. */
+    private int waiting;
 
     /** A workload's slice is about to execute on the host. */
     synchronized void started() {
@@ -19,8 +21,10 @@ final class HostExecutions {
 
     /** The host engine stopped executing a slice {@link #started} counted. */
     synchronized void ended() {
-        executing--;
-        notifyAll();
+        // notifyAll only for a waiter: on a monitor nobody waits on it would still inflate the lock, per slice
+        if (--executing == 0 && waiting > 0) {
+            notifyAll();
+        }
     }
 
     /** Slices executing now. */
@@ -30,13 +34,18 @@ final class HostExecutions {
 
     /** Waits until nothing executes; returns early (interrupt status set) if interrupted. */
     synchronized void quiesce() {
-        while (executing > 0) {
-            try {
-                wait();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+        waiting++;
+        try {
+            while (executing > 0) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
+        } finally {
+            waiting--;
         }
     }
 }

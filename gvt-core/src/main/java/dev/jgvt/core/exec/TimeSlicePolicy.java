@@ -152,6 +152,25 @@ final class TimeSlicePolicy<K> {
         return e.key;
     }
 
+    /**
+     * What {@link #pick} answers when {@code key} is the only vGPU with work, without asking about the others: it, if
+     * it is in its priority window or has balance left (it moves to the back of the order), else null.
+     */
+    K pickOnly(K key, long now) {
+        account(now);
+        while (now - periodStart >= BALANCE_PERIOD_NANOS) {
+            periodStart += BALANCE_PERIOD_NANOS;
+            balance();
+        }
+        Entry<K> e = find(key);
+        if (e == null || (now >= e.priorityUntil && e.left <= 0)) {
+            return null;
+        }
+        order.remove(e);
+        order.add(e);
+        return key;
+    }
+
     /** The GPU changed hands at {@code now} (after the previous owner's engines drained). */
     void switchedTo(K key, long now) {
         account(now);

@@ -201,4 +201,40 @@ final class TimeSlicePolicyTest {
         policy.activate("a", now);
         assertThat(policy.pick(now, k -> k.equals("a"))).as("a new window after a device reset").isEqualTo("a");
     }
+    /**
+     * {@code pickOnly} (the scheduler's question when an idle owner submits again and nobody else has work) answers
+     * what {@code pick} answers when only that vGPU has work, and leaves the policy in the same state: same answers,
+     * balances and order over random submissions, executions, idle gaps and balance periods.
+     */
+    @Test
+    void pickOnlyAnswersAsPickWithOnlyThatVgpuHavingWork() {
+        SplittableRandom random = new SplittableRandom(18);
+        TimeSlicePolicy<String> viaPick = new TimeSlicePolicy<>(0, 300_000_000L);
+        TimeSlicePolicy<String> viaPickOnly = new TimeSlicePolicy<>(0, 300_000_000L);
+        List<String> keys = List.of("a", "b", "c");
+        int[] weights = {16, 4, 2};
+        for (int i = 0; i < keys.size(); i++) {
+            viaPick.add(keys.get(i), weights[i], 0);
+            viaPickOnly.add(keys.get(i), weights[i], 0);
+        }
+        long now = 0;
+        for (int step = 0; step < 5_000; step++) {
+            String key = keys.get(random.nextInt(keys.size()));
+            viaPick.activate(key, now);
+            viaPickOnly.activate(key, now);
+            String picked = viaPick.pick(now, key::equals);
+            assertThat(viaPickOnly.pickOnly(key, now)).as("step %d", step).isEqualTo(picked);
+            viaPick.switchedTo(picked, now);
+            viaPickOnly.switchedTo(picked, now);
+            now += random.nextLong(1, 30_000_000L); // executes
+            viaPick.switchedTo(null, now);
+            viaPickOnly.switchedTo(null, now);
+            now += random.nextLong(0, 20_000_000L); // idle
+            for (String k : keys) {
+                assertThat(viaPickOnly.left(k)).isEqualTo(viaPick.left(k));
+                assertThat(viaPickOnly.used(k)).isEqualTo(viaPick.used(k));
+            }
+            assertThat(viaPickOnly.pick(now, k -> true)).as("the order, step %d", step).isEqualTo(viaPick.pick(now, k -> true));
+        }
+    }
 }
