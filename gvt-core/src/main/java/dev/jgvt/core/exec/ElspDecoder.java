@@ -23,6 +23,8 @@ final class ElspDecoder {
     private final GuestMemory memory;
     private final GgttShadow ggtt;
     private final MemorySegment contextPage;
+    /** {@link #contextPage} as ints, for {@link RingContext#decode(MemorySegment, int[])}. */
+    private final int[] contextDwords = new int[RingContext.BYTES / 4];
     /** Per engine: context id → tail of its newest workload not completed yet (continuation head). */
     private final ContextTails[] pendingTails = new ContextTails[Engine.values().length];
 
@@ -92,7 +94,7 @@ final class ElspDecoder {
             owner.guestError(engine, "the context image of " + d + " is not guest RAM: " + e.getMessage());
             return null;
         }
-        RingContext rc = RingContext.decode(contextPage);
+        RingContext rc = RingContext.decode(contextPage, contextDwords);
         int size = rc.ringSize();
         int tail = rc.tailOffset();
         int continuing = pendingTails[engine.ordinal()].get(d.contextId());

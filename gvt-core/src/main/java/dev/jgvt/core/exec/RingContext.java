@@ -29,16 +29,23 @@ record RingContext(int ctxControl, int head, int tail, long ringStart, int ringC
 
     /** Decodes {@code page} (at least {@link #BYTES} bytes of page 1). */
     static RingContext decode(MemorySegment page) {
+        int[] dwords = new int[BYTES / 4];
+        return decode(page, dwords);
+    }
+
+    /**
+     * Decodes {@code page} (at least {@link #BYTES} bytes of page 1) through {@code scratch} (at least
+     * {@code BYTES / 4} ints): one bulk copy, then plain array reads.
+     */
+    static RingContext decode(MemorySegment page, int[] scratch) {
+        MemorySegment.copy(page, DW, 0, scratch, 0, BYTES / 4);
         long[] pdps = new long[4];
         for (int n = 0; n < 4; n++) {
             int udw = PDP3_UDW_VALUE + 4 * (3 - n);
-            long high = page.get(DW, udw * 4L) & 0xFFFF_FFFFL;
-            long low = page.get(DW, (udw + 2) * 4L) & 0xFFFF_FFFFL;
-            pdps[n] = high << 32 | low;
+            pdps[n] = (scratch[udw] & 0xFFFF_FFFFL) << 32 | (scratch[udw + 2] & 0xFFFF_FFFFL);
         }
-        return new RingContext(page.get(DW, CTX_CTRL_VALUE * 4L), page.get(DW, HEAD_VALUE * 4L),
-                page.get(DW, TAIL_VALUE * 4L), page.get(DW, START_VALUE * 4L) & 0xFFFF_F000L,
-                page.get(DW, CTL_VALUE * 4L), pdps, page.get(DW, TIMESTAMP_VALUE * 4L));
+        return new RingContext(scratch[CTX_CTRL_VALUE], scratch[HEAD_VALUE], scratch[TAIL_VALUE],
+                scratch[START_VALUE] & 0xFFFF_F000L, scratch[CTL_VALUE], pdps, scratch[TIMESTAMP_VALUE]);
     }
 
     /** The head offset (RING_HEAD bits 20:2). */
