@@ -67,7 +67,12 @@ final class Connection implements SoftIommu.RemoteDma {
      * fairness would buy nothing.
      */
     private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock sendLock = new ReentrantLock();
+    /**
+     * Whoever sends holds this (a message goes out whole; the send half of the message I/O has one user at a time).
+     * A monitor rather than a lock object: the serving thread takes it once per reply, and a monitor's fast path
+     * touches this object's header and the thread's lock stack, not a lock and its synchronizer object.
+     */
+    private final Object sendLock = new Object();
     /**
      * How long the serving thread polls the socket before it blocks for the next message (0, the default: it blocks
      * at once); opt-in, see docs/decisions/0017.
@@ -151,7 +156,7 @@ final class Connection implements SoftIommu.RemoteDma {
                         if (endOfStream) {
                             break;
                         }
-                        if (!nextCommand()) {
+                        if (!nextCommand(pollNanos)) {
                             continue;
                         }
                         // a small region access is decoded out of the reader's buffer (the trap path); anything
@@ -191,9 +196,9 @@ final class Connection implements SoftIommu.RemoteDma {
      * Reads the next message (read lock held): a reply is routed to its waiter and false returned; a command
      * stays current in the reader and true is returned; the end of the stream is false too.
      */
-    private boolean nextCommand() {
+    private boolean nextCommand(long poll) {
         try {
-            if (!frames.next(isServingThread() ? pollNanos : 0)) {
+            if (!frames.next(poll)) {
                 endStream(new GvtException(ErrorCode.IO_ERROR, server.name() + ": the client disconnected"));
                 return false;
             }
@@ -254,7 +259,7 @@ final class Connection implements SoftIommu.RemoteDma {
             if (!serving && !frames.hasBufferedFrame() && !Waits.awaitReadable(socket.fd(), (int) Math.max(1, Math.min(Integer.MAX_VALUE, nanos / 1_000_000)))) {
                 return;
             }
-            if (nextCommand()) {
+            if (nextCommand(serving ? pollNanos : 0)) {
                 backlog.addLast(copyFrame());
             }
         } finally {
@@ -291,12 +296,9 @@ final class Connection implements SoftIommu.RemoteDma {
         readLock.lock();
         try {
             frames.close();
-            sendLock.lock();
-            try {
+            synchronized (sendLock) {
                 io.close();
                 socket.close();
-            } finally {
-                sendLock.unlock();
             }
         } finally {
             readLock.unlock();
@@ -385,24 +387,18 @@ final class Connection implements SoftIommu.RemoteDma {
 
     /** Sends a whole message (any thread). */
     void send(byte[] bytes) {
-        sendLock.lock();
-        try {
+        synchronized (sendLock) {
             ensureOpen();
             sendBuffer = fit(sendBuffer, bytes.length);
             MemorySegment.copy(bytes, 0, sendBuffer, ValueLayout.JAVA_BYTE, 0, bytes.length);
             io.send(sendBuffer, 0, bytes.length);
-        } finally {
-            sendLock.unlock();
         }
     }
 
     private void send(MemorySegment segment, int length) {
-        sendLock.lock();
-        try {
+        synchronized (sendLock) {
             ensureOpen();
             io.send(segment, 0, length);
-        } finally {
-            sendLock.unlock();
         }
     }
 

@@ -69,17 +69,23 @@ final class RegionIo {
      * false otherwise (the decoded path handles it, error reply included).
      */
     boolean take(MemorySegment buf, long at, int size) {
-        int command = Short.toUnsignedInt(buf.get(LE_SHORT, at + 2));
-        boolean write = command == WRITE;
-        if (size < ACCESS_HEADER || (!write && command != READ)) {
+        if (size < ACCESS_HEADER) {
             return false;
         }
-        long offset = buf.get(LE_LONG, at + 16);
-        int index = buf.get(LE_INT, at + 24);
-        int count = buf.get(LE_INT, at + 28);
+        // three 8-byte reads: id, command and size; flags and error; the offset; the region and the count
+        long word0 = buf.get(LE_LONG, at);
+        int command = (int) (word0 >>> 16) & 0xFFFF;
+        boolean write = command == WRITE;
+        if (!write && command != READ) {
+            return false;
+        }
+        long word3 = buf.get(LE_LONG, at + 24);
+        int index = (int) word3;
+        int count = (int) (word3 >>> 32);
         if (count < 1 || count > 8 || size != ACCESS_HEADER + (write ? count : 0) || index < 0 || index >= limits.length >> 1) {
             return false;
         }
+        long offset = buf.get(LE_LONG, at + 16);
         long limit = limits[2 * index + (write ? 1 : 0)];
         if (offset < 0 || offset > limit - count) { // a refused access has limit -1
             return false;
@@ -94,7 +100,7 @@ final class RegionIo {
                 }
             }
         }
-        takenId = Short.toUnsignedInt(buf.get(LE_SHORT, at));
+        takenId = (int) word0 & 0xFFFF;
         takenFlags = buf.get(LE_INT, at + 8);
         takenWrite = write;
         takenIndex = index;
