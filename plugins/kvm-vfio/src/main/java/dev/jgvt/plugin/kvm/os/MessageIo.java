@@ -2,6 +2,7 @@ package dev.jgvt.plugin.kvm.os;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.util.Objects.checkFromIndexSize;
 import static java.util.Objects.requireNonNull;
 
 import dev.jgvt.spi.ErrorCode;
@@ -117,7 +118,7 @@ public final class MessageIo implements AutoCloseable {
 
     private long receiveRaw(MemorySegment buf, long offset, long length, long poll) {
         ensureOpen();
-        java.util.Objects.checkFromIndexSize(offset, length, buf.byteSize());
+        checkFromIndexSize(offset, length, buf.byteSize());
         fdCount = 0;
         // the msghdr's pointers were set once; per call only the buffer, its length and the in/out fields
         block.set(JAVA_LONG, RECV_IOV, buf.address() + offset);
@@ -195,7 +196,7 @@ public final class MessageIo implements AutoCloseable {
     /** Sends {@code length} bytes of {@code buf} (native) from {@code offset}, without fds; loops on short writes. */
     public void send(MemorySegment buf, long offset, long length) {
         ensureOpen();
-        java.util.Objects.checkFromIndexSize(offset, length, buf.byteSize());
+        checkFromIndexSize(offset, length, buf.byteSize());
         long sent = 0;
         while (sent < length) {
             block.set(JAVA_LONG, SEND_IOV, buf.address() + offset + sent);
