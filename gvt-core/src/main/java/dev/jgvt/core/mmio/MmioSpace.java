@@ -31,7 +31,37 @@ public final class MmioSpace {
     private final RegisterRegistry registry;
     private final GgttWindow ggtt;
     private final int[] vreg = new int[DWORDS];
+    /**
+     * Per dword its handler; where none is bound, null for a plain stored register (no write rule) and one of the
+     * two storage handlers below otherwise, so that an access looks at one array only.
+     */
     private final RegisterHandler[] handlers = new RegisterHandler[DWORDS];
+    /** Dwords no table row describes: stored, and logged once per offset. */
+    private final RegisterHandler unknown = new RegisterHandler() {
+        @Override
+        public int read(int offset) {
+            accessLog.record(offset, "read of a register the table does not know (virtual register)");
+            return vreg[offset >>> 2];
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            accessLog.record(offset, "write to a register the table does not know (stored)");
+            vreg[offset >>> 2] = value;
+        }
+    };
+    /** Rows without a handler whose attributes have a write rule (read-only, mode-masked, write-1-to-clear). */
+    private final RegisterHandler ruled = new RegisterHandler() {
+        @Override
+        public int read(int offset) {
+            return vreg[offset >>> 2];
+        }
+
+        @Override
+        public void write(int offset, int value) {
+            vreg[offset >>> 2] = merge(offset, value);
+        }
+    };
     private final AccessLog accessLog;
     private final String owner;
 
@@ -41,6 +71,14 @@ public final class MmioSpace {
         this.owner = requireNonNull(owner, "owner is null");
         this.accessLog = new AccessLog(owner);
         resetRange(0, REGISTER_FILE_SIZE);
+        int rules = RegisterAttr.READ_ONLY.bit() | RegisterAttr.MODE_MASK.bit() | RegisterAttr.WRITE_1_CLEAR.bit();
+        for (int dw = 0; dw < DWORDS; dw++) {
+            if (!registry.tracked(dw)) {
+                handlers[dw] = unknown;
+            } else if ((registry.attrBits(dw) & rules) != 0) {
+                handlers[dw] = ruled;
+            }
+        }
     }
 
     /** Whose register file this is, for log lines ("vGPU 1"). */
@@ -174,29 +212,20 @@ public final class MmioSpace {
 
     private int currentValue(int offset) {
         RegisterHandler handler = handlers[offset >>> 2];
-        return handler == null ? vreg[offset >>> 2] : handler.read(offset);
+        return handler == null || handler == unknown || handler == ruled ? vreg[offset >>> 2] : handler.read(offset);
     }
 
     private int readDword(int offset) {
         int dw = offset >>> 2;
-        if (!registry.tracked(dw)) {
-            accessLog.record(offset, "read of a register the table does not know (virtual register)");
-            return vreg[dw];
-        }
         RegisterHandler handler = handlers[dw];
         return handler == null ? vreg[dw] : handler.read(offset);
     }
 
     private void writeDword(int offset, int value) {
         int dw = offset >>> 2;
-        if (!registry.tracked(dw)) {
-            accessLog.record(offset, "write to a register the table does not know (stored)");
-            vreg[dw] = value;
-            return;
-        }
         RegisterHandler handler = handlers[dw];
         if (handler == null) {
-            vreg[dw] = merge(offset, value);
+            vreg[dw] = value; // a plain register: no write rule
         } else {
             handler.write(offset, value);
         }

@@ -39,12 +39,19 @@ final class RegionTable {
     private final DeviceLayout layout;
     private final DeviceLayout.Region[] regions;
     private final DeviceRegion[] handlers;
+    /** Per index the region's size where it may be read / written, -1 where not: an access's one look-up. */
+    private final long[] readable;
+    private final long[] writable;
 
     RegionTable(int vgpuId, int vendorId, int deviceId, List<Row> rows, List<DeviceLayout.Irq> irqs) {
         this.vgpuId = vgpuId;
         int slots = rows.stream().mapToInt(Row::index).max().orElse(-1) + 1;
         this.regions = new DeviceLayout.Region[slots];
         this.handlers = new DeviceRegion[slots];
+        this.readable = new long[slots];
+        this.writable = new long[slots];
+        java.util.Arrays.fill(readable, -1);
+        java.util.Arrays.fill(writable, -1);
         List<DeviceLayout.Region> advertised = new ArrayList<>();
         for (Row row : rows) {
             Set<DeviceLayout.Flag> flags = !row.writable() ? Set.of(DeviceLayout.Flag.READ)
@@ -54,6 +61,8 @@ final class RegionTable {
                     row.type(), row.subtype());
             advertised.add(regions[row.index()]);
             handlers[row.index()] = row.handler();
+            readable[row.index()] = row.size();
+            writable[row.index()] = row.writable() ? row.size() : -1;
         }
         this.layout = new DeviceLayout(vendorId, deviceId, advertised, irqs);
     }
@@ -118,11 +127,17 @@ final class RegionTable {
 
     /** The handler of an access the VMM may make; throws the VMM's error otherwise. */
     DeviceRegion forRead(int region, long offset, int size) {
+        if (fits(readable, region, offset, size)) {
+            return handlers[region];
+        }
         return handlers[check(region, offset, size).index()];
     }
 
     /** As {@link #forRead}, and the region must be writable. */
     DeviceRegion forWrite(int region, long offset, int size) {
+        if (fits(writable, region, offset, size)) {
+            return handlers[region];
+        }
         DeviceLayout.Region r = check(region, offset, size);
         if (!r.writable()) {
             throw new GvtException(ErrorCode.PERMISSION_DENIED, "region " + r.name() + " (" + region + ") is read-only");
@@ -130,6 +145,13 @@ final class RegionTable {
         return handlers[r.index()];
     }
 
+    /** The common case in one look-up: a valid size, inside a region of {@code sizes} (-1 where none). */
+    private static boolean fits(long[] sizes, int region, long offset, int size) {
+        return (size == 4 || size == 8 || size == 1 || size == 2) && region >= 0 && region < sizes.length && offset >= 0
+                && offset <= sizes[region] - size;
+    }
+
+    /** The VMM's error for an access {@link #fits} refused (or the region, for a read-only check). */
     private DeviceLayout.Region check(int region, long offset, int size) {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new GvtException(ErrorCode.INVALID_ARGUMENT, "access size " + size + " is not 1, 2, 4 or 8");

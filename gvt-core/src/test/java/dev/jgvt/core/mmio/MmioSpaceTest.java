@@ -95,6 +95,15 @@ final class MmioSpaceTest {
     }
 
     @Test
+    void aNarrowWriteToAnOffsetWithoutARowMergesTheStoredBytesAndCountsOnce() {
+        mmio.write(0x4, 4, 0x11223344L);
+        long before = mmio.unhandledAccesses();
+        mmio.write(0x5, 1, 0xAA); // the other bytes come from the stored value, not from a counted guest read
+        assertThat(mmio.get(0x4)).isEqualTo(0x1122AA44);
+        assertThat(mmio.unhandledAccesses()).isEqualTo(before + 1);
+    }
+
+    @Test
     void offsetsWithoutARowAreVirtualRegistersAndMisalignedAccessesDrop() {
         long before = mmio.unhandledAccesses();
         assertThat(mmio.read(0x4, 4)).isZero(); // no row: a virtual register initialised 0

@@ -79,10 +79,25 @@ public final class Libc {
      */
     private static final long SYS_SENDMSG = 46;
     private static final long SYS_RECVMSG = 47;
-    private static final FunctionDescriptor SYSCALL_MSG = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG);
+    /*
+     * The msghdr is passed as a number (its address), not as a segment: a segment argument of a shared arena is
+     * kept alive across the call with two atomic updates of its session, and the callers (MessageIo) own the
+     * msghdr's memory and never free it while a call is in flight.
+     */
+    private static final FunctionDescriptor SYSCALL_MSG = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     /** recvmsg/sendmsg through syscall(2), errno captured; may block. */
     private static final MethodHandle MSG_CALL = LINKER.downcallHandle(LINKER.defaultLookup().find("syscall").orElseThrow(),
             SYSCALL_MSG, Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+    /**
+     * The same without errno: the trap path's first try. A recvmsg or sendmsg that fails moves no bytes, so the
+     * caller repeats a failed call with errno captured ({@link #MSG_CALL}) and keeps that call's result: the common
+     * call then skips the capture (a call into the JVM and glibc's errno lookup after every system call).
+     */
+    private static final MethodHandle MSG_CALL_BARE = LINKER.downcallHandle(LINKER.defaultLookup().find("syscall").orElseThrow(),
+            SYSCALL_MSG, Linker.Option.firstVariadicArg(1));
+    /** {@link #MSG_CALL_BARE} as a critical call (no thread-state transition); only with MSG_DONTWAIT. */
+    private static final MethodHandle MSG_CALL_BARE_CRITICAL = LINKER.downcallHandle(LINKER.defaultLookup().find("syscall").orElseThrow(),
+            SYSCALL_MSG, Linker.Option.firstVariadicArg(1), Linker.Option.critical(false));
     /**
      * The same as a critical call (no Java-to-native thread-state transition), only ever with MSG_DONTWAIT so that
      * it cannot block: the reply of a few dozen bytes to a client that reads its replies, the serving thread's poll.
@@ -237,12 +252,17 @@ public final class Libc {
     }
 
     /**
-     * {@code sendmsg(fd, msghdr, flags | MSG_DONTWAIT)} without the native-call transition, errno in
-     * {@code capture}; returns the byte count or -errno ({@code -EAGAIN} when the socket buffer is full: the
-     * caller then sends with {@link #rawSendmsg}, which may block). Never blocks.
+     * {@code sendmsg(fd, msghdr, flags | MSG_DONTWAIT)} (the {@code msghdr} at that address) without the
+     * native-call transition; returns the byte count or -errno ({@code -EAGAIN} when the socket buffer is full: the
+     * caller then sends with {@link #rawSendmsg}, which may block), the errno of a failed call found by repeating it
+     * with the errno captured in {@code capture}. Never blocks.
      */
-    public static long rawSendmsgNow(int fd, MemorySegment msghdr, int flags, MemorySegment capture) {
+    public static long rawSendmsgNow(int fd, long msghdr, int flags, MemorySegment capture) {
         try {
+            long first = (long) MSG_CALL_BARE_CRITICAL.invokeExact(SYS_SENDMSG, (long) fd, msghdr, (long) (flags | MSG_DONTWAIT));
+            if (first >= 0) {
+                return first;
+            }
             while (true) {
                 long r = (long) MSG_CALL_CRITICAL.invokeExact(capture, SYS_SENDMSG, (long) fd, msghdr, (long) (flags | MSG_DONTWAIT));
                 if (r >= 0) {
@@ -262,7 +282,7 @@ public final class Libc {
      * {@code recvmsg(fd, msghdr, flags | MSG_DONTWAIT)} without the native-call transition, errno in {@code capture};
      * returns the byte count or -errno ({@code -EAGAIN} when nothing is there). Never blocks.
      */
-    public static long rawRecvmsgNow(int fd, MemorySegment msghdr, int flags, MemorySegment capture) {
+    public static long rawRecvmsgNow(int fd, long msghdr, int flags, MemorySegment capture) {
         try {
             while (true) {
                 long r = (long) MSG_CALL_CRITICAL.invokeExact(capture, SYS_RECVMSG, (long) fd, msghdr, (long) (flags | MSG_DONTWAIT));
@@ -280,11 +300,16 @@ public final class Libc {
     }
 
     /**
-     * {@link #rawRecvmsg(int, MemorySegment, int)} with the errno in {@code capture} (no thread-local lookup), through
-     * syscall(2) (not a cancellation point).
+     * {@link #rawRecvmsg(int, MemorySegment, int)} of the {@code msghdr} at that address, through syscall(2) (not a
+     * cancellation point); may block. The errno of a failed call is found by repeating it with the errno captured in
+     * {@code capture} (no thread-local lookup); that call's result is returned.
      */
-    public static long rawRecvmsg(int fd, MemorySegment msghdr, int flags, MemorySegment capture) {
+    public static long rawRecvmsg(int fd, long msghdr, int flags, MemorySegment capture) {
         try {
+            long first = (long) MSG_CALL_BARE.invokeExact(SYS_RECVMSG, (long) fd, msghdr, (long) flags);
+            if (first >= 0) {
+                return first;
+            }
             while (true) {
                 long r = (long) MSG_CALL.invokeExact(capture, SYS_RECVMSG, (long) fd, msghdr, (long) flags);
                 if (r >= 0) {

@@ -27,9 +27,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The server's own commands to the client (DMA_READ/DMA_WRITE for memory mapped without an fd, TRACK_SET for
  * page tracking), issued from any thread, and the routing of the client's replies to them.
  *
- * <p>Waiting never polls. The socket is read by whoever holds the connection's (fair) read lock: normally the
- * serving thread, blocked in {@code recvmsg}, which routes a reply to its waiter and then lets go of the lock,
- * so a waiter queued on the lock wakes with its reply done. A waiter that gets the lock while the serving
+ * <p>Waiting never polls. The socket is read by whoever holds the connection's read lock: normally the
+ * serving thread, blocked in {@code recvmsg}, which routes a reply to its waiter, whose future completes (a
+ * waiter never queues on the lock: it tries it, and otherwise waits for its future, trying the lock again after
+ * {@link Connection#READER_HANDOVER_NANOS}). A waiter that gets the lock while the serving
  * thread is busy with a client command (for example waiting for a device lock the waiter holds) reads the
  * socket itself: it blocks in {@code poll} until data or its deadline, reads one message, completes its own
  * reply or queues a client command for the serving thread. On the serving thread (a device call made while

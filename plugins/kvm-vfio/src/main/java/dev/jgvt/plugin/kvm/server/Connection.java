@@ -24,9 +24,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -58,21 +58,32 @@ final class Connection implements SoftIommu.RemoteDma {
     private final RegionIo regionIo;
     private final Handlers handlers;
     private final ClientCalls calls;
-    /** Whoever reads the socket holds this: the serving thread, or a thread waiting for its reply. Fair. */
     /** How long a thread waiting for a reply leaves the reading to another thread before it tries to read itself. */
     static final long READER_HANDOVER_NANOS = 1_000_000;
-    private final ReentrantLock readLock = new ReentrantLock(true);
-    private final ReentrantLock sendLock = new ReentrantLock();
+    private static final int[] NO_FDS = new int[0];
+    /**
+     * Whoever reads the socket holds this: the serving thread, or a thread waiting for its reply. Only the serving
+     * thread ever waits for it ({@code lock}); a waiting thread only tries it and otherwise waits for its reply, so
+     * fairness would buy nothing.
+     */
+    private final ReentrantLock readLock = new ReentrantLock();
+    /**
+     * Whoever sends holds this (a message goes out whole; the send half of the message I/O has one user at a time).
+     * A monitor rather than a lock object: the serving thread takes it once per reply, and a monitor's fast path
+     * touches this object's header and the thread's lock stack, not a lock and its synchronizer object.
+     */
+    private final Object sendLock = new Object();
     /**
      * How long the serving thread polls the socket before it blocks for the next message (0, the default: it blocks
      * at once); opt-in, see docs/decisions/0017.
      */
     private final long pollNanos;
-    /** Client commands read by a waiting thread and not yet served, in socket order. */
-    private final ConcurrentLinkedQueue<RawMessage> backlog = new ConcurrentLinkedQueue<>();
+    /** Client commands read by a waiting thread and not yet served, in socket order; under the read lock. */
+    private final ArrayDeque<RawMessage> backlog = new ArrayDeque<>();
     private final Arena arena = Arena.ofShared();
     private MemorySegment request;
-    private MemorySegment out;
+    /** The trap path's replies: the message I/O's send area, next to the send msghdr. */
+    private final MemorySegment out;
     /** For messages sent by {@link #send(byte[])}, under the send lock. */
     private MemorySegment sendBuffer;
     private volatile Thread servingThread;
@@ -96,7 +107,7 @@ final class Connection implements SoftIommu.RemoteDma {
         this.calls = new ClientCalls(this, callTimeout);
         this.pollNanos = server.pollNanos();
         this.request = arena.allocate(4096, 8);
-        this.out = arena.allocate(4096, 8);
+        this.out = io.sendArea();
         this.sendBuffer = arena.allocate(4096, 8);
     }
 
@@ -134,39 +145,37 @@ final class Connection implements SoftIommu.RemoteDma {
         servingThread = Thread.currentThread();
         try {
             while (true) {
-                RawMessage queued = backlog.poll();
-                if (queued != null) {
-                    messages++;
-                    if (!handle(queued)) {
-                        break;
-                    }
-                    continue;
-                }
-                if (endOfStream) {
-                    break;
-                }
-                int size;
-                int[] fds;
-                // tryLock skips the fair lock's queue bookkeeping when nobody waits; a queued waiter (a device
-                // thread waiting for its reply, which this thread may just have routed to it) goes first, or
-                // it would see its reply only when its call timed out
-                if (readLock.hasQueuedThreads() || !readLock.tryLock()) {
-                    readLock.lock();
-                }
+                RawMessage queued;
+                boolean taken = false;
+                int size = 0;
+                int[] fds = NO_FDS;
+                readLock.lock();
                 try {
-                    if (!backlog.isEmpty() || endOfStream || !nextCommand()) {
-                        continue;
+                    queued = backlog.pollFirst();
+                    if (queued == null) {
+                        if (endOfStream) {
+                            break;
+                        }
+                        if (!nextCommand(pollNanos)) {
+                            continue;
+                        }
+                        // a small region access is decoded out of the reader's buffer (the trap path); anything
+                        // else is copied out. Either way the device is called after the lock is let go, so that a
+                        // thread waiting for a reply can read the socket meanwhile.
+                        size = frames.size();
+                        fds = frames.takeFds();
+                        taken = versioned && fds.length == 0 && regionIo.take(frames.buffer(), frames.offset(), size);
+                        if (!taken) {
+                            request = fit(request, size);
+                            MemorySegment.copy(frames.buffer(), frames.offset(), request, 0, size);
+                        }
+                        frames.consume();
                     }
-                    size = frames.size();
-                    request = fit(request, size);
-                    MemorySegment.copy(frames.buffer(), frames.offset(), request, 0, size);
-                    fds = frames.takeFds();
-                    frames.consume();
                 } finally {
                     readLock.unlock();
                 }
                 messages++;
-                if (!serveOne(size, fds)) {
+                if (!(queued != null ? handle(queued) : taken ? serveTaken() : serveOne(size, fds))) {
                     break;
                 }
             }
@@ -187,9 +196,9 @@ final class Connection implements SoftIommu.RemoteDma {
      * Reads the next message (read lock held): a reply is routed to its waiter and false returned; a command
      * stays current in the reader and true is returned; the end of the stream is false too.
      */
-    private boolean nextCommand() {
+    private boolean nextCommand(long poll) {
         try {
-            if (!frames.next(isServingThread() ? pollNanos : 0)) {
+            if (!frames.next(poll)) {
                 endStream(new GvtException(ErrorCode.IO_ERROR, server.name() + ": the client disconnected"));
                 return false;
             }
@@ -250,8 +259,8 @@ final class Connection implements SoftIommu.RemoteDma {
             if (!serving && !frames.hasBufferedFrame() && !Waits.awaitReadable(socket.fd(), (int) Math.max(1, Math.min(Integer.MAX_VALUE, nanos / 1_000_000)))) {
                 return;
             }
-            if (nextCommand()) {
-                backlog.add(copyFrame());
+            if (nextCommand(serving ? pollNanos : 0)) {
+                backlog.addLast(copyFrame());
             }
         } finally {
             readLock.unlock();
@@ -271,45 +280,48 @@ final class Connection implements SoftIommu.RemoteDma {
 
     private void end() {
         ended = true;
-        for (RawMessage m : backlog) {
-            m.closeFds();
-        }
-        backlog.clear();
-        calls.failAll(new GvtException(ErrorCode.IO_ERROR, server.name() + ": the client disconnected"));
-        server.connectionEnding(this);
-        dma.close(); // announces each region to the device, then unmaps it through the interlock
         readLock.lock();
         try {
-            frames.close();
+            for (RawMessage m : backlog) {
+                m.closeFds();
+            }
+            backlog.clear();
         } finally {
             readLock.unlock();
         }
-        sendLock.lock();
+        calls.failAll(new GvtException(ErrorCode.IO_ERROR, server.name() + ": the client disconnected"));
+        server.connectionEnding(this);
+        dma.close(); // announces each region to the device, then unmaps it through the interlock
+        // the message I/O is closed with both locks held: nobody is in a call with its buffers, later calls fail
+        readLock.lock();
         try {
-            io.close();
-            socket.close();
+            frames.close();
+            synchronized (sendLock) {
+                io.close();
+                socket.close();
+            }
         } finally {
-            sendLock.unlock();
+            readLock.unlock();
         }
         arena.close();
     }
 
-    /** Serves the request of {@code size} bytes in {@link #request}; false ends the connection. */
-    private boolean serveOne(int size, int[] fds) {
-        if (versioned && fds.length == 0) {
-            int replySize;
-            try {
-                replySize = regionIo.tryFast(request, size, out);
-            } catch (GvtException | IommuException e) {
-                return failed(requestHeader(size), e, new int[0]);
-            }
-            if (replySize > 0) {
-                if ((request.get(RegionIo.LE_INT, 8) & Header.FLAG_NO_REPLY) == 0) {
-                    send(out, replySize);
-                }
-                return true;
-            }
+    /** Serves the small region access {@link RegionIo#take taken} out of the last frame; false ends the connection. */
+    private boolean serveTaken() {
+        int replySize;
+        try {
+            replySize = regionIo.serveTaken(out);
+        } catch (GvtException | IommuException e) {
+            return failed(regionIo.takenHeader(), e, NO_FDS);
         }
+        if (!regionIo.takenNoReply()) {
+            send(out, replySize);
+        }
+        return true;
+    }
+
+    /** Serves the request of {@code size} bytes in {@link #request} through the decoded path; false ends the connection. */
+    private boolean serveOne(int size, int[] fds) {
         byte[] payload = new byte[size - Header.SIZE];
         MemorySegment.copy(request, ValueLayout.JAVA_BYTE, Header.SIZE, payload, 0, payload.length);
         return handle(new RawMessage(requestHeader(size), payload, fds));
@@ -375,24 +387,18 @@ final class Connection implements SoftIommu.RemoteDma {
 
     /** Sends a whole message (any thread). */
     void send(byte[] bytes) {
-        sendLock.lock();
-        try {
+        synchronized (sendLock) {
             ensureOpen();
             sendBuffer = fit(sendBuffer, bytes.length);
             MemorySegment.copy(bytes, 0, sendBuffer, ValueLayout.JAVA_BYTE, 0, bytes.length);
             io.send(sendBuffer, 0, bytes.length);
-        } finally {
-            sendLock.unlock();
         }
     }
 
     private void send(MemorySegment segment, int length) {
-        sendLock.lock();
-        try {
+        synchronized (sendLock) {
             ensureOpen();
             io.send(segment, 0, length);
-        } finally {
-            sendLock.unlock();
         }
     }
 

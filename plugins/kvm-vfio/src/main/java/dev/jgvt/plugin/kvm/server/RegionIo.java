@@ -19,10 +19,11 @@ import java.nio.ByteOrder;
  * REGION_READ, REGION_WRITE and REGION_WRITE_MULTI against the {@link DeviceModel}: an access is checked
  * against the {@link ServedLayout} and split into naturally aligned 1/2/4/8-byte device accesses.
  *
- * <p>{@link #tryFast} is the trap path: a well-formed read or write of at most 8 bytes is decoded from the
- * request bytes in place (only the fields it needs) and its reply written into a reusable buffer, with no
- * allocation; anything else (including every malformed or refused access) returns false and goes through the
- * decoded path, which produces the error reply.
+ * <p>{@link #take} and {@link #serveTaken} are the trap path: a well-formed read or write of at most 8 bytes is
+ * decoded from the receive buffer in place (only the fields it needs, while the caller holds the buffer) into
+ * this object's fields, and served after the caller let go of the buffer, its reply written into a reusable
+ * buffer, with no allocation; anything else (including every malformed or refused access) is not taken and goes
+ * through the decoded path, which produces the error reply. One thread (the serving thread) takes and serves.
  */
 final class RegionIo {
     static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -36,54 +37,117 @@ final class RegionIo {
 
     private final DeviceModel device;
     private final ServedLayout layout;
+    /**
+     * Per region index, at [2 * index] the size of a readable region and at [2 * index + 1] that of a writable one;
+     * -1 where that access is refused (no region, or not readable/writable): the trap path's one look-up.
+     */
+    private final long[] limits;
+    // The access taken by take(), until serveTaken(): the request header's id and flags, and the access.
+    private int takenId;
+    private int takenFlags;
+    private boolean takenWrite;
+    private int takenIndex;
+    private int takenCount;
+    private long takenOffset;
+    private long takenValue;
 
     RegionIo(DeviceModel device, ServedLayout layout) {
         this.device = requireNonNull(device, "device is null");
         this.layout = requireNonNull(layout, "layout is null");
+        this.limits = new long[2 * layout.numRegions()];
+        for (int i = 0; i < layout.numRegions(); i++) {
+            ServedLayout.Served r = layout.region(i);
+            limits[2 * i] = r != null && r.readable() ? r.region().size() : -1;
+            limits[2 * i + 1] = r != null && r.writable() ? r.region().size() : -1;
+        }
     }
 
     /**
-     * Serves a small REGION_READ/WRITE from {@code req} (a whole message of {@code size} bytes) and writes the
-     * whole reply message into {@code reply}; returns its length, or -1 if the request is not one this path
-     * takes (it is then handled by the decoded path).
+     * Takes the small REGION_READ/WRITE of {@code size} bytes at {@code at} in {@code buf} (a whole message; read
+     * here only, so the caller may reuse the bytes once this returns): true if it is one the trap path serves —
+     * well formed, 1 to 8 bytes, inside a region that allows the access — and then {@link #serveTaken} serves it;
+     * false otherwise (the decoded path handles it, error reply included).
      */
-    int tryFast(MemorySegment req, int size, MemorySegment reply) {
-        int command = Short.toUnsignedInt(req.get(LE_SHORT, 2));
-        if (size < ACCESS_HEADER || (command != READ && command != WRITE)) {
-            return -1;
+    boolean take(MemorySegment buf, long at, int size) {
+        if (size < ACCESS_HEADER) {
+            return false;
         }
-        long offset = req.get(LE_LONG, 16);
-        int index = req.get(LE_INT, 24);
-        int count = req.get(LE_INT, 28);
+        // three 8-byte reads: id, command and size; flags and error; the offset; the region and the count
+        long word0 = buf.get(LE_LONG, at);
+        int command = (int) (word0 >>> 16) & 0xFFFF;
         boolean write = command == WRITE;
-        if (count < 1 || count > 8 || size != ACCESS_HEADER + (write ? count : 0)) {
-            return -1;
+        if (!write && command != READ) {
+            return false;
         }
-        ServedLayout.Served r = layout.region(index);
-        if (r == null || !(write ? r.writable() : r.readable()) || offset < 0 || offset > r.region().size() - count) {
-            return -1;
+        long word3 = buf.get(LE_LONG, at + 24);
+        int index = (int) word3;
+        int count = (int) (word3 >>> 32);
+        if (count < 1 || count > 8 || size != ACCESS_HEADER + (write ? count : 0) || index < 0 || index >= limits.length >> 1) {
+            return false;
         }
-        int replySize = ACCESS_HEADER + (write ? 0 : count);
+        long offset = buf.get(LE_LONG, at + 16);
+        long limit = limits[2 * index + (write ? 1 : 0)];
+        if (offset < 0 || offset > limit - count) { // a refused access has limit -1
+            return false;
+        }
+        long v = 0;
         if (write) {
-            long v = 0;
-            for (int i = 0; i < count; i++) {
-                v |= (req.get(ValueLayout.JAVA_BYTE, ACCESS_HEADER + i) & 0xFFL) << (8 * i);
+            if (count == 4) {
+                v = Integer.toUnsignedLong(buf.get(LE_INT, at + ACCESS_HEADER));
+            } else {
+                for (int i = 0; i < count; i++) {
+                    v |= (buf.get(ValueLayout.JAVA_BYTE, at + ACCESS_HEADER + i) & 0xFFL) << (8 * i);
+                }
             }
-            writeValue(index, offset, count, v);
+        }
+        takenId = (int) word0 & 0xFFFF;
+        takenFlags = buf.get(LE_INT, at + 8);
+        takenWrite = write;
+        takenIndex = index;
+        takenCount = count;
+        takenOffset = offset;
+        takenValue = v;
+        return true;
+    }
+
+    /** Whether the access {@link #take taken} was sent with NO_REPLY (a posted write: never answered). */
+    boolean takenNoReply() {
+        return (takenFlags & Header.FLAG_NO_REPLY) != 0;
+    }
+
+    /** The request header of the access {@link #take taken}, for an error reply (allocates; not the common path). */
+    Header takenHeader() {
+        return new Header(takenId, takenWrite ? WRITE : READ, ACCESS_HEADER + (takenWrite ? takenCount : 0), takenFlags, 0);
+    }
+
+    /**
+     * Serves the access {@link #take taken} against the device and writes the whole reply message into {@code reply};
+     * returns its length.
+     */
+    int serveTaken(MemorySegment reply) {
+        int count = takenCount;
+        long offset = takenOffset;
+        int index = takenIndex;
+        int replySize;
+        if (takenWrite) {
+            writeValue(index, offset, count, takenValue);
+            replySize = ACCESS_HEADER;
         } else {
             long v = readValue(index, offset, count);
-            for (int i = 0; i < count; i++) {
-                reply.set(ValueLayout.JAVA_BYTE, ACCESS_HEADER + i, (byte) (v >>> (8 * i)));
+            if (count == 4) {
+                reply.set(LE_INT, ACCESS_HEADER, (int) v);
+            } else {
+                for (int i = 0; i < count; i++) {
+                    reply.set(ValueLayout.JAVA_BYTE, ACCESS_HEADER + i, (byte) (v >>> (8 * i)));
+                }
             }
+            replySize = ACCESS_HEADER + count;
         }
-        reply.set(LE_SHORT, 0, req.get(LE_SHORT, 0));
-        reply.set(LE_SHORT, 2, (short) command);
+        reply.set(LE_INT, 0, takenId | (takenWrite ? WRITE : READ) << 16);
         reply.set(LE_INT, 4, replySize);
-        reply.set(LE_INT, 8, Header.TYPE_REPLY);
-        reply.set(LE_INT, 12, 0);
+        reply.set(LE_LONG, 8, Header.TYPE_REPLY); // flags, error 0
         reply.set(LE_LONG, 16, offset);
-        reply.set(LE_INT, 24, index);
-        reply.set(LE_INT, 28, count);
+        reply.set(LE_LONG, 24, Integer.toUnsignedLong(index) | (long) count << 32);
         return replySize;
     }
 

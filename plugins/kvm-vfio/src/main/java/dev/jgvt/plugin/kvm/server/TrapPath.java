@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The server's per-message work for a BAR access without the socket, as a {@link Connection} does it: the
- * allocation-free path of {@link RegionIo#tryFast} and, for comparison, the decoded path (codec decode, a
+ * allocation-free path of {@link RegionIo#take} and {@link RegionIo#serveTaken} and, for comparison, the decoded path (codec decode, a
  * {@link RegionAccess} record, encode of the reply) that every other message takes. For the JMH benchmark
  * ({@code benchmarks}, {@code TrapPathBenchmark}); the connection itself uses {@link RegionIo}.
  */
@@ -25,11 +25,12 @@ public final class TrapPath {
     }
 
     /**
-     * Serves the REGION_READ/WRITE message of {@code size} bytes in {@code request} and writes the reply message
-     * into {@code reply}; returns the reply's length, or -1 if the message is not one the fast path takes.
+     * Serves the REGION_READ/WRITE message of {@code size} bytes in {@code request} (the receive buffer: it is
+     * decoded in place) and writes the reply message into {@code reply}; returns the reply's length, or -1 if the
+     * message is not one the fast path takes.
      */
     public int serve(MemorySegment request, int size, MemorySegment reply) {
-        return io.tryFast(request, size, reply);
+        return io.take(request, 0, size) ? io.serveTaken(reply) : -1;
     }
 
     /** The same message through the decoded path; returns the reply's bytes. */

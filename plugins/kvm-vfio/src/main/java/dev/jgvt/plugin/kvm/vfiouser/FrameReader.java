@@ -41,6 +41,8 @@ public final class FrameReader implements AutoCloseable {
     /** Stream offset of {@link #buf}[0]. */
     private long base;
     private final ArrayDeque<PendingFds> fds = new ArrayDeque<>();
+    /** Whether {@link #fds} holds any (checked per frame instead of the deque: one cache line fewer). */
+    private boolean fdsPending;
     private int frameSize = -1;
 
     public FrameReader(MessageIo io, long maxMessageSize) {
@@ -95,6 +97,7 @@ public final class FrameReader implements AutoCloseable {
                     got[i] = io.fd(i);
                 }
                 fds.add(new PendingFds(base + lastFrameStartBefore(end, readStart), got));
+                fdsPending = true;
             }
         }
     }
@@ -213,9 +216,13 @@ public final class FrameReader implements AutoCloseable {
 
     /** The current frame's fds (the caller owns them from now on); empty for most frames. */
     public int[] takeFds() {
+        if (!fdsPending) {
+            return NO_FDS;
+        }
         PendingFds p = fds.peek();
         if (p != null && p.frameStart() == base + start) {
             fds.poll();
+            fdsPending = !fds.isEmpty();
             return p.fds();
         }
         return NO_FDS;
@@ -223,9 +230,10 @@ public final class FrameReader implements AutoCloseable {
 
     /** Done with the current frame: its bytes may be overwritten; fds not taken are closed. */
     public void consume() {
-        int[] left = takeFds();
-        for (int fd : left) {
-            Libc.rawClose(fd);
+        if (fdsPending) {
+            for (int fd : takeFds()) {
+                Libc.rawClose(fd);
+            }
         }
         start += frameSize;
         frameSize = -1;
@@ -243,6 +251,7 @@ public final class FrameReader implements AutoCloseable {
             }
         }
         fds.clear();
+        fdsPending = false;
     }
 
     @Override

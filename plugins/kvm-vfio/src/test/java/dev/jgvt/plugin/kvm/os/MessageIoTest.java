@@ -2,6 +2,9 @@ package dev.jgvt.plugin.kvm.os;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.jgvt.spi.GvtException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,6 +31,40 @@ final class MessageIoTest {
             assertThat(in.fdCount()).isZero();
             a.close();
             assertThat(in.receive(buf, 0, 64)).isZero();
+        }
+    }
+
+    /** The common calls do not capture errno; a failed call is repeated with it captured, so failures keep their errno. */
+    @Test
+    void failedCallsReportTheirErrno() {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket a = pair[0]; Arena arena = Arena.ofConfined(); MessageIo out = new MessageIo(a, 4)) {
+            MemorySegment bytes = arena.allocateFrom("to nobody");
+            pair[1].close();
+            assertThatThrownBy(() -> out.send(bytes, 0, bytes.byteSize())).isInstanceOf(GvtException.class)
+                    .hasMessage("sendmsg: EPIPE (errno 32)");
+        }
+        UnixSocket[] other = UnixSocket.pair();
+        try (UnixSocket b = other[1]; Arena arena = Arena.ofConfined(); MessageIo in = new MessageIo(other[0], 4)) {
+            other[0].close(); // the fd is gone under the message I/O
+            assertThatThrownBy(() -> in.receive(arena.allocate(64), 0, 64)).isInstanceOf(GvtException.class)
+                    .hasMessage("recvmsg: EBADF (errno 9)");
+        }
+    }
+
+    @Test
+    void buffersAreCheckedAndAClosedMessageIoRefusesCalls() {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]; Arena arena = Arena.ofConfined()) {
+            MessageIo io = new MessageIo(a, 4);
+            MemorySegment buf = arena.allocate(64);
+            assertThatThrownBy(() -> io.receive(buf, 60, 8)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> io.send(buf, 0, 65)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(io.sendArea().byteSize()).isEqualTo(MessageIo.SEND_AREA_SIZE);
+            io.close();
+            io.close();
+            assertThatThrownBy(() -> io.receive(buf, 0, 64)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+            assertThatThrownBy(() -> io.send(buf, 0, 8)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         }
     }
 
