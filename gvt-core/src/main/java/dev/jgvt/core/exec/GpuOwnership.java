@@ -80,13 +80,16 @@ final class GpuOwnership {
      * @return whether the GPU changed owner
      */
     boolean submitted(ScheduledVgpu vgpu, long now) {
-        policy.activate(vgpu, now);
+        policy.activate(vgpu, now); // the first submission since add or a device reset starts its priority window
         if (ownerIdle && current == vgpu && policy.pickOnly(vgpu, now) == vgpu) {
+            // the idle owner submits again; no other vGPU has work (it would have taken the GPU), so the policy's
+            // pick is about vgpu alone: it keeps the GPU and is charged from now on
             ownerIdle = false;
             policy.switchedTo(vgpu, now);
             return false;
         }
         if (current == null || ownerIdle || (current != vgpu && !backlog.hasWork(current))) {
+            // nobody owns the GPU, or its owner (vgpu itself or another) has no work: ask the policy
             return reschedule(now);
         }
         return false;
