@@ -5,10 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.jgvt.core.host.HostGpu;
 import dev.jgvt.core.hw.Engine;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -31,14 +29,17 @@ import java.util.function.LongSupplier;
  * as for any submission on an idle GPU) or another vGPU has work (then it yields at once): an idle GPU does not
  * change hands twice per submission (ADR 0018).
  *
- * <p>This class owns the run queues, GPU ownership and the engines' claims (the dispatcher loops and the service
- * thread's policy ticks); {@link InlineClaims} keeps the claim an ELSP trap made until the trap runs it, and
+ * <p>This class owns the lock, the threads and the engines' claims: it queues submissions, claims an idle engine for
+ * the inline path or hands the work to the dispatcher, runs the dispatcher loops and the service thread's policy
+ * ticks, and wakes whom a change needs. Beside it, all under its lock: {@link Backlog} holds the run queues and which
+ * vGPU has work in flight on each engine, and {@link GpuOwnership} decides who owns the GPU (the bridge to the
+ * {@link TimeSlicePolicy}). {@link InlineClaims} keeps the claim an ELSP trap made until the trap runs it, and
  * {@link HostSliceRunner} runs one slice of a workload on the host engine for either path.
  *
- * <p>Invariants (under this scheduler's lock): an engine runs one workload at a time, in queue order
- * ({@code busy[e]} is claimed by the inline path or the dispatcher before a workload leaves the queue and released
- * after it completed); only the owner's work starts; whoever releases an engine re-checks the queue and wakes the
- * dispatcher if work is left, so a workload queued while the engine was claimed is never stranded.
+ * <p>Invariants (under this scheduler's lock): an engine runs one workload at a time, in queue order (its
+ * {@link Backlog#busy} mark is claimed by the inline path or the dispatcher before a workload leaves the queue and
+ * released after it completed); only the owner's work starts; whoever releases an engine re-checks the queue and
+ * wakes the dispatcher if work is left, so a workload queued while the engine was claimed is never stranded.
  *
  * <p>Lock order: a vGPU's lock may be held when this scheduler's lock is taken (ELSP, completion), never the
  * reverse: the dispatchers release the scheduler's lock before preparing or completing a workload, and so does the
@@ -64,23 +65,12 @@ public final class GpuScheduler implements AutoCloseable {
     private final Condition service = lock.newCondition();
     /** {@link #unregister} waits here for a vGPU's in-flight work to end. */
     private final Condition drained = lock.newCondition();
-    private final TimeSlicePolicy<ScheduledVgpu> policy;
-    private final List<ScheduledVgpu> registered = new ArrayList<>();
-    /** The run queues of each registered vGPU. */
-    private final Map<ScheduledVgpu, RunQueues> queues = new IdentityHashMap<>();
-    /** Per engine: whose workload is between leaving the queue and completion (inline or dispatched), or null. */
-    private final ScheduledVgpu[] busy = new ScheduledVgpu[ENGINES];
+    /** The run queues and the engines' in-flight marks (under {@link #lock}). */
+    private final Backlog backlog = new Backlog();
+    /** Who owns the GPU (under {@link #lock}). */
+    private final GpuOwnership ownership;
     private final List<Thread> threads = new ArrayList<>();
-    private ScheduledVgpu current;
-    /**
-     * {@link #current} has no work (nothing queued, in flight or held between slices) and keeps the GPU until it
-     * submits again or another vGPU has work; the policy does not charge it meanwhile ({@code switchedTo(null)}).
-     */
-    private boolean ownerIdle;
-    /** The policy chose another owner; no new work of the current one starts until the switch. */
-    private boolean needReschedule;
     private boolean closed;
-    private long switches;
     private long inlineStarts;
     private long dispatchedStarts;
     private long handoffs;
@@ -105,7 +95,7 @@ public final class GpuScheduler implements AutoCloseable {
         this.runner = new HostSliceRunner(requireNonNull(gpu, "gpu is null"), clock);
         this.inlineClaims = new InlineClaims(runner, this::next);
         this.inline = inline;
-        this.policy = new TimeSlicePolicy<>(clock.getAsLong());
+        this.ownership = new GpuOwnership(clock, backlog);
         for (int i = 0; i < work.length; i++) {
             work[i] = lock.newCondition();
         }
@@ -124,9 +114,8 @@ public final class GpuScheduler implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("the scheduler is closed");
             }
-            registered.add(vgpu);
-            queues.put(vgpu, new RunQueues());
-            policy.add(vgpu, vgpu.weight(), clock.getAsLong());
+            backlog.add(vgpu);
+            ownership.add(vgpu);
         } finally {
             lock.unlock();
         }
@@ -136,20 +125,13 @@ public final class GpuScheduler implements AutoCloseable {
     void unregister(ScheduledVgpu vgpu) {
         lock.lock();
         try {
-            queues.get(vgpu).clear();
-            while (inFlight(vgpu)) {
+            backlog.queues(vgpu).clear();
+            while (backlog.inFlight(vgpu)) {
                 drained.awaitUninterruptibly();
             }
-            if (current == vgpu) {
-                policy.switchedTo(null, clock.getAsLong());
-                current = null;
-                ownerIdle = false;
-                needReschedule = false;
-            }
-            policy.remove(vgpu);
-            registered.remove(vgpu);
-            queues.remove(vgpu);
-            if (current == null) {
+            ownership.remove(vgpu);
+            backlog.remove(vgpu);
+            if (ownership.owner() == null) {
                 reschedule(); // hand the GPU to whoever has work now
             }
             wakeDispatchers();
@@ -172,20 +154,14 @@ public final class GpuScheduler implements AutoCloseable {
         Workload w;
         lock.lock();
         try {
-            policy.activate(vgpu, now); // the first submission since register or a device reset starts its priority window
-            RunQueues q = queues.get(vgpu);
+            RunQueues q = backlog.queues(vgpu);
             for (Workload c : created) {
                 q.add(c);
             }
-            if (ownerIdle && current == vgpu && policy.pickOnly(vgpu, now) == vgpu) {
-                // the idle owner submits again; no other vGPU has work (it would have taken the GPU), so the policy's
-                // pick is about vgpu alone: it keeps the GPU and is charged from now on
-                ownerIdle = false;
-                policy.switchedTo(vgpu, now);
-            } else if (current == null || ownerIdle || (current != vgpu && !hasWork(current))) {
-                // nobody owns the GPU, or its owner (vgpu itself or another) has no work: ask the policy; if vgpu gets
-                // the GPU, engine e is claimed or handed off just below
-                reschedule(vgpu, e, now);
+            if (ownership.submitted(vgpu, now)) {
+                // vgpu or another got the GPU: wake the new owner's dispatchers, but if vgpu got it, engine e is
+                // claimed or handed off just below
+                wakeNewOwner(vgpu, e);
             }
             w = claimOrHandOff(vgpu, e, deadline, false, now);
         } finally {
@@ -229,21 +205,21 @@ public final class GpuScheduler implements AutoCloseable {
      * returns null. After an inline run ({@code ran}, which ended at {@code ranUntil}) only while the budget lasts.
      */
     private Workload claimOrHandOff(ScheduledVgpu vgpu, int e, long deadline, boolean ran, long ranUntil) {
-        RunQueues q = queues.get(vgpu);
+        RunQueues q = backlog.queues(vgpu);
         if (q == null || closed) {
             return null;
         }
         if (q.isEmpty(e) && !vgpu.hasSuspended(e)) {
             return null; // nothing to run (the common end of an inline run: no clock read)
         }
-        boolean owner = current == vgpu && !needReschedule;
-        if (owner && inline && busy[e] == null && (!ran || ranUntil - deadline < 0)) {
+        boolean owner = ownership.runnableOwner() == vgpu;
+        if (owner && inline && backlog.busy(e) == null && (!ran || ranUntil - deadline < 0)) {
             Workload w = vgpu.takeSuspended(e); // an unfinished workload continues before newer ones start
             if (w == null) {
                 w = q.poll(e);
             }
             if (w != null) {
-                busy[e] = vgpu;
+                backlog.claim(e, vgpu);
                 inlineStarts++;
             }
             return w;
@@ -265,7 +241,7 @@ public final class GpuScheduler implements AutoCloseable {
     void deviceReset(ScheduledVgpu vgpu) {
         lock.lock();
         try {
-            policy.deactivate(vgpu);
+            ownership.deviceReset(vgpu);
         } finally {
             lock.unlock();
         }
@@ -275,7 +251,7 @@ public final class GpuScheduler implements AutoCloseable {
     Workload peek(ScheduledVgpu vgpu, Engine engine) {
         lock.lock();
         try {
-            RunQueues q = queues.get(vgpu);
+            RunQueues q = backlog.queues(vgpu);
             return q == null ? null : q.peek(engine);
         } finally {
             lock.unlock();
@@ -286,7 +262,7 @@ public final class GpuScheduler implements AutoCloseable {
     int drop(ScheduledVgpu vgpu, Engine engine) {
         lock.lock();
         try {
-            RunQueues q = queues.get(vgpu);
+            RunQueues q = backlog.queues(vgpu);
             return q == null ? 0 : q.drop(engine);
         } finally {
             lock.unlock();
@@ -297,10 +273,7 @@ public final class GpuScheduler implements AutoCloseable {
     long usedNanos(ScheduledVgpu vgpu) {
         lock.lock();
         try {
-            if (current == vgpu && !ownerIdle) {
-                policy.switchedTo(vgpu, clock.getAsLong()); // charge up to now
-            }
-            return policy.used(vgpu);
+            return ownership.usedNanos(vgpu);
         } finally {
             lock.unlock();
         }
@@ -315,7 +288,7 @@ public final class GpuScheduler implements AutoCloseable {
     public long switches() {
         lock.lock();
         try {
-            return switches;
+            return ownership.switches();
         } finally {
             lock.unlock();
         }
@@ -362,12 +335,12 @@ public final class GpuScheduler implements AutoCloseable {
         lock.lock();
         try {
             while (!closed) {
-                ScheduledVgpu owner = current;
+                ScheduledVgpu owner = ownership.runnableOwner();
                 Workload w = null;
-                if (owner != null && !needReschedule && busy[e] == null) {
+                if (owner != null && backlog.busy(e) == null) {
                     w = owner.takeSuspended(e); // an unfinished workload continues before newer ones start
                     if (w == null) {
-                        w = queues.get(owner).poll(e);
+                        w = backlog.queues(owner).poll(e);
                     }
                 }
                 if (w == null) {
@@ -379,7 +352,7 @@ public final class GpuScheduler implements AutoCloseable {
                     continue;
                 }
                 woke = false;
-                busy[e] = owner;
+                backlog.claim(e, owner);
                 dispatchedStarts++;
                 lock.unlock();
                 long ended = 0;
@@ -398,22 +371,15 @@ public final class GpuScheduler implements AutoCloseable {
     }
 
     /**
-     * Under this scheduler's lock: {@code owner}'s workload on engine {@code e} completed or was suspended. A pending
-     * switch happens now; an owner left without work yields at once if another vGPU has work, else keeps the GPU
-     * without being charged for it ({@link #ownerIdle}).
+     * Under this scheduler's lock: {@code owner}'s workload on engine {@code e} completed or was suspended at
+     * {@code now}. Frees the engine and tells {@link GpuOwnership#released}, which may switch the GPU (a pending
+     * switch, or an owner left without work while another vGPU has work).
      */
     private void released(int e, ScheduledVgpu owner, long now) {
-        busy[e] = null;
+        backlog.release(e);
         drained.signalAll();
-        if (needReschedule) {
-            reschedule(null, -1, now);
-        } else if (!hasWork(owner)) {
-            if (owner != current || othersHaveWork(owner)) {
-                reschedule(null, -1, now);
-            } else {
-                ownerIdle = true;
-                policy.switchedTo(null, now); // charged up to its last run's end, not for the idle time that follows
-            }
+        if (ownership.released(owner, now)) {
+            wakeNewOwner(null, -1);
         }
     }
 
@@ -422,11 +388,7 @@ public final class GpuScheduler implements AutoCloseable {
         lock.lock();
         try {
             while (!closed) {
-                boolean anyWork = hasWork(current); // an idle owner keeps the GPU without ticks
-                for (int i = 0; i < registered.size() && !anyWork; i++) {
-                    anyWork = hasWork(registered.get(i));
-                }
-                if (anyWork) {
+                if (backlog.anyHasWork(ownership.owner())) { // an idle owner keeps the GPU without ticks
                     reschedule();
                     service.await(TimeSlicePolicy.TIME_SLICE_NANOS, TimeUnit.NANOSECONDS);
                 } else {
@@ -440,49 +402,33 @@ public final class GpuScheduler implements AutoCloseable {
         }
     }
 
-    /** Asks the policy who should own the GPU; switches when the current owner has nothing in flight. */
+    /** Asks the policy who should own the GPU now ({@link GpuOwnership#reschedule}); a switch wakes the new owner. */
     private void reschedule() {
-        reschedule(null, -1, clock.getAsLong());
+        if (ownership.reschedule(clock.getAsLong())) {
+            wakeNewOwner(null, -1);
+        }
     }
 
     /**
-     * As {@link #reschedule()} at {@code now}; a switch wakes the dispatchers of the engines on which the new owner has
-     * work, except engine {@code claiming} when the new owner is {@code claimer}: the caller claims that engine for the
-     * inline path or hands it off itself ({@link #claimOrHandOff}). An idle owner the policy picks again keeps the GPU
-     * (no switch) and is charged from now on.
+     * The GPU just changed owner: wakes the dispatchers of the engines on which the new owner has work, except engine
+     * {@code claiming} when the new owner is {@code claimer}: the caller claims that engine for the inline path or
+     * hands it off itself ({@link #claimOrHandOff}).
      */
-    private void reschedule(ScheduledVgpu claimer, int claiming, long now) {
-        ScheduledVgpu next = policy.pick(now, this::hasWork);
-        if (next == current) {
-            needReschedule = false;
-            if (ownerIdle && next != null) {
-                ownerIdle = false;
-                policy.switchedTo(next, now);
-            }
-            return;
-        }
-        if (inFlight(current)) {
-            needReschedule = true;
-            return;
-        }
-        needReschedule = false;
-        policy.switchedTo(next, now);
-        current = next;
-        ownerIdle = false;
-        switches++;
+    private void wakeNewOwner(ScheduledVgpu claimer, int claiming) {
+        ScheduledVgpu next = ownership.owner();
         wakeDispatchers(next, next == claimer ? claiming : -1);
     }
 
     /**
      * Wakes the dispatchers of the engines on which {@code owner} has queued or suspended work, but not that of engine
      * {@code except}: a dispatcher woken with nothing to take would only cost the waking thread a futex call and the
-     * host a context switch (an owner changes at every submission of an idle GPU, going to null and back).
+     * host a context switch.
      */
     private void wakeDispatchers(ScheduledVgpu owner, int except) {
         if (owner == null) {
             return;
         }
-        RunQueues q = queues.get(owner);
+        RunQueues q = backlog.queues(owner);
         for (int e = 0; e < ENGINES; e++) {
             if (e != except && ((q != null && !q.isEmpty(e)) || owner.hasSuspended(e))) {
                 work[e].signal();
@@ -495,37 +441,6 @@ public final class GpuScheduler implements AutoCloseable {
         for (Condition c : work) {
             c.signal();
         }
-    }
-
-    /** Whether a registered vGPU other than {@code vgpu} has work. */
-    private boolean othersHaveWork(ScheduledVgpu vgpu) {
-        for (int i = 0; i < registered.size(); i++) {
-            ScheduledVgpu other = registered.get(i);
-            if (other != vgpu && hasWork(other)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private boolean hasWork(ScheduledVgpu vgpu) {
-        if (vgpu == null) {
-            return false;
-        }
-        RunQueues q = queues.get(vgpu);
-        return (q != null && !q.isEmpty()) || inFlight(vgpu) || vgpu.hasSuspended();
-    }
-
-    private boolean inFlight(ScheduledVgpu vgpu) {
-        if (vgpu == null) {
-            return false;
-        }
-        for (ScheduledVgpu b : busy) {
-            if (b == vgpu) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Stops the threads; work still queued is dropped. Idempotent. */

@@ -3,7 +3,7 @@ package dev.jgvt.core.exec;
 import dev.jgvt.core.hw.Engine;
 import java.util.ArrayDeque;
 
-/** One vGPU's queued workloads, per engine, in submission order. Owned by the {@link GpuScheduler}, under its lock. */
+/** One vGPU's queued workloads, per engine, in submission order. Held in the scheduler's {@link Backlog}, under its lock. */
 final class RunQueues {
     private final ArrayDeque<Workload>[] queues;
 
