@@ -138,16 +138,21 @@ public final class GpuAddressWalker {
                 yield entry(e3 & ADDR_4K, (int) (va >>> 21) & 0x1FF, 2, va);
             }
             case GpuAddressSpace.Ppgtt3 p -> {
-                if ((va >>> 32) != 0) {
-                    throw new GpuFault(GpuFault.Kind.OUT_OF_RANGE, va, 3);
-                }
-                long pd = p.pdp((int) (va >>> 30) & 3);
-                if (pd == 0) {
-                    throw new GpuFault(GpuFault.Kind.NOT_PRESENT, va, 3);
-                }
-                yield entry(pd & ADDR_4K, (int) (va >>> 21) & 0x1FF, 2, va);
+                yield entry(pageDirectory(p, va), (int) (va >>> 21) & 0x1FF, 2, va);
             }
         };
+    }
+
+    /** The page directory a 3-level PPGTT's PDP register gives for {@code va} (below 4 GiB, present). */
+    private static long pageDirectory(GpuAddressSpace.Ppgtt3 p, long va) {
+        if ((va >>> 32) != 0) {
+            throw new GpuFault(GpuFault.Kind.OUT_OF_RANGE, va, 3);
+        }
+        long pd = p.pdp((int) (va >>> 30) & 3);
+        if (pd == 0) {
+            throw new GpuFault(GpuFault.Kind.NOT_PRESENT, va, 3);
+        }
+        return pd & ADDR_4K;
     }
 
     /** The page-table walk itself. */
@@ -162,14 +167,7 @@ public final class GpuAddressWalker {
                 yield fromPdp(e & ADDR_4K, va);
             }
             case GpuAddressSpace.Ppgtt3 p -> {
-                if ((va >>> 32) != 0) {
-                    throw new GpuFault(GpuFault.Kind.OUT_OF_RANGE, va, 3);
-                }
-                long pd = p.pdp((int) (va >>> 30) & 3);
-                if (pd == 0) {
-                    throw new GpuFault(GpuFault.Kind.NOT_PRESENT, va, 3);
-                }
-                yield fromPd(pd & ADDR_4K, va);
+                yield fromPd(pageDirectory(p, va), va);
             }
         };
     }

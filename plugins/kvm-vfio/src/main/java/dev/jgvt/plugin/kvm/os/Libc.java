@@ -263,16 +263,7 @@ public final class Libc {
             if (first >= 0) {
                 return first;
             }
-            while (true) {
-                long r = (long) MSG_CALL_CRITICAL.invokeExact(capture, SYS_SENDMSG, (long) fd, msghdr, (long) (flags | MSG_DONTWAIT));
-                if (r >= 0) {
-                    return r;
-                }
-                int e = errno(capture);
-                if (e != Errno.EINTR) {
-                    return -e;
-                }
-            }
+            return capturedMsgCall(true, SYS_SENDMSG, fd, msghdr, flags | MSG_DONTWAIT, capture);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -284,16 +275,7 @@ public final class Libc {
      */
     public static long rawRecvmsgNow(int fd, long msghdr, int flags, MemorySegment capture) {
         try {
-            while (true) {
-                long r = (long) MSG_CALL_CRITICAL.invokeExact(capture, SYS_RECVMSG, (long) fd, msghdr, (long) (flags | MSG_DONTWAIT));
-                if (r >= 0) {
-                    return r;
-                }
-                int e = errno(capture);
-                if (e != Errno.EINTR) {
-                    return -e;
-                }
-            }
+            return capturedMsgCall(true, SYS_RECVMSG, fd, msghdr, flags | MSG_DONTWAIT, capture);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -310,18 +292,29 @@ public final class Libc {
             if (first >= 0) {
                 return first;
             }
-            while (true) {
-                long r = (long) MSG_CALL.invokeExact(capture, SYS_RECVMSG, (long) fd, msghdr, (long) flags);
-                if (r >= 0) {
-                    return r;
-                }
-                int e = errno(capture);
-                if (e != Errno.EINTR) {
-                    return -e;
-                }
-            }
+            return capturedMsgCall(false, SYS_RECVMSG, fd, msghdr, flags, capture);
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /**
+     * recvmsg/sendmsg ({@code nr}) through syscall(2) with errno captured in {@code capture}, repeated on EINTR;
+     * the byte count or -errno. {@code critical}: without the native-call transition (only with MSG_DONTWAIT).
+     */
+    private static long capturedMsgCall(boolean critical, long nr, int fd, long msghdr, int flags, MemorySegment capture)
+            throws Throwable {
+        while (true) {
+            long r = critical
+                    ? (long) MSG_CALL_CRITICAL.invokeExact(capture, nr, (long) fd, msghdr, (long) flags)
+                    : (long) MSG_CALL.invokeExact(capture, nr, (long) fd, msghdr, (long) flags);
+            if (r >= 0) {
+                return r;
+            }
+            int e = errno(capture);
+            if (e != Errno.EINTR) {
+                return -e;
+            }
         }
     }
 
